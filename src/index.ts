@@ -1,5 +1,4 @@
-import * as core from '@actions/core';
-import sodium from 'libsodium-wrappers';
-import { hello } from './a.ts';
-await sodium.ready;
-core.info(hello('x') + sodium.crypto_box_SEALBYTES);
+// Entry of the main step.
+import { run } from './main.ts';
+
+await run();

@@ -1,0 +1,178 @@
+// Inputs → a validated Config. Every input error message lives here, and all of them are raised
+// before the first request is sent.
+import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
+import { repositorySlot, type Run, type Slot } from './slots.ts';
+
+export type Mode = 'rotate';
+export const MODES: readonly Mode[] = ['rotate'];
+
+export interface Config {
+  mode: Mode;
+  adminApiKey: string;
+  kubiyaApiUrl: string;
+  githubToken: string;
+  githubApiUrl: string;
+  slots: Slot[];
+  secretName: string;
+  keyNamePrefix: string;
+  ttlMs: number;
+  gracePeriodMs: number;
+  revokePrevious: boolean;
+  verify: boolean;
+  dryRun: boolean;
+  run: Run;
+}
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+const MIN_TTL_MS = 5 * 60_000;
+const MAX_DURATION_MS = 365 * 86_400_000;
+const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d' };
+
+/** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
+export function parseConfig(getInput: (name: string) => string, env: NodeJS.ProcessEnv): Config {
+  const mode = parseMode(getInput('mode') || 'rotate');
+  const adminApiKey = getInput('admin-api-key');
+  if (!adminApiKey) {
+    throw new InputError(
+      "Input 'admin-api-key' is empty. Pass it from a secret (admin-api-key: ${{ secrets.KUBIYA_ADMIN_API_KEY }}). " +
+        'Secrets are not passed to workflows triggered from forks, and Dependabot runs see only Dependabot secrets: ' +
+        'run rotations on schedule or workflow_dispatch in the repository itself.',
+    );
+  }
+  const run = parseRun(env);
+  const dryRun = parseBoolean(getInput, 'dry-run', false);
+  const githubToken = getInput('github-token');
+  if (mode === 'rotate' && !dryRun && !githubToken) {
+    throw new InputError(
+      "Input 'github-token' is required by mode 'rotate' (unless dry-run is true): pass a fine-grained personal access " +
+        'token with the repository permission "Secrets: Read and write", or a GitHub App token with that permission. ' +
+        'The default GITHUB_TOKEN cannot write secrets.',
+    );
+  }
+  const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
+  const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
+  const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
+  return {
+    mode,
+    adminApiKey,
+    kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
+    githubToken,
+    githubApiUrl: parseBaseUrl('github-api-url', getInput('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
+    slots: parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) =>
+      repositorySlot(owner, repo, secretName),
+    ),
+    secretName,
+    keyNamePrefix: parseKeyNamePrefix(getInput('key-name-prefix') || 'gha'),
+    ttlMs,
+    gracePeriodMs,
+    revokePrevious: parseBoolean(getInput, 'revoke-previous', true),
+    verify: parseBoolean(getInput, 'verify', true),
+    dryRun,
+    run,
+  };
+}
+
+function parseMode(value: string): Mode {
+  if ((MODES as readonly string[]).includes(value)) return value as Mode;
+  throw new InputError(`Input 'mode' must be one of ${MODES.join(', ')} (got '${value}').`);
+}
+
+// The forms core.getBooleanInput accepts (YAML 1.2 core schema).
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+
+function parseBoolean(getInput: (name: string) => string, name: string, fallback: boolean): boolean {
+  const value = getInput(name);
+  if (value === '') return fallback;
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new InputError(`Input '${name}' must be true or false (got '${value}').`);
+}
+
+function parseDurationInput(name: string, value: string, minMs: number): number {
+  const ms = parseDuration(value);
+  const range = `at least ${minMs === 0 ? '0' : formatDuration(minMs)}, at most 365d`;
+  if (ms === undefined) throw new InputError(`Input '${name}' is not a duration (got '${value}'): use ${DURATION_FORMS}; ${range}.`);
+  if (ms < minMs || ms > MAX_DURATION_MS) throw new InputError(`Input '${name}' is out of range (got '${value}'): ${range}.`);
+  return ms;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+function parseBaseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(`Input '${name}' is not a URL (got '${value}'): use an https:// URL such as https://api.example.com.`);
+  }
+  const loopback = LOOPBACK.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new InputError(`Input '${name}' must be an https:// URL (got '${value}'); http:// is accepted only for localhost and 127.0.0.0/8.`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InputError(`Input '${name}' must be a plain base URL without credentials, query or fragment.`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+// GitHub's rules: letters, digits and underscores, not starting with a digit or GITHUB_; case-insensitive.
+function parseSecretName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^GITHUB_/i.test(value)) {
+    throw new InputError(
+      `Input 'secret-name' is not a valid GitHub secret name (got '${value}'): use letters, digits and underscores, ` +
+        'not starting with a digit or GITHUB_.',
+    );
+  }
+  return value.toUpperCase();
+}
+
+function parseKeyNamePrefix(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(value)) {
+    throw new InputError(
+      `Input 'key-name-prefix' must be 1-32 letters, digits, '.', '_' or '-' (got '${value}'); ':' separates the fields of key names.`,
+    );
+  }
+  return value;
+}
+
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+
+/** `owner/repo` or bare `repo` entries separated by newlines or commas; duplicates collapse. */
+export function parseRepositories(value: string, currentRepository: string): { owner: string; repo: string }[] {
+  const currentOwner = currentRepository.split('/')[0] ?? '';
+  const seen = new Map<string, { owner: string; repo: string }>();
+  for (const entry of value.split(/[\n,]/).map((part) => part.trim()).filter(Boolean)) {
+    const parts = entry.split('/');
+    const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]!] : [parts[0]!, parts[1] ?? ''];
+    if (parts.length > 2 || !OWNER.test(owner) || !REPO.test(repo)) {
+      throw new InputError(`Input 'repositories' has an entry that is not owner/repo or repo (got '${entry}').`);
+    }
+    seen.set(`${owner}/${repo}`.toLowerCase(), { owner: owner.toLowerCase(), repo: repo.toLowerCase() });
+  }
+  if (seen.size === 0) throw new InputError("Input 'repositories' names no repository: give owner/repo entries separated by newlines or commas.");
+  return [...seen.values()];
+}
+
+function parseRun(env: NodeJS.ProcessEnv): Run {
+  const repository = env['GITHUB_REPOSITORY'] ?? '';
+  const runId = env['GITHUB_RUN_ID'] ?? '';
+  const runAttempt = env['GITHUB_RUN_ATTEMPT'] || '1';
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repository) || !/^\d+$/.test(runId) || !/^\d+$/.test(runAttempt)) {
+    throw new InputError(
+      'GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT are not set as the Actions runner sets them: ' +
+        'this action names keys after the workflow run, so it runs only inside GitHub Actions.',
+    );
+  }
+  return {
+    repository: repository.toLowerCase(),
+    runId,
+    runAttempt,
+    serverUrl: (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, ''),
+    job: env['GITHUB_JOB'] ?? '',
+  };
+}

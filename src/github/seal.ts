@@ -1,0 +1,10 @@
+// libsodium sealed box, as GitHub's "Encrypting secrets for the REST API" guide prescribes.
+import sodium from 'libsodium-wrappers';
+import type { PublicKey, SealedSecret } from '../secret-store.ts';
+
+export async function sealSecret(value: string, publicKey: PublicKey): Promise<SealedSecret> {
+  await sodium.ready;
+  const key = sodium.from_base64(publicKey.key, sodium.base64_variants.ORIGINAL);
+  const sealed = sodium.crypto_box_seal(sodium.from_string(value), key);
+  return { keyId: publicKey.keyId, encryptedValue: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL) };
+}

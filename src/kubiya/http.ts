@@ -1,0 +1,126 @@
+// The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
+// redirects (credentials never follow to another origin), retries by the shared policy, and error
+// text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
+import { HttpClient } from '@actions/http-client';
+import { ServiceError } from '../service-error.ts';
+import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
+import { readErrorDetail } from './responses.ts';
+
+export interface KubiyaResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface KubiyaHttpOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  userAgent: string;
+}
+
+const MAX_BODY_CHARS = 1_000_000;
+// Anything JWT-shaped, in case a server echoes a key back in an error.
+const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+
+export class KubiyaHttp {
+  private readonly client: HttpClient;
+  private readonly secrets = new Set<string>();
+  readonly options: KubiyaHttpOptions;
+
+  constructor(options: KubiyaHttpOptions) {
+    this.options = options;
+    this.client = new HttpClient(options.userAgent, [], {
+      allowRedirects: false,
+      allowRetries: false,
+      socketTimeout: options.timeoutMs,
+      headers: { accept: 'application/json' },
+    });
+  }
+
+  /** Remember a value that must never appear in an error message. */
+  protect(secret: string): void {
+    this.secrets.add(secret);
+  }
+
+  scrub(text: string): string {
+    let clean = text.replace(JWT_LIKE, '***');
+    for (const secret of this.secrets) clean = clean.split(secret).join('***');
+    return clean;
+  }
+
+  /** One request, retried on network errors, 429 and 5xx when `retry` is set. Returns the final response. */
+  async send(
+    method: string,
+    pathOrUrl: string,
+    { key, body, retry, what }: { key: string; body?: unknown; retry: boolean; what: string },
+  ): Promise<KubiyaResponse> {
+    const url = this.resolve(pathOrUrl);
+    const { retries } = this.options.retry;
+    for (let attempt = 0; ; attempt++) {
+      let response: KubiyaResponse;
+      try {
+        response = await this.once(method, url, key, body);
+      } catch (error) {
+        if (retry && attempt < retries) {
+          await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry)!);
+          continue;
+        }
+        const reason = this.scrub(error instanceof Error ? error.message : String(error));
+        throw new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { noResponse: true });
+      }
+      if (!retry || !isRetryableStatus(response.status) || attempt >= retries) return response;
+      const wait = waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
+      if (wait === undefined) return response;
+      await this.options.retry.sleep(wait);
+    }
+  }
+
+  /** A one-line reason for a non-2xx response, without secrets. */
+  reason(response: KubiyaResponse): string {
+    const detail = readErrorDetail(response.body);
+    const retryAfter = response.headers['retry-after'];
+    const text = detail ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
+    return this.scrub(response.status === 429 && retryAfter ? `${text}; retry after ${String(retryAfter)} s` : text).slice(0, 400);
+  }
+
+  private resolve(pathOrUrl: string): string {
+    const base = new URL(this.options.baseUrl);
+    const url = new URL(pathOrUrl.startsWith('/') ? base.pathname.replace(/\/$/, '') + pathOrUrl : pathOrUrl, base);
+    if (url.origin !== base.origin) {
+      throw new ServiceError(`Kubiya pointed to another origin (${url.origin}); keys are only sent to ${base.origin}`);
+    }
+    return url.href;
+  }
+
+  private async once(method: string, url: string, key: string, body: unknown): Promise<KubiyaResponse> {
+    const headers: Record<string, string> = { authorization: `UserKey ${key}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let timer: NodeJS.Timeout | undefined;
+    // Backstop for a response that starts and then stalls: the socket timeout covers the rest.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs + 1_000);
+    });
+    try {
+      return await Promise.race([this.exchange(method, url, headers, body), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async exchange(method: string, url: string, headers: Record<string, string>, body: unknown): Promise<KubiyaResponse> {
+    const response = await this.client.request(method, url, body === undefined ? null : JSON.stringify(body), headers);
+    const text = await response.readBody();
+    const status = response.message.statusCode ?? 0;
+    return { status, headers: response.message.headers, body: parseBody(text) };
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text.length > MAX_BODY_CHARS) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+// Failures of Kubiya or GitHub requests, as values a user can act on. Messages never carry a key.
+
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+  /** HTTP status, when a response came back */
+  readonly status: number | undefined;
+  /** no response arrived after the retries (network error or timeout): the request may have taken effect */
+  readonly noResponse: boolean;
+
+  constructor(message: string, options: { status?: number; noResponse?: boolean } = {}) {
+    super(message);
+    this.status = options.status;
+    this.noResponse = options.noResponse ?? false;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
