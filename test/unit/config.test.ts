@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { InputError, parseConfig, parseRepositories } from '../../src/config.ts';
+
+const ENV = { GITHUB_REPOSITORY: 'Acme/Web', GITHUB_RUN_ID: '9876543210', GITHUB_RUN_ATTEMPT: '1', GITHUB_SERVER_URL: 'https://github.com' };
+const BASE: Record<string, string> = { 'admin-api-key': 'admin-key-value', 'github-token': 'ghp_token_value' };
+
+function parse(inputs: Record<string, string>, env: Record<string, string> = ENV) {
+  const all = { ...BASE, ...inputs };
+  return parseConfig((name) => all[name] ?? '', env);
+}
+
+function inputError(inputs: Record<string, string>, env?: Record<string, string>): string {
+  try {
+    parse(inputs, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an input error');
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = parse({});
+    expect(config).toMatchObject({
+      mode: 'rotate',
+      kubiyaApiUrl: 'https://api.kubiya.ai',
+      githubApiUrl: 'https://api.github.com',
+      secretName: 'KUBIYA_API_KEY',
+      keyNamePrefix: 'gha',
+      ttlMs: 30 * 86_400_000,
+      gracePeriodMs: 0,
+      revokePrevious: true,
+      verify: true,
+      dryRun: false,
+    });
+    expect(config.slots.map((slot) => slot.target)).toEqual(['acme/web']);
+    expect(config.run).toMatchObject({ repository: 'acme/web', runId: '9876543210', runAttempt: '1' });
+  });
+
+  it('names forks and Dependabot when the admin key is empty', () => {
+    const message = inputError({ 'admin-api-key': '' });
+    expect(message).toMatch(/'admin-api-key'/);
+    expect(message).toMatch(/forks/);
+    expect(message).toMatch(/Dependabot/);
+  });
+
+  it('requires a github-token for rotate, except in a dry-run', () => {
+    expect(inputError({ 'github-token': '' })).toMatch(/'github-token'.*GITHUB_TOKEN cannot write secrets/);
+    expect(parse({ 'github-token': '', 'dry-run': 'true' }).dryRun).toBe(true);
+  });
+
+  it.each([
+    ['mode', 'rotation', /'mode' must be one of rotate/],
+    ['ttl', '4m', /'ttl' is out of range.*at least 5m, at most 365d/],
+    ['ttl', '366d', /'ttl' is out of range/],
+    ['ttl', 'forever', /'ttl' is not a duration/],
+    ['grace-period', '1y', /'grace-period' is not a duration/],
+    ['grace-period', '400d', /'grace-period' is out of range/],
+    ['verify', 'yes', /'verify' must be true or false \(got 'yes'\)/],
+    ['dry-run', 'on', /'dry-run' must be true or false/],
+    ['revoke-previous', '1', /'revoke-previous' must be true or false/],
+    ['secret-name', 'GITHUB_KEY', /'secret-name' is not a valid GitHub secret name/],
+    ['secret-name', '1KEY', /'secret-name'/],
+    ['secret-name', 'MY-KEY', /'secret-name'/],
+    ['key-name-prefix', 'a:b', /'key-name-prefix'/],
+    ['repositories', 'acme/web/extra', /'repositories' has an entry.*acme\/web\/extra/],
+    ['repositories', 'acme/..', /'repositories'/],
+    ['repositories', ' , ', /'repositories' names no repository/],
+    ['kubiya-api-url', 'http://api.kubiya.ai', /'kubiya-api-url' must be an https:\/\/ URL/],
+    ['kubiya-api-url', 'not a url', /'kubiya-api-url' is not a URL/],
+    ['github-api-url', 'http://10.0.0.1/api/v3', /'github-api-url' must be an https:\/\/ URL/],
+    ['kubiya-api-url', 'https://user:pass@api.kubiya.ai', /without credentials/],
+  ])('rejects %s=%j naming the input', (name, value, message) => {
+    expect(inputError({ [name]: value })).toMatch(message);
+  });
+
+  it('accepts the boolean forms core.getBooleanInput accepts', () => {
+    for (const value of ['true', 'True', 'TRUE']) expect(parse({ verify: value }).verify).toBe(true);
+    for (const value of ['false', 'False', 'FALSE']) expect(parse({ verify: value }).verify).toBe(false);
+  });
+
+  it('accepts loopback http URLs for local testing and strips trailing slashes', () => {
+    expect(parse({ 'kubiya-api-url': 'http://127.0.0.1:8080/' }).kubiyaApiUrl).toBe('http://127.0.0.1:8080');
+    expect(parse({ 'github-api-url': 'http://localhost:3000/api/v3/' }).githubApiUrl).toBe('http://localhost:3000/api/v3');
+    expect(parse({ 'github-api-url': 'http://[::1]:3000' }).githubApiUrl).toBe('http://[::1]:3000');
+  });
+
+  it('upper-cases the secret name, as GitHub stores it', () => {
+    expect(parse({ 'secret-name': 'kubiya_key' }).secretName).toBe('KUBIYA_KEY');
+  });
+
+  it('refuses to run outside a workflow run', () => {
+    expect(inputError({}, { GITHUB_REPOSITORY: 'acme/web' })).toMatch(/GITHUB_RUN_ID/);
+  });
+});
+
+describe('parseRepositories', () => {
+  it('splits on newlines and commas, resolves bare names to the current owner, lower-cases and de-duplicates', () => {
+    expect(parseRepositories('web\nAcme/API, other/tool ,\n\nacme/web', 'acme/admin')).toEqual([
+      { owner: 'acme', repo: 'web' },
+      { owner: 'acme', repo: 'api' },
+      { owner: 'other', repo: 'tool' },
+    ]);
+  });
+});

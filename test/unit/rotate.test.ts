@@ -1,0 +1,142 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { rotate, type RotationLog } from '../../src/rotate.ts';
+import { ServiceError } from '../../src/service-error.ts';
+import { Calls, FakeKeys, FakeSecrets } from './fakes.ts';
+
+const ENV = { GITHUB_REPOSITORY: 'acme/web', GITHUB_RUN_ID: '500', GITHUB_RUN_ATTEMPT: '1' };
+const NOW = new Date('2026-11-27T12:00:00Z');
+const NAME = 'gha:acme/web:KUBIYA_API_KEY:run-500-1';
+const PREVIOUS = 'gha:acme/web:KUBIYA_API_KEY:run-400-1';
+
+function config(inputs: Record<string, string> = {}): Config {
+  const all: Record<string, string> = { 'admin-api-key': 'admin', 'github-token': 'token', ...inputs };
+  return parseConfig((name) => all[name] ?? '', ENV);
+}
+
+let calls: Calls;
+let keys: FakeKeys;
+let secrets: FakeSecrets;
+let warnings: string[];
+const log: RotationLog = { forSlot: () => ({ info: () => {}, warning: (text) => warnings.push(text), done: () => {} }) };
+const deps = () => ({ keys, secrets, log, now: () => NOW, concurrency: 4 });
+
+beforeEach(() => {
+  calls = new Calls();
+  keys = new FakeKeys(calls);
+  secrets = new FakeSecrets(calls);
+  warnings = [];
+});
+
+describe('rotate', () => {
+  it('mints, verifies, writes the secret, and only then revokes the key it replaced', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    const [result] = await rotate(config(), deps());
+
+    expect(result).toMatchObject({ target: 'acme/web', status: 'rotated', keyName: NAME });
+    expect(calls.log.slice(0, 3).sort()).toEqual(['list', 'publicKey:acme/web', 'whoami']);
+    expect(calls.log.slice(3)).toEqual([`create:${NAME}`, 'verify', 'list', 'put:acme/web', `revoke:${previous.id}`]);
+    expect(secrets.values.get('acme/web')).toBe(keys.tokenOf(result!.keyId!));
+    expect(keys.live()).toEqual([result!.keyId]);
+    expect(result!.revokedKeys.map((key) => key.id)).toEqual([previous.id]);
+  });
+
+  it('leaves keys of other slots and foreign keys alone', async () => {
+    keys.seed('gha:acme/web-api:KUBIYA_API_KEY:run-1-1', new Date('2026-11-01T00:00:00Z'));
+    keys.seed('gha:acme/web:OTHER:run-1-1', new Date('2026-11-01T00:00:00Z'));
+    keys.seed('laptop', new Date('2026-11-01T00:00:00Z'));
+    await rotate(config(), deps());
+    expect(calls.log.filter((call) => call.startsWith('revoke'))).toEqual([]);
+  });
+
+  it('revokes the new key and keeps the old one when verification fails', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    calls.fail('verify', new ServiceError('Kubiya did not accept the new key (HTTP 401)', { status: 401 }));
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/^verify: Kubiya did not accept the new key .*was revoked, and the secret still holds its previous key/);
+    expect(calls.log).not.toContain('put:acme/web');
+    expect(keys.live()).toEqual([previous.id]);
+  });
+
+  it('revokes the new key when the secret write is refused', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    calls.fail('put', new ServiceError('GitHub refused writing', { status: 403 }));
+    const [result] = await rotate(config(), deps());
+    expect(result!.error).toMatch(/^secret write: GitHub refused writing/);
+    expect(keys.live()).toEqual([previous.id]);
+  });
+
+  it('revokes neither key when the outcome of the secret write is unknown', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    calls.fail('put', new ServiceError('GitHub did not answer', { noResponse: true }));
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/neither was revoked/);
+    expect(keys.live()).toEqual([previous.id, result!.keyId]);
+  });
+
+  it('fails the slot, with the new key in the secret, when a superseded key cannot be revoked', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    calls.fail(`revoke:${previous.id}`);
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/^revocation: 1 superseded key\(s\) could not be revoked/);
+    expect(secrets.values.get('acme/web')).toBe(keys.tokenOf(result!.keyId!));
+  });
+
+  it('steps back when a newer run minted a key for the slot meanwhile', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    keys.afterCreate = () => {
+      keys.afterCreate = undefined;
+      keys.seed('gha:acme/web:KUBIYA_API_KEY:run-600-1', new Date('2026-11-28T00:00:00Z'));
+    };
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'skipped' });
+    expect(calls.log).not.toContain('put:acme/web');
+    expect(calls.log).not.toContain(`revoke:${previous.id}`);
+    expect(keys.live()).not.toContain(result!.keyId);
+    expect(warnings[0]).toMatch(/stepped back.*concurrency group/);
+  });
+
+  it('mints nothing when the admin key is rejected', async () => {
+    calls.fail('whoami', new ServiceError('Kubiya rejected admin-api-key', { status: 401 }));
+    const results = await rotate(config({ repositories: 'web, api' }), deps());
+    expect(results.map((result) => result.status)).toEqual(['failed', 'failed']);
+    expect(results[0]!.error).toBe('Kubiya rejected admin-api-key');
+    expect(calls.log.some((call) => call.startsWith('create'))).toBe(false);
+  });
+
+  it('rotates the other repositories when one cannot be written', async () => {
+    calls.fail('publicKey:acme/api', new ServiceError('GitHub refused', { status: 404 }));
+    const results = await rotate(config({ repositories: 'web, api, tools' }), deps());
+    expect(results.map((result) => [result.target, result.status])).toEqual([
+      ['acme/web', 'rotated'],
+      ['acme/api', 'failed'],
+      ['acme/tools', 'rotated'],
+    ]);
+    expect(calls.log.filter((call) => call.startsWith('create'))).toHaveLength(2);
+  });
+
+  it('keeps the key it just superseded during the grace period', async () => {
+    const old = keys.seed('gha:acme/web:KUBIYA_API_KEY:run-300-1', new Date('2026-11-01T00:00:00Z'));
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    const [result] = await rotate(config({ 'grace-period': '1d' }), deps());
+    expect(result!.revokedKeys.map((key) => key.id)).toEqual([old.id]);
+    expect(result!.keptKeys.map((key) => key.id)).toEqual([previous.id]);
+  });
+
+  it('plans in a dry-run and sends nothing that changes state', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    const [result] = await rotate(config({ 'dry-run': 'true' }), deps());
+    expect(result).toMatchObject({ status: 'planned', keyName: NAME });
+    expect(result!.revokedKeys.map((key) => key.id)).toEqual([previous.id]);
+    expect(calls.log.sort()).toEqual(['list', 'publicKey:acme/web', 'whoami']);
+  });
+
+  it('plans without GitHub access when no token is given', async () => {
+    const [result] = await rotate(config({ 'dry-run': 'true', 'github-token': '' }), { ...deps(), secrets: undefined });
+    expect(result!.note).toMatch(/GitHub access not checked/);
+    expect(calls.log.sort()).toEqual(['list', 'whoami']);
+  });
+});
