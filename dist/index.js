@@ -30941,24 +30941,26 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9867);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7677);
 // Entry of the main step.
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 9867:
+/***/ 7677:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
+
+// UNUSED EXPORTS: STATE, kubiyaClient, maskCredentials
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -30969,7 +30971,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -31076,13 +31078,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -31110,13 +31112,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -33633,9 +33635,9 @@ function exportVariable(name, val) {
     process.env[name] = convertedVal;
     const filePath = process.env['GITHUB_ENV'] || '';
     if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+        return file_command_issueFileCommand('ENV', prepareKeyValueMessage(name, val));
     }
-    issueCommand('set-env', { name }, convertedVal);
+    command_issueCommand('set-env', { name }, convertedVal);
 }
 /**
  * Registers a secret which will get masked from logs
@@ -33750,10 +33752,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    command_issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -33872,9 +33874,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -33947,6 +33949,11 @@ function repositorySlot(owner, repo, secretName) {
     const target = `${owner.toLowerCase()}/${repo.toLowerCase()}`;
     return { target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), secretName, scope: target };
 }
+/** Mint mode: a key for one job of the current run, named after the job. */
+function jobSlot(repository, job, secretName) {
+    const [owner = '', repo = ''] = repository.toLowerCase().split('/');
+    return { target: `${owner}/${repo}`, owner, repo, secretName, scope: `${owner}/${repo}/job/${job}` };
+}
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */
 function slotKeyPrefix(slot, keyNamePrefix) {
     return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:run-`;
@@ -33972,13 +33979,13 @@ function runOfKeyName(name) {
 // before the first request is sent.
 
 
-const MODES = ['rotate'];
+const MODES = ['rotate', 'mint', 'revoke'];
 class InputError extends Error {
     name = 'InputError';
 }
 const MIN_TTL_MS = 5 * 60_000;
 const MAX_DURATION_MS = 365 * 86_400_000;
-const DEFAULT_TTL = { rotate: '30d' };
+const DEFAULT_TTL = { rotate: '30d', mint: '1h', revoke: '30d' };
 /** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
 function parseConfig(getInput, env) {
     const mode = parseMode(getInput('mode') || 'rotate');
@@ -33999,13 +34006,19 @@ function parseConfig(getInput, env) {
     const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
     const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
     const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
+    if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
+        throw new InputError('GITHUB_JOB is not set as the Actions runner sets it: mode \'mint\' names the key after the job.');
+    }
+    const slots = mode === 'mint'
+        ? [jobSlot(run.repository, run.job, secretName)]
+        : parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) => repositorySlot(owner, repo, secretName));
     return {
         mode,
         adminApiKey,
         kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
         githubToken,
         githubApiUrl: parseBaseUrl('github-api-url', getInput('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
-        slots: parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) => repositorySlot(owner, repo, secretName)),
+        slots,
         secretName,
         keyNamePrefix: parseKeyNamePrefix(getInput('key-name-prefix') || 'gha'),
         ttlMs,
@@ -34013,8 +34026,18 @@ function parseConfig(getInput, env) {
         revokePrevious: parseBoolean(getInput, 'revoke-previous', true),
         verify: parseBoolean(getInput, 'verify', true),
         dryRun,
+        exportEnv: parseExportEnv(getInput('export-env')),
+        revokeOnExit: parseBoolean(getInput, 'revoke-on-exit', true),
         run,
     };
+}
+/** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
+function parseExportEnv(value) {
+    if (value === '')
+        return '';
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !/^(GITHUB_|RUNNER_)/i.test(value))
+        return value;
+    throw new InputError(`Input 'export-env' must be an environment variable name (letters, digits, underscores, not starting with a digit, GITHUB_ or RUNNER_), or empty to export none (got '${value}').`);
 }
 function parseMode(value) {
     if (MODES.includes(value))
@@ -39912,6 +39935,56 @@ function client_ok(response) {
     return response.status >= 200 && response.status < 300;
 }
 
+;// CONCATENATED MODULE: ./build/mint.js
+
+
+async function mint(config, deps) {
+    const { keys, log } = deps;
+    const slot = config.slots[0];
+    const name = managedKeyName(slot, config.keyNamePrefix, config.run);
+    const expiresAt = new Date(deps.now().getTime() + config.ttlMs);
+    const base = { target: slot.target, secretName: slot.secretName, revokedKeys: [], keptKeys: [] };
+    if (config.dryRun) {
+        try {
+            await keys.whoami();
+            const existing = (await keys.listKeys()).filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+            const note = `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
+            log.info(note);
+            return { result: { ...base, status: 'planned', keyName: name, expiresAt, note } };
+        }
+        catch (error) {
+            return { result: { ...base, status: 'failed', error: errorMessage(error) } };
+        }
+    }
+    let minted;
+    try {
+        minted = await keys.createKey({ name, description: keyDescription(slot, config.run), expiresAt });
+    }
+    catch (error) {
+        return { result: { ...base, status: 'failed', error: `mint: ${errorMessage(error)}` } };
+    }
+    deps.remember(minted);
+    const result = { ...base, status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
+    log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
+    if (config.verify) {
+        try {
+            await keys.whoami(minted.token);
+            log.info('The new key authenticates.');
+        }
+        catch (error) {
+            let undo = `the new key ${minted.name} was revoked`;
+            try {
+                await keys.revokeKey(minted.id);
+            }
+            catch (revokeError) {
+                undo = `the new key ${minted.name} could NOT be revoked (${errorMessage(revokeError)}); it expires ${minted.expiresAt.toISOString()}`;
+            }
+            return { result: { ...result, status: 'failed', error: `verify: ${errorMessage(error)}; ${undo}` } };
+        }
+    }
+    return { result, minted };
+}
+
 ;// CONCATENATED MODULE: ./build/results.js
 /** The `results` output: one object per target, exactly the fields the spec names. */
 function resultsJson(results) {
@@ -39925,6 +39998,47 @@ function resultsJson(results) {
         revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
         error: result.error ?? null,
     })));
+}
+
+;// CONCATENATED MODULE: ./build/revoke.js
+
+
+async function revokeAll(config, deps) {
+    const { keys } = deps;
+    let listing;
+    try {
+        [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+    }
+    catch (error) {
+        return config.slots.map((slot) => ({ target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error: errorMessage(error) }));
+    }
+    return Promise.all(config.slots.map(async (slot) => {
+        const log = deps.log.forSlot(slot.target);
+        const live = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+        const base = { target: slot.target, secretName: slot.secretName, keptKeys: [] };
+        try {
+            if (config.dryRun) {
+                const note = `dry-run: would revoke ${live.length} key(s)${live.length ? `: ${live.map((key) => key.name).join(', ')}` : ''}`;
+                log.info(note);
+                return { ...base, status: 'planned', revokedKeys: live, note };
+            }
+            const outcomes = await Promise.allSettled(live.map((key) => keys.revokeKey(key.id)));
+            const revokedKeys = live.filter((_, i) => outcomes[i].status === 'fulfilled');
+            for (const key of revokedKeys)
+                log.info(`Revoked ${key.name} (id ${key.id}).`);
+            const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
+            if (failures.length > 0) {
+                return { ...base, status: 'failed', revokedKeys, error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry` };
+            }
+            const note = live.length ? undefined : 'no managed keys found';
+            if (note)
+                log.info(`No managed keys of ${slot.secretName} found for ${slot.target}.`);
+            return { ...base, status: 'revoked', revokedKeys, note };
+        }
+        finally {
+            log.done();
+        }
+    }));
 }
 
 ;// CONCATENATED MODULE: ./build/concurrency.js
@@ -40219,7 +40333,9 @@ function row(cells) {
 }
 
 ;// CONCATENATED MODULE: ./build/main.js
-// The main step: mask, read and validate inputs, build the two services, rotate, report.
+// The main step: mask, read and validate inputs, build the services, run the mode, report.
+
+
 
 
 
@@ -40233,22 +40349,46 @@ function row(cells) {
 
 const USER_AGENT = 'kubiya-api-key-action/1';
 const SLOTS_IN_FLIGHT = 8;
+const now = () => new Date();
+/** What the post step needs to revoke a minted key: never the key itself. */
+const STATE = { keyId: 'key-id', expiresAt: 'expires-at' };
+const TITLES = {
+    rotate: 'Kubiya API key rotation',
+    mint: 'Kubiya API key for this job',
+    revoke: 'Kubiya API key revocation',
+};
 async function run(env = process.env) {
-    // Mask the credentials before anything else can print them.
-    for (const name of ['admin-api-key', 'github-token']) {
-        const value = getInput(name);
-        if (value)
-            core_setSecret(value);
-    }
+    maskCredentials();
     try {
         const config = parseConfig((name) => getInput(name), env);
-        const results = await rotate(config, { ...services(config, env), log: groupedLog(), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
+        const keys = kubiyaClient(config, env);
+        info(describe(config));
+        let results;
+        if (config.mode === 'rotate') {
+            const secrets = secretStore(config, env);
+            if (config.dryRun && !secrets)
+                info('Dry-run without github-token: the GitHub access check is skipped.');
+            results = await rotate(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
+        }
+        else if (config.mode === 'mint') {
+            results = [await mintForJob(config, keys)];
+        }
+        else {
+            results = await revokeAll(config, { keys, log: groupedLog() });
+        }
         setOutputs(results);
         await writeSummary(results, config);
         reportFailures(results);
     }
     catch (error) {
         setFailed(errorMessage(error));
+    }
+}
+function maskCredentials() {
+    for (const name of ['admin-api-key', 'github-token']) {
+        const value = getInput(name);
+        if (value)
+            core_setSecret(value);
     }
 }
 /** Test hooks: the emulator tests shorten the 30 s request timeout and the retry backoff. */
@@ -40262,9 +40402,9 @@ function timing(env) {
         retryBaseMs: number('KUBIYA_ACTION_RETRY_BASE_MS', 1_000),
     };
 }
-function services(config, env) {
+function kubiyaClient(config, env) {
     const { timeoutMs, retryBaseMs } = timing(env);
-    const keys = new KubiyaClient({
+    return new KubiyaClient({
         baseUrl: config.kubiyaApiUrl,
         adminKey: config.adminApiKey,
         onSecret: (secret) => core_setSecret(secret),
@@ -40272,22 +40412,50 @@ function services(config, env) {
         retry: { ...DEFAULT_RETRY, baseMs: retryBaseMs },
         userAgent: USER_AGENT,
     });
-    const secrets = config.githubToken
-        ? new RepositorySecretStore(createOctokit({
-            token: config.githubToken,
-            baseUrl: config.githubApiUrl,
-            timeoutMs,
-            retryAfterBaseMs: retryBaseMs,
-            maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
-            userAgent: USER_AGENT,
-            warn: (message) => warning(message),
-        }))
-        : undefined;
-    if (config.dryRun && !secrets)
-        info('Dry-run without github-token: the GitHub access check is skipped.');
-    info(`${config.dryRun ? 'Planning' : 'Rotating'} ${config.slots.length} target(s): ttl ${formatDuration(config.ttlMs)}, ` +
-        `grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}, verify ${config.verify}.`);
-    return { keys, secrets };
+}
+function secretStore(config, env) {
+    if (!config.githubToken)
+        return undefined;
+    const { timeoutMs, retryBaseMs } = timing(env);
+    const octokit = createOctokit({
+        token: config.githubToken,
+        baseUrl: config.githubApiUrl,
+        timeoutMs,
+        retryAfterBaseMs: retryBaseMs,
+        maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
+        userAgent: USER_AGENT,
+        warn: (message) => warning(message),
+    });
+    return new RepositorySecretStore(octokit);
+}
+function describe(config) {
+    const plan = config.dryRun ? 'Planning' : 'Running';
+    const ttl = config.mode === 'revoke' ? '' : `, ttl ${formatDuration(config.ttlMs)}`;
+    const grace = config.mode === 'rotate' ? `, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}` : '';
+    return `${plan} mode ${config.mode} for ${config.slots.map((slot) => slot.target).join(', ')}${ttl}${grace}.`;
+}
+async function mintForJob(config, keys) {
+    const log = groupedLog().forSlot(`${config.slots[0].scope}`);
+    const { result, minted } = await mint(config, {
+        keys,
+        log,
+        now,
+        remember: (key) => {
+            if (!config.revokeOnExit)
+                return;
+            saveState(STATE.keyId, key.id);
+            saveState(STATE.expiresAt, key.expiresAt.toISOString());
+        },
+    });
+    log.done();
+    if (minted) {
+        setOutput('api-key', minted.token);
+        if (config.exportEnv)
+            exportVariable(config.exportEnv, minted.token);
+        info((config.exportEnv ? `Exported the key to later steps as ${config.exportEnv}. ` : '') +
+            (config.revokeOnExit ? 'The post step revokes it when the job ends.' : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`));
+    }
+    return result;
 }
 /** Slots run in parallel; each one's lines are printed together as a group when it is done. */
 function groupedLog() {
@@ -40309,7 +40477,7 @@ function groupedLog() {
 }
 function setOutputs(results) {
     const only = results.length === 1 ? results[0] : undefined;
-    if (only && (only.status === 'rotated' || only.status === 'planned')) {
+    if (only && ['rotated', 'minted', 'planned'].includes(only.status)) {
         if (only.keyId)
             setOutput('key-id', only.keyId);
         if (only.keyName)
@@ -40324,7 +40492,7 @@ function setOutputs(results) {
 async function writeSummary(results, config) {
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return;
-    await summary.addRaw(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun })).write();
+    await summary.addRaw(renderSummary(results, { title: TITLES[config.mode], dryRun: config.dryRun })).write();
 }
 function reportFailures(results) {
     const failures = results.filter((result) => result.status === 'failed');

@@ -1,10 +1,10 @@
 // Inputs → a validated Config. Every input error message lives here, and all of them are raised
 // before the first request is sent.
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
-import { repositorySlot, type Run, type Slot } from './slots.ts';
+import { jobSlot, repositorySlot, type Run, type Slot } from './slots.ts';
 
-export type Mode = 'rotate';
-export const MODES: readonly Mode[] = ['rotate'];
+export type Mode = 'rotate' | 'mint' | 'revoke';
+export const MODES: readonly Mode[] = ['rotate', 'mint', 'revoke'];
 
 export interface Config {
   mode: Mode;
@@ -20,6 +20,10 @@ export interface Config {
   revokePrevious: boolean;
   verify: boolean;
   dryRun: boolean;
+  /** mint mode: the variable later steps read the key from; '' exports none */
+  exportEnv: string;
+  /** mint mode: revoke the key in the post step */
+  revokeOnExit: boolean;
   run: Run;
 }
 
@@ -29,7 +33,7 @@ export class InputError extends Error {
 
 const MIN_TTL_MS = 5 * 60_000;
 const MAX_DURATION_MS = 365 * 86_400_000;
-const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d' };
+const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d', mint: '1h', revoke: '30d' };
 
 /** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
 export function parseConfig(getInput: (name: string) => string, env: NodeJS.ProcessEnv): Config {
@@ -55,15 +59,22 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
   const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
   const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
   const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
+  if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
+    throw new InputError('GITHUB_JOB is not set as the Actions runner sets it: mode \'mint\' names the key after the job.');
+  }
+  const slots =
+    mode === 'mint'
+      ? [jobSlot(run.repository, run.job, secretName)]
+      : parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) =>
+          repositorySlot(owner, repo, secretName),
+        );
   return {
     mode,
     adminApiKey,
     kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
     githubToken,
     githubApiUrl: parseBaseUrl('github-api-url', getInput('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
-    slots: parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) =>
-      repositorySlot(owner, repo, secretName),
-    ),
+    slots,
     secretName,
     keyNamePrefix: parseKeyNamePrefix(getInput('key-name-prefix') || 'gha'),
     ttlMs,
@@ -71,8 +82,19 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
     revokePrevious: parseBoolean(getInput, 'revoke-previous', true),
     verify: parseBoolean(getInput, 'verify', true),
     dryRun,
+    exportEnv: parseExportEnv(getInput('export-env')),
+    revokeOnExit: parseBoolean(getInput, 'revoke-on-exit', true),
     run,
   };
+}
+
+/** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
+function parseExportEnv(value: string): string {
+  if (value === '') return '';
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !/^(GITHUB_|RUNNER_)/i.test(value)) return value;
+  throw new InputError(
+    `Input 'export-env' must be an environment variable name (letters, digits, underscores, not starting with a digit, GITHUB_ or RUNNER_), or empty to export none (got '${value}').`,
+  );
 }
 
 function parseMode(value: string): Mode {

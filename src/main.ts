@@ -1,33 +1,59 @@
-// The main step: mask, read and validate inputs, build the two services, rotate, report.
+// The main step: mask, read and validate inputs, build the services, run the mode, report.
 import * as core from '@actions/core';
 import { parseConfig, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { createOctokit } from './github/client.ts';
 import { RepositorySecretStore } from './github/secrets.ts';
 import { KubiyaClient } from './kubiya/client.ts';
+import { mint } from './mint.ts';
 import { resultsJson, type SlotResult } from './results.ts';
 import { DEFAULT_RETRY } from './retry.ts';
+import { revokeAll } from './revoke.ts';
 import { rotate, type RotationLog } from './rotate.ts';
 import { errorMessage } from './service-error.ts';
 import { renderSummary } from './summary.ts';
 
 const USER_AGENT = 'kubiya-api-key-action/1';
 const SLOTS_IN_FLIGHT = 8;
+const now = () => new Date();
+
+/** What the post step needs to revoke a minted key: never the key itself. */
+export const STATE = { keyId: 'key-id', expiresAt: 'expires-at' } as const;
+
+const TITLES: Record<Config['mode'], string> = {
+  rotate: 'Kubiya API key rotation',
+  mint: 'Kubiya API key for this job',
+  revoke: 'Kubiya API key revocation',
+};
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  // Mask the credentials before anything else can print them.
-  for (const name of ['admin-api-key', 'github-token']) {
-    const value = core.getInput(name);
-    if (value) core.setSecret(value);
-  }
+  maskCredentials();
   try {
     const config = parseConfig((name) => core.getInput(name), env);
-    const results = await rotate(config, { ...services(config, env), log: groupedLog(), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
+    const keys = kubiyaClient(config, env);
+    core.info(describe(config));
+    let results: SlotResult[];
+    if (config.mode === 'rotate') {
+      const secrets = secretStore(config, env);
+      if (config.dryRun && !secrets) core.info('Dry-run without github-token: the GitHub access check is skipped.');
+      results = await rotate(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
+    } else if (config.mode === 'mint') {
+      results = [await mintForJob(config, keys)];
+    } else {
+      results = await revokeAll(config, { keys, log: groupedLog() });
+    }
     setOutputs(results);
     await writeSummary(results, config);
     reportFailures(results);
   } catch (error) {
     core.setFailed(errorMessage(error));
+  }
+}
+
+export function maskCredentials(): void {
+  for (const name of ['admin-api-key', 'github-token']) {
+    const value = core.getInput(name);
+    if (value) core.setSecret(value);
   }
 }
 
@@ -43,9 +69,9 @@ function timing(env: NodeJS.ProcessEnv) {
   };
 }
 
-function services(config: Config, env: NodeJS.ProcessEnv) {
+export function kubiyaClient(config: Config, env: NodeJS.ProcessEnv): KubiyaClient {
   const { timeoutMs, retryBaseMs } = timing(env);
-  const keys = new KubiyaClient({
+  return new KubiyaClient({
     baseUrl: config.kubiyaApiUrl,
     adminKey: config.adminApiKey,
     onSecret: (secret) => core.setSecret(secret),
@@ -53,25 +79,52 @@ function services(config: Config, env: NodeJS.ProcessEnv) {
     retry: { ...DEFAULT_RETRY, baseMs: retryBaseMs },
     userAgent: USER_AGENT,
   });
-  const secrets = config.githubToken
-    ? new RepositorySecretStore(
-        createOctokit({
-          token: config.githubToken,
-          baseUrl: config.githubApiUrl,
-          timeoutMs,
-          retryAfterBaseMs: retryBaseMs,
-          maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
-          userAgent: USER_AGENT,
-          warn: (message) => core.warning(message),
-        }),
-      )
-    : undefined;
-  if (config.dryRun && !secrets) core.info('Dry-run without github-token: the GitHub access check is skipped.');
-  core.info(
-    `${config.dryRun ? 'Planning' : 'Rotating'} ${config.slots.length} target(s): ttl ${formatDuration(config.ttlMs)}, ` +
-      `grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}, verify ${config.verify}.`,
-  );
-  return { keys, secrets };
+}
+
+function secretStore(config: Config, env: NodeJS.ProcessEnv): RepositorySecretStore | undefined {
+  if (!config.githubToken) return undefined;
+  const { timeoutMs, retryBaseMs } = timing(env);
+  const octokit = createOctokit({
+    token: config.githubToken,
+    baseUrl: config.githubApiUrl,
+    timeoutMs,
+    retryAfterBaseMs: retryBaseMs,
+    maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
+    userAgent: USER_AGENT,
+    warn: (message) => core.warning(message),
+  });
+  return new RepositorySecretStore(octokit);
+}
+
+function describe(config: Config): string {
+  const plan = config.dryRun ? 'Planning' : 'Running';
+  const ttl = config.mode === 'revoke' ? '' : `, ttl ${formatDuration(config.ttlMs)}`;
+  const grace = config.mode === 'rotate' ? `, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}` : '';
+  return `${plan} mode ${config.mode} for ${config.slots.map((slot) => slot.target).join(', ')}${ttl}${grace}.`;
+}
+
+async function mintForJob(config: Config, keys: KubiyaClient): Promise<SlotResult> {
+  const log = groupedLog().forSlot(`${config.slots[0]!.scope}`);
+  const { result, minted } = await mint(config, {
+    keys,
+    log,
+    now,
+    remember: (key) => {
+      if (!config.revokeOnExit) return;
+      core.saveState(STATE.keyId, key.id);
+      core.saveState(STATE.expiresAt, key.expiresAt.toISOString());
+    },
+  });
+  log.done();
+  if (minted) {
+    core.setOutput('api-key', minted.token);
+    if (config.exportEnv) core.exportVariable(config.exportEnv, minted.token);
+    core.info(
+      (config.exportEnv ? `Exported the key to later steps as ${config.exportEnv}. ` : '') +
+        (config.revokeOnExit ? 'The post step revokes it when the job ends.' : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`),
+    );
+  }
+  return result;
 }
 
 /** Slots run in parallel; each one's lines are printed together as a group when it is done. */
@@ -94,7 +147,7 @@ function groupedLog(): RotationLog {
 
 function setOutputs(results: SlotResult[]): void {
   const only = results.length === 1 ? results[0] : undefined;
-  if (only && (only.status === 'rotated' || only.status === 'planned')) {
+  if (only && ['rotated', 'minted', 'planned'].includes(only.status)) {
     if (only.keyId) core.setOutput('key-id', only.keyId);
     if (only.keyName) core.setOutput('key-name', only.keyName);
     if (only.expiresAt) core.setOutput('expires-at', only.expiresAt.toISOString());
@@ -106,7 +159,7 @@ function setOutputs(results: SlotResult[]): void {
 
 async function writeSummary(results: SlotResult[], config: Config): Promise<void> {
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
-  await core.summary.addRaw(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun })).write();
+  await core.summary.addRaw(renderSummary(results, { title: TITLES[config.mode], dryRun: config.dryRun })).write();
 }
 
 function reportFailures(results: SlotResult[]): void {

@@ -25,6 +25,12 @@ export function repositorySlot(owner: string, repo: string, secretName: string):
   return { target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), secretName, scope: target };
 }
 
+/** Mint mode: a key for one job of the current run, named after the job. */
+export function jobSlot(repository: string, job: string, secretName: string): Slot {
+  const [owner = '', repo = ''] = repository.toLowerCase().split('/');
+  return { target: `${owner}/${repo}`, owner, repo, secretName, scope: `${owner}/${repo}/job/${job}` };
+}
+
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */
 export function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
   return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:run-`;

@@ -1,0 +1,4 @@
+// Entry of the post step.
+import { runPost } from './post-step.ts';
+
+await runPost();
