@@ -1,0 +1,374 @@
+// A small node:http server base shared by the Kubiya and GitHub emulators: request log,
+// latency with seeded jitter, in-flight tracking and fault injection. Loopback only.
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface EmulatedRequest {
+  /** 1-based arrival number since the server started (same as the log entry's `seq`). */
+  readonly seq: number;
+  readonly method: string;
+  /** Pathname exactly as received: still URL-encoded, without the query string. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Parsed body; `undefined` for an empty body; throws SyntaxError on malformed JSON. */
+  json(): unknown;
+}
+
+export interface EmulatedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Strings are sent as they are; anything else is JSON-encoded; `undefined` sends no body. */
+  body?: unknown;
+  /** Copied to the log entry, for responses that model a platform condition (e.g. a rate limit). */
+  fault?: string;
+}
+
+export type EmulatedHandler = (req: EmulatedRequest) => EmulatedResponse | Promise<EmulatedResponse>;
+
+export type RequestOutcome = number | 'pending' | 'reset' | 'hang' | 'lost';
+
+export interface RequestRecord {
+  seq: number;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: string;
+  /** HTTP status sent, or what happened instead; 'pending' while the request is being served. */
+  status: RequestOutcome;
+  /** Epoch milliseconds with sub-millisecond precision. */
+  startedAt: number;
+  endedAt: number | undefined;
+  fault?: string;
+}
+
+export type FaultKind = 'status' | 'reset' | 'hang' | 'lost-response';
+
+export interface Fault {
+  /** Case-insensitive; omitted = any method. */
+  method?: string;
+  /**
+   * Matched against the raw pathname (URL-encoded as received, no query string, including any
+   * `/api/v3` prefix): a string must be equal, a RegExp must `test()` true. Omitted = any path.
+   */
+  path?: string | RegExp;
+  /** 1-based index among matching requests that arrive after injection; default 1 (the next one). */
+  nth?: number;
+  /** How many matching requests get the fault, starting at the nth; default 1; Infinity allowed. */
+  times?: number;
+  kind: FaultKind;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface HttpEmulatorOptions {
+  latencyMs?: number;
+  /** Extra delay, uniformly drawn from [0, jitterMs) with a PRNG seeded by `seed`. */
+  jitterMs?: number;
+  seed?: number;
+}
+
+interface ActiveFault {
+  fault: Fault;
+  /** Set by injectFaultAtRequest: the first request seq the fault may fire on. */
+  fromSeq: number | undefined;
+  matched: number;
+  fired: number;
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
+  if (pattern === undefined) return true;
+  if (typeof pattern === 'string') return pattern === path;
+  pattern.lastIndex = 0; // a /g or /y RegExp would otherwise remember the previous match
+  return pattern.test(path);
+}
+
+function methodMatches(method: string | undefined, actual: string): boolean {
+  return method === undefined || method === '*' || method.toUpperCase() === actual;
+}
+
+/** mulberry32: tiny, seedable, good enough for latency jitter. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function parseJson(body: string): unknown {
+  return body === '' ? undefined : JSON.parse(body);
+}
+
+export class HttpEmulator {
+  url = '';
+  latencyMs: number;
+  jitterMs: number;
+  readonly requests: RequestRecord[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Requests received since start (not reset by clearRequests). */
+  requestCount = 0;
+
+  readonly #server: http.Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #handler: EmulatedHandler | undefined;
+  readonly #random: () => number;
+  readonly #arrivalListeners = new Set<(record: RequestRecord) => void>();
+  #faults: ActiveFault[] = [];
+  #closed = false;
+
+  constructor(options: HttpEmulatorOptions = {}, handler?: EmulatedHandler) {
+    this.latencyMs = options.latencyMs ?? 0;
+    this.jitterMs = options.jitterMs ?? 0;
+    this.#random = seededRandom(options.seed ?? 1);
+    this.#handler = handler;
+    this.#server = http.createServer((req, res) => void this.#serve(req, res));
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = this.#server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  /** Subclasses override this; the base calls the handler given to the constructor. */
+  protected handle(req: EmulatedRequest): EmulatedResponse | Promise<EmulatedResponse> {
+    if (!this.#handler) return { status: 404, body: { message: 'Not Found' } };
+    return this.#handler(req);
+  }
+
+  injectFault(fault: Fault): void {
+    this.#faults.push({ fault, fromSeq: undefined, matched: 0, fired: 0 });
+  }
+
+  /**
+   * Fault for the k-th request overall (1-based `seq`, counted since start). With `times`, the
+   * following requests too; with method/path filters, the first matching requests from the k-th on.
+   */
+  injectFaultAtRequest(k: number, fault: Fault): void {
+    this.#faults.push({ fault, fromSeq: k, matched: 0, fired: 0 });
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Empties the log and restarts `maxInFlight` from the current `inFlight`. */
+  clearRequests(): void {
+    this.requests.length = 0;
+    this.maxInFlight = this.inFlight;
+  }
+
+  matching(method?: string, path?: string | RegExp): RequestRecord[] {
+    return this.requests.filter((r) => methodMatches(method, r.method) && pathMatches(path, r.path));
+  }
+
+  count(method?: string, path?: string | RegExp): number {
+    return this.matching(method, path).length;
+  }
+
+  /**
+   * Resolves with the nth (1-based, default 1) matching entry of the log, counting entries already
+   * there; an arriving request is seen once its body has been read.
+   */
+  waitForRequest(
+    method?: string,
+    path?: string | RegExp,
+    { nth = 1, timeoutMs = 5_000 }: { nth?: number; timeoutMs?: number } = {},
+  ): Promise<RequestRecord> {
+    const found = this.matching(method, path)[nth - 1];
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#arrivalListeners.delete(listener);
+        reject(new Error(`no ${method ?? 'request'} ${String(path ?? '')} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (record: RequestRecord): void => {
+        if (this.matching(method, path)[nth - 1] !== record) return;
+        clearTimeout(timer);
+        this.#arrivalListeners.delete(listener);
+        resolve(record);
+      };
+      this.#arrivalListeners.add(listener);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    const closedAt = now();
+    for (const record of this.requests) record.endedAt ??= closedAt;
+    const closing = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
+    await closing;
+  }
+
+  #pickFault(seq: number, method: string, path: string): Fault | undefined {
+    let chosen: ActiveFault | undefined;
+    for (const active of this.#faults) {
+      const { fault } = active;
+      if (!methodMatches(fault.method, method) || !pathMatches(fault.path, path)) continue;
+      const times = fault.times ?? 1;
+      if (active.fromSeq !== undefined) {
+        if (!chosen && seq >= active.fromSeq && active.fired < times) chosen = active;
+        continue;
+      }
+      active.matched += 1;
+      if (!chosen && active.matched >= (fault.nth ?? 1) && active.fired < times) chosen = active;
+    }
+    if (!chosen) return undefined;
+    chosen.fired += 1;
+    if (chosen.fired >= (chosen.fault.times ?? 1)) this.#faults = this.#faults.filter((f) => f !== chosen);
+    return chosen.fault;
+  }
+
+  #delay(): Promise<void> {
+    const ms = this.latencyMs + (this.jitterMs > 0 ? this.#random() * this.jitterMs : 0);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        resolve();
+      }, ms);
+      this.#timers.add(timer);
+    });
+  }
+
+  async #serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const seq = ++this.requestCount;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const target = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const record: RequestRecord = {
+      seq,
+      method,
+      path: target.pathname,
+      query: target.searchParams,
+      headers: flattenHeaders(req.headers),
+      body: '',
+      status: 'pending',
+      startedAt: now(),
+      endedAt: undefined,
+    };
+    this.requests.push(record);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const fault = this.#pickFault(seq, method, record.path);
+    let finished = false;
+    const finish = (status: RequestOutcome, faultNote?: string): void => {
+      if (finished) return;
+      finished = true;
+      record.status = status;
+      if (faultNote !== undefined) record.fault = faultNote;
+      record.endedAt = now();
+      this.inFlight -= 1;
+    };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      record.body = Buffer.concat(chunks).toString('utf8');
+      for (const listener of [...this.#arrivalListeners]) listener(record);
+      if (fault?.kind === 'hang') {
+        record.status = 'hang';
+        record.fault = 'hang';
+        return; // stays in flight until close() destroys the socket
+      }
+      await this.#delay();
+      if (this.#closed) return;
+      if (fault?.kind === 'reset') {
+        req.socket.destroy();
+        finish('reset', 'reset');
+        return;
+      }
+      if (fault?.kind === 'status') {
+        const status = fault.status ?? 500;
+        if (this.#send(res, { status, headers: fault.headers ?? {}, body: fault.body })) finish(status, `status ${status}`);
+        else finish('lost', `client-gone (status ${status})`);
+        return;
+      }
+      const body = record.body;
+      const response = await this.handle({
+        seq,
+        method,
+        path: record.path,
+        query: record.query,
+        headers: record.headers,
+        body,
+        json: () => parseJson(body),
+      });
+      if (this.#closed) return;
+      if (fault?.kind === 'lost-response') {
+        req.socket.destroy();
+        finish('lost', `lost-response (handled as ${response.status})`);
+        return;
+      }
+      if (this.#send(res, response)) finish(response.status, response.fault);
+      else finish('lost', `client-gone (handled as ${response.status})`);
+    } catch (error) {
+      if (this.#closed || res.headersSent) {
+        finish('reset', `error: ${String(error)}`);
+        return;
+      }
+      if (this.#send(res, { status: 500, body: { message: `emulator error: ${String(error)}` } })) {
+        finish(500, `handler-error: ${String(error)}`);
+      } else finish('lost', `client-gone (error: ${String(error)})`);
+    }
+  }
+
+  /** False when the client went away (e.g. its timeout fired) before the answer could be sent. */
+  #send(res: http.ServerResponse, response: EmulatedResponse): boolean {
+    if (res.destroyed || res.socket === null || res.socket.destroyed) return false;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = value;
+    let text: string | undefined;
+    if (typeof response.body === 'string') {
+      text = response.body;
+      headers['content-type'] ??= 'text/plain; charset=utf-8';
+    } else if (response.body !== undefined) {
+      text = JSON.stringify(response.body);
+      headers['content-type'] ??= 'application/json; charset=utf-8';
+    }
+    if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
+    return true;
+  }
+}
+
+export async function startHttpEmulator(
+  handler: EmulatedHandler,
+  options: HttpEmulatorOptions = {},
+): Promise<HttpEmulator> {
+  return new HttpEmulator(options, handler).listen();
+}
