@@ -78,7 +78,7 @@ export class FakeKeys implements KeyService {
 export class FakeSecrets implements SecretStore {
   readonly values = new Map<string, string>();
   readonly calls: Calls;
-  private pair?: ReturnType<typeof sodium.crypto_box_keypair>;
+  private pair?: { publicKey: Uint8Array; privateKey: Uint8Array };
 
   constructor(calls: Calls) {
     this.calls = calls;

@@ -1,0 +1,107 @@
+// The repository secret store against the GitHub emulator, which opens sealed boxes with its private keys.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOctokit } from '../../src/github/client.ts';
+import { sealSecret } from '../../src/github/seal.ts';
+import { RepositorySecretStore } from '../../src/github/secrets.ts';
+import { ServiceError } from '../../src/service-error.ts';
+import { repositorySlot } from '../../src/slots.ts';
+import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
+
+const TOKEN = 'github_pat_contract_test_token_0001';
+const slot = repositorySlot('acme', 'web', 'KUBIYA_API_KEY');
+let github: GitHubEmulator;
+let warnings: string[];
+
+function store(options: { token?: string; baseUrl?: string; timeoutMs?: number } = {}): RepositorySecretStore {
+  return new RepositorySecretStore(
+    createOctokit({
+      token: options.token ?? TOKEN,
+      baseUrl: options.baseUrl ?? github.url,
+      timeoutMs: options.timeoutMs ?? 2_000,
+      retryAfterBaseMs: 20,
+      maxRetryAfterSeconds: 60,
+      userAgent: 'contract-test',
+      warn: (message) => warnings.push(message),
+    }),
+  );
+}
+
+async function write(value: string, s = store()): Promise<'created' | 'updated'> {
+  return s.put(slot, await sealSecret(value, await s.publicKey(slot)));
+}
+
+const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ServiceError);
+  return error as ServiceError;
+};
+
+beforeEach(async () => {
+  github = await startGitHubEmulator();
+  github.addRepo('acme/web');
+  github.addToken(TOKEN, { kind: 'pat' });
+  warnings = [];
+});
+afterEach(() => github.close());
+
+describe('repository secrets', () => {
+  it('seals a value GitHub can open, created then updated', async () => {
+    expect(await write('first-value')).toBe('created');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('first-value');
+    expect(await write('second-value')).toBe('updated');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('second-value');
+    expect(github.requests.map((r) => `${r.method} ${r.path}`)).toContain('PUT /repos/acme/web/actions/secrets/KUBIYA_API_KEY');
+    expect(github.requests[0]!.headers['authorization']).toBe(`token ${TOKEN}`);
+  });
+
+  it('works under a GHES-style /api/v3 base URL', async () => {
+    await write('ghes-value', store({ baseUrl: `${github.url}/api/v3` }));
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('ghes-value');
+    expect(github.requests[0]!.path).toBe('/api/v3/repos/acme/web/actions/secrets/public-key');
+  });
+
+  it('explains that the default GITHUB_TOKEN cannot write secrets', async () => {
+    github.addToken('ghs_default_workflow_token_000000', { kind: 'github-token' });
+    const error = await failure(store({ token: 'ghs_default_workflow_token_000000' }).publicKey(slot));
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/acme\/web.*default GITHUB_TOKEN cannot write secrets.*"Secrets: Read and write".*GitHub App token/);
+    expect(error.message).not.toContain('ghs_default_workflow_token_000000');
+  });
+
+  it('names the target when the repository is not visible to the token (404)', async () => {
+    const error = await failure(store().publicKey(repositorySlot('acme', 'hidden', 'KUBIYA_API_KEY')));
+    expect(error.status).toBe(404);
+    expect(error.message).toMatch(/acme\/hidden/);
+  });
+
+  it('retries a 502 and a reset, but not a 422', async () => {
+    github.injectFault({ method: 'GET', kind: 'status', status: 502 });
+    github.injectFault({ method: 'PUT', kind: 'reset' });
+    await write('after-retries');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('after-retries');
+
+    github.injectFault({ method: 'PUT', kind: 'status', status: 422, body: { message: 'Bad request' } });
+    expect((await failure(write('never'))).message).toMatch(/HTTP 422: Bad request/);
+    expect(github.count('PUT')).toBe(3);
+  });
+
+  it('reports no response when the PUT never gets an answer, so the caller knows the outcome is unknown', async () => {
+    github.injectFault({ method: 'PUT', kind: 'hang', times: Infinity });
+    const error = await failure(write('lost', store({ timeoutMs: 150 })));
+    expect(error.noResponse).toBe(true);
+    expect(github.count('PUT')).toBe(4);
+  });
+
+  it('waits out a secondary rate limit with its retry-after', async () => {
+    github.injectFault({
+      method: 'PUT',
+      kind: 'status',
+      status: 403,
+      headers: { 'retry-after': '1' },
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+    });
+    await write('throttled');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('throttled');
+    expect(warnings[0]).toMatch(/secondary rate limit/);
+  });
+});
