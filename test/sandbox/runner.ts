@@ -500,6 +500,8 @@ export interface StepResult {
   /** The complete environment the step ran with. */
   processEnv: Record<string, string>;
   tempDir: string;
+  /** When the process was spawned, in epoch ms (the emulators' request times use the same clock). */
+  startedAt: number;
   durationMs: number;
 }
 
@@ -711,6 +713,7 @@ export async function runStep(options: RunStepOptions = {}): Promise<StepResult>
       inputs,
       processEnv,
       tempDir: jobDir,
+      startedAt: performance.timeOrigin + started,
       durationMs,
     };
   } finally {
