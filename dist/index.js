@@ -34007,7 +34007,7 @@ function parseConfig(getInput, env) {
     const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
     const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
     if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
-        throw new InputError('GITHUB_JOB is not set as the Actions runner sets it: mode \'mint\' names the key after the job.');
+        throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
     }
     const slots = mode === 'mint'
         ? [jobSlot(run.repository, run.job, secretName)]
@@ -34104,7 +34104,10 @@ const REPO = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 function parseRepositories(value, currentRepository) {
     const currentOwner = currentRepository.split('/')[0] ?? '';
     const seen = new Map();
-    for (const entry of value.split(/[\n,]/).map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of value
+        .split(/[\n,]/)
+        .map((part) => part.trim())
+        .filter(Boolean)) {
         const parts = entry.split('/');
         const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]] : [parts[0], parts[1] ?? ''];
         if (parts.length > 2 || !OWNER.test(owner) || !REPO.test(repo)) {
@@ -39636,7 +39639,7 @@ function readKeyPage(body) {
     const list = Array.isArray(body)
         ? body
         : isObject(body)
-            ? [body['keys'], body['items'], body['data']].find(Array.isArray) ?? []
+            ? ([body['keys'], body['items'], body['data']].find(Array.isArray) ?? [])
             : undefined;
     if (!list)
         throw new Error('the key list response is not JSON with a list of keys');
@@ -39885,7 +39888,11 @@ class KubiyaClient {
         }
     }
     async revokeKey(id) {
-        const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, { key: this.adminKey, retry: true, what: `the revocation of key ${id}` });
+        const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, {
+            key: this.adminKey,
+            retry: true,
+            what: `the revocation of key ${id}`,
+        });
         if (client_ok(response) || response.status === 404)
             return;
         throw this.failure(`revoking key ${id}`, response);
@@ -39902,7 +39909,13 @@ class KubiyaClient {
                 '(looked for key/token/api_key/apiKey/value and id/uuid/key_id/token_id); the key was revoked. ' +
                 'The create response may have changed: see shared/spec/KUBIYA-API.md.');
         }
-        return { id: created.id, name: request.name, token: created.token, expiresAt: created.expiresAt ?? request.expiresAt, createdAt: created.createdAt };
+        return {
+            id: created.id,
+            name: request.name,
+            token: created.token,
+            expiresAt: created.expiresAt ?? request.expiresAt,
+            createdAt: created.createdAt,
+        };
     }
     /** Revoke every live key with exactly this name (and `id`), so a failed create leaves nothing behind. */
     async revokeByName(name, id) {
@@ -40010,7 +40023,14 @@ async function revokeAll(config, deps) {
         [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
     }
     catch (error) {
-        return config.slots.map((slot) => ({ target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error: errorMessage(error) }));
+        return config.slots.map((slot) => ({
+            target: slot.target,
+            secretName: slot.secretName,
+            status: 'failed',
+            revokedKeys: [],
+            keptKeys: [],
+            error: errorMessage(error),
+        }));
     }
     return Promise.all(config.slots.map(async (slot) => {
         const log = deps.log.forSlot(slot.target);
@@ -40028,7 +40048,12 @@ async function revokeAll(config, deps) {
                 log.info(`Revoked ${key.name} (id ${key.id}).`);
             const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
             if (failures.length > 0) {
-                return { ...base, status: 'failed', revokedKeys, error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry` };
+                return {
+                    ...base,
+                    status: 'failed',
+                    revokedKeys,
+                    error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry`,
+                };
             }
             const note = live.length ? undefined : 'no managed keys found';
             if (note)
@@ -40453,7 +40478,9 @@ async function mintForJob(config, keys) {
         if (config.exportEnv)
             exportVariable(config.exportEnv, minted.token);
         info((config.exportEnv ? `Exported the key to later steps as ${config.exportEnv}. ` : '') +
-            (config.revokeOnExit ? 'The post step revokes it when the job ends.' : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`));
+            (config.revokeOnExit
+                ? 'The post step revokes it when the job ends.'
+                : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`));
     }
     return result;
 }

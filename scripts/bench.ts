@@ -39,10 +39,22 @@ try {
     coldStarts.push(Math.min(...log.map((request) => request.startedAt)) - main.startedAt);
   }
   rows.push(
-    { measure: 'sequential round trips / rotation', value: String(median(trips)), note: 'floor 5: auth∥public key∥list → mint → verify∥list → PUT → revoke' },
+    {
+      measure: 'sequential round trips / rotation',
+      value: String(median(trips)),
+      note: 'floor 5: auth∥public key∥list → mint → verify∥list → PUT → revoke',
+    },
     { measure: 'requests / rotation', value: String(median(requests)), note: 'with one superseded key to revoke (after the first run)' },
-    { measure: 'rotation wall time', value: `${Math.round(median(walls))} ms`, note: `process start to exit, ${LATENCY_MS} ms latency per request` },
-    { measure: 'cold start', value: `${Math.round(median(coldStarts))} ms`, note: 'process start to first request (dist/index.js on Node 24)' },
+    {
+      measure: 'rotation wall time',
+      value: `${Math.round(median(walls))} ms`,
+      note: `process start to exit, ${LATENCY_MS} ms latency per request`,
+    },
+    {
+      measure: 'cold start',
+      value: `${Math.round(median(coldStarts))} ms`,
+      note: 'process start to first request (dist/index.js on Node 24)',
+    },
   );
 } finally {
   await sandbox.close();

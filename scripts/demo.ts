@@ -5,7 +5,8 @@ import { startSandbox } from '../test/sandbox/sandbox.ts';
 
 const sandbox = await startSandbox();
 const { kubiya, github } = sandbox;
-const show = (title: string, text: string) => console.log(`\n\x1b[1m── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}\x1b[0m\n${text.trimEnd()}`);
+const show = (title: string, text: string) =>
+  console.log(`\n\x1b[1m── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}\x1b[0m\n${text.trimEnd()}`);
 
 try {
   show('Kubiya emulator', `${kubiya.url}  (admin: ci-bot@acme.test)`);

@@ -60,7 +60,7 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
   const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
   const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
   if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
-    throw new InputError('GITHUB_JOB is not set as the Actions runner sets it: mode \'mint\' names the key after the job.');
+    throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
   }
   const slots =
     mode === 'mint'
@@ -133,7 +133,9 @@ function parseBaseUrl(name: string, value: string): string {
   }
   const loopback = LOOPBACK.test(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new InputError(`Input '${name}' must be an https:// URL (got '${value}'); http:// is accepted only for localhost and 127.0.0.0/8.`);
+    throw new InputError(
+      `Input '${name}' must be an https:// URL (got '${value}'); http:// is accepted only for localhost and 127.0.0.0/8.`,
+    );
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError(`Input '${name}' must be a plain base URL without credentials, query or fragment.`);
@@ -168,7 +170,10 @@ const REPO = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 export function parseRepositories(value: string, currentRepository: string): { owner: string; repo: string }[] {
   const currentOwner = currentRepository.split('/')[0] ?? '';
   const seen = new Map<string, { owner: string; repo: string }>();
-  for (const entry of value.split(/[\n,]/).map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(/[\n,]/)
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const parts = entry.split('/');
     const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]!] : [parts[0]!, parts[1] ?? ''];
     if (parts.length > 2 || !OWNER.test(owner) || !REPO.test(repo)) {
@@ -176,7 +181,8 @@ export function parseRepositories(value: string, currentRepository: string): { o
     }
     seen.set(`${owner}/${repo}`.toLowerCase(), { owner: owner.toLowerCase(), repo: repo.toLowerCase() });
   }
-  if (seen.size === 0) throw new InputError("Input 'repositories' names no repository: give owner/repo entries separated by newlines or commas.");
+  if (seen.size === 0)
+    throw new InputError("Input 'repositories' names no repository: give owner/repo entries separated by newlines or commas.");
   return [...seen.values()];
 }
 

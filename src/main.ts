@@ -99,7 +99,8 @@ function secretStore(config: Config, env: NodeJS.ProcessEnv): RepositorySecretSt
 function describe(config: Config): string {
   const plan = config.dryRun ? 'Planning' : 'Running';
   const ttl = config.mode === 'revoke' ? '' : `, ttl ${formatDuration(config.ttlMs)}`;
-  const grace = config.mode === 'rotate' ? `, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}` : '';
+  const grace =
+    config.mode === 'rotate' ? `, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}` : '';
   return `${plan} mode ${config.mode} for ${config.slots.map((slot) => slot.target).join(', ')}${ttl}${grace}.`;
 }
 
@@ -121,7 +122,9 @@ async function mintForJob(config: Config, keys: KubiyaClient): Promise<SlotResul
     if (config.exportEnv) core.exportVariable(config.exportEnv, minted.token);
     core.info(
       (config.exportEnv ? `Exported the key to later steps as ${config.exportEnv}. ` : '') +
-        (config.revokeOnExit ? 'The post step revokes it when the job ends.' : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`),
+        (config.revokeOnExit
+          ? 'The post step revokes it when the job ends.'
+          : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`),
     );
   }
   return result;
@@ -170,5 +173,7 @@ function reportFailures(results: SlotResult[]): void {
     return;
   }
   for (const failure of failures) core.error(`${failure.target}: ${failure.error}`);
-  core.setFailed(`${failures.length} of ${results.length} targets failed: ${failures.map((failure) => failure.target).join(', ')} (details above and in the job summary)`);
+  core.setFailed(
+    `${failures.length} of ${results.length} targets failed: ${failures.map((failure) => failure.target).join(', ')} (details above and in the job summary)`,
+  );
 }

@@ -15,9 +15,14 @@ export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<voi
     return;
   }
   try {
-    await kubiyaClient(parseConfig((name) => core.getInput(name), env), env).revokeKey(keyId);
+    await kubiyaClient(
+      parseConfig((name) => core.getInput(name), env),
+      env,
+    ).revokeKey(keyId);
     core.info(`Revoked the job's Kubiya key ${keyId}.`);
   } catch (error) {
-    core.warning(`Could not revoke the job's Kubiya key ${keyId}: ${errorMessage(error)}. It expires on its own at ${expiresAt.toISOString()}.`);
+    core.warning(
+      `Could not revoke the job's Kubiya key ${keyId}: ${errorMessage(error)}. It expires on its own at ${expiresAt.toISOString()}.`,
+    );
   }
 }

@@ -12,7 +12,14 @@ export async function revokeAll(config: Config, deps: { keys: KeyService; log: R
   try {
     [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
   } catch (error) {
-    return config.slots.map((slot) => ({ target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error: errorMessage(error) }));
+    return config.slots.map((slot) => ({
+      target: slot.target,
+      secretName: slot.secretName,
+      status: 'failed',
+      revokedKeys: [],
+      keptKeys: [],
+      error: errorMessage(error),
+    }));
   }
   return Promise.all(
     config.slots.map(async (slot): Promise<SlotResult> => {
@@ -30,7 +37,12 @@ export async function revokeAll(config: Config, deps: { keys: KeyService; log: R
         for (const key of revokedKeys) log.info(`Revoked ${key.name} (id ${key.id}).`);
         const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
         if (failures.length > 0) {
-          return { ...base, status: 'failed', revokedKeys, error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry` };
+          return {
+            ...base,
+            status: 'failed',
+            revokedKeys,
+            error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry`,
+          };
         }
         const note = live.length ? undefined : 'no managed keys found';
         if (note) log.info(`No managed keys of ${slot.secretName} found for ${slot.target}.`);

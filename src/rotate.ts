@@ -39,7 +39,7 @@ export async function rotate(config: Config, deps: RotationDeps): Promise<SlotRe
     keys.listKeys(),
     ...config.slots.map((slot) => (secrets ? secrets.publicKey(slot) : Promise.resolve(undefined))),
   ]);
-  const fatal = admin.status === 'rejected' ? admin.reason : listing.status === 'rejected' ? listing.reason : undefined;
+  const fatal: unknown = admin.status === 'rejected' ? admin.reason : listing.status === 'rejected' ? listing.reason : undefined;
 
   return mapBounded(config.slots, deps.concurrency, async (slot, index) => {
     const log = deps.log.forSlot(slot.target);

@@ -12,10 +12,7 @@ const STATUS_LABEL: Record<SlotStatus, string> = {
 
 export function renderSummary(results: SlotResult[], options: { title: string; dryRun: boolean }): string {
   const lines = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`, ''];
-  lines.push(
-    '| Target | Secret | Status | Key | Key id | Expires | Revoked |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-  );
+  lines.push('| Target | Secret | Status | Key | Key id | Expires | Revoked |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const result of results) {
     lines.push(
       row([

@@ -24,11 +24,12 @@ const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
 
 export function createOctokit(options: GitHubClientOptions): Octokit {
   const Octokit = GitHub.plugin(retry, throttling);
-  const rateLimited = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-    if (retryCount >= 3 || retryAfter > options.maxRetryAfterSeconds) return false;
-    options.warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s`);
-    return true;
-  };
+  const rateLimited =
+    (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      if (retryCount >= 3 || retryAfter > options.maxRetryAfterSeconds) return false;
+      options.warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s`);
+      return true;
+    };
   return new Octokit(
     getOctokitOptions(options.token, {
       baseUrl: options.baseUrl,
@@ -50,6 +51,6 @@ function timedProxyFetch(baseUrl: string, timeoutMs: number): typeof fetch {
   return ((url: string, init: Record<string, unknown> = {}) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init['signal'] ? AbortSignal.any([init['signal'] as AbortSignal, timeout]) : timeout;
-    return undiciFetch(url, { ...init, signal, dispatcher } as Parameters<typeof undiciFetch>[1]);
+    return undiciFetch(url, { ...init, signal, dispatcher });
   }) as unknown as typeof fetch;
 }

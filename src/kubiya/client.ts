@@ -96,7 +96,11 @@ export class KubiyaClient implements KeyService {
   }
 
   async revokeKey(id: string): Promise<void> {
-    const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, { key: this.adminKey, retry: true, what: `the revocation of key ${id}` });
+    const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, {
+      key: this.adminKey,
+      retry: true,
+      what: `the revocation of key ${id}`,
+    });
     if (ok(response) || response.status === 404) return;
     throw this.failure(`revoking key ${id}`, response);
   }
@@ -115,7 +119,13 @@ export class KubiyaClient implements KeyService {
           'The create response may have changed: see shared/spec/KUBIYA-API.md.',
       );
     }
-    return { id: created.id, name: request.name, token: created.token, expiresAt: created.expiresAt ?? request.expiresAt, createdAt: created.createdAt };
+    return {
+      id: created.id,
+      name: request.name,
+      token: created.token,
+      expiresAt: created.expiresAt ?? request.expiresAt,
+      createdAt: created.createdAt,
+    };
   }
 
   /** Revoke every live key with exactly this name (and `id`), so a failed create leaves nothing behind. */

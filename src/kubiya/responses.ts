@@ -68,7 +68,7 @@ export function readKeyPage(body: unknown): KeyPage {
   const list = Array.isArray(body)
     ? body
     : isObject(body)
-      ? [body['keys'], body['items'], body['data']].find(Array.isArray) ?? []
+      ? ([body['keys'], body['items'], body['data']].find(Array.isArray) ?? [])
       : undefined;
   if (!list) throw new Error('the key list response is not JSON with a list of keys');
   const next = isObject(body) ? firstString([body], ['next', 'next_page']) : undefined;

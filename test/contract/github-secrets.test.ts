@@ -31,7 +31,10 @@ async function write(value: string, s = store()): Promise<'created' | 'updated'>
 }
 
 const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ServiceError);
   return error as ServiceError;
 };

@@ -25,7 +25,10 @@ function client(overrides: { adminKey?: string; timeoutMs?: number; baseUrl?: st
 const inAnHour = () => new Date(Date.now() + 3_600_000);
 const create = (name = NAME, c = client()) => c.createKey({ name, description: 'contract test', expiresAt: inAnHour() });
 const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ServiceError);
   return error as ServiceError;
 };
@@ -66,23 +69,31 @@ describe('identity', () => {
 });
 
 describe('creating keys', () => {
-  it.each(['flat', 'nested', 'jwt-only'] as const)('reads the key, id and expiry from a %s response, masking the key first', async (shape) => {
-    kubiya.options.createResponseShape = shape;
-    const expiresAt = inAnHour();
-    const minted = await client().createKey({ name: NAME, description: 'd', expiresAt });
-    const stored = kubiya.keyById(minted.id)!;
-    expect(stored).toMatchObject({ name: NAME, token: minted.token });
-    expect(Math.abs(minted.expiresAt.getTime() - expiresAt.getTime())).toBeLessThan(1000);
-    expect(masked).toEqual([minted.token]);
-    expect(kubiya.isValid(minted.token)).toBe(true);
-    expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({ name: NAME, description: 'd', expires_at: expiresAt.toISOString() });
-  });
+  it.each(['flat', 'nested', 'jwt-only'] as const)(
+    'reads the key, id and expiry from a %s response, masking the key first',
+    async (shape) => {
+      kubiya.options.createResponseShape = shape;
+      const expiresAt = inAnHour();
+      const minted = await client().createKey({ name: NAME, description: 'd', expiresAt });
+      const stored = kubiya.keyById(minted.id)!;
+      expect(stored).toMatchObject({ name: NAME, token: minted.token });
+      expect(Math.abs(minted.expiresAt.getTime() - expiresAt.getTime())).toBeLessThan(1000);
+      expect(masked).toEqual([minted.token]);
+      expect(kubiya.isValid(minted.token)).toBe(true);
+      expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({ name: NAME, description: 'd', expires_at: expiresAt.toISOString() });
+    },
+  );
 
   it('revokes what it created when the response carries no key', async () => {
     kubiya.options.createResponseShape = 'no-key';
     const error = await failure(create());
     expect(error.message).toMatch(/carried no key.*the key was revoked/);
-    expect(kubiya.keys().filter((key) => key.name === NAME).every((key) => key.revoked_at)).toBe(true);
+    expect(
+      kubiya
+        .keys()
+        .filter((key) => key.name === NAME)
+        .every((key) => key.revoked_at),
+    ).toBe(true);
   });
 
   it('explains a 403 for a user who cannot manage keys', async () => {
@@ -115,7 +126,13 @@ describe('creating keys', () => {
   });
 
   it('does not retry a 422', async () => {
-    kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', kind: 'status', status: 422, body: { detail: [{ loc: ['body', 'name'], msg: 'bad' }] } });
+    kubiya.injectFault({
+      method: 'POST',
+      path: '/api/v1/auth/keys',
+      kind: 'status',
+      status: 422,
+      body: { detail: [{ loc: ['body', 'name'], msg: 'bad' }] },
+    });
     expect((await failure(create())).message).toMatch(/HTTP 422: body.name: bad/);
     expect(kubiya.count('POST', '/api/v1/auth/keys')).toBe(1);
   });

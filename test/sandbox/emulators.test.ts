@@ -65,7 +65,16 @@ describe('http emulator base', () => {
 
   it('injects status faults on the nth matching request, and at the k-th request overall', async () => {
     const emulator = await echoServer();
-    emulator.injectFault({ method: 'GET', path: '/x', nth: 2, times: 2, kind: 'status', status: 503, headers: { 'retry-after': '1' }, body: { detail: 'busy' } });
+    emulator.injectFault({
+      method: 'GET',
+      path: '/x',
+      nth: 2,
+      times: 2,
+      kind: 'status',
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { detail: 'busy' },
+    });
     emulator.injectFaultAtRequest(6, { kind: 'status', status: 429 });
     const statuses: number[] = [];
     for (const path of ['/x', '/y', '/x', '/x', '/x', '/y']) statuses.push((await fetch(`${emulator.url}${path}`)).status);
@@ -144,10 +153,18 @@ describe('kubiya emulator', () => {
 
   it('rejects invalid bodies with FastAPI 422s and non-managers with 403', async () => {
     const { emulator, admin } = await kubiya();
-    const res = await call(emulator.url, 'POST', '/api/v1/auth/keys', admin, { name: '', description: 3, expires_at: '2001-01-01T00:00:00Z' });
+    const res = await call(emulator.url, 'POST', '/api/v1/auth/keys', admin, {
+      name: '',
+      description: 3,
+      expires_at: '2001-01-01T00:00:00Z',
+    });
     expect(res.status).toBe(422);
     const { detail } = (await res.json()) as { detail: { loc: string[] }[] };
-    expect(detail.map((error) => error.loc)).toEqual([['body', 'name'], ['body', 'description'], ['body', 'expires_at']]);
+    expect(detail.map((error) => error.loc)).toEqual([
+      ['body', 'name'],
+      ['body', 'description'],
+      ['body', 'expires_at'],
+    ]);
     const notIso = await call(emulator.url, 'POST', '/api/v1/auth/keys', admin, { name: 'x', expires_at: 'tomorrow' });
     expect(notIso.status).toBe(422);
 
@@ -160,9 +177,18 @@ describe('kubiya emulator', () => {
   it('lists the caller org keys in each shape and pages through them', async () => {
     const { emulator, admin } = await kubiya();
     emulator.addUser({ email: 'other@globex.dev', org: 'globex' });
-    const old = emulator.seedKey({ userEmail: 'ci@acme.dev', name: 'gha:acme/web:K:run-1-1', createdAt: new Date(Date.now() - 86_400_000) });
+    const old = emulator.seedKey({
+      userEmail: 'ci@acme.dev',
+      name: 'gha:acme/web:K:run-1-1',
+      createdAt: new Date(Date.now() - 86_400_000),
+    });
     emulator.seedKey({ userEmail: 'ci@acme.dev', name: 'revoked', revoked: true });
-    emulator.seedKey({ userEmail: 'ci@acme.dev', name: 'expired', createdAt: new Date(Date.now() - 7_200_000), expiresAt: new Date(Date.now() - 1000) });
+    emulator.seedKey({
+      userEmail: 'ci@acme.dev',
+      name: 'expired',
+      createdAt: new Date(Date.now() - 7_200_000),
+      expiresAt: new Date(Date.now() - 1000),
+    });
 
     const list = async (): Promise<unknown> => (await call(emulator.url, 'GET', '/api/v1/auth/keys', admin)).json();
     const keys = ((await list()) as { keys: { id: string; name: string; status: string }[] }).keys;

@@ -38,7 +38,11 @@ function seal(value: string, publicKey: string, variant = sodium.base64_variants
 async function putSealed(emulator: GitHubEmulator, secretsPath: string, name: string, value: string, extra = {}): Promise<Response> {
   const publicKey = (await (await call(emulator, 'GET', `${secretsPath}/public-key`)).json()) as { key_id: string; key: string };
   expect(publicKey.key_id).toMatch(/^\d+$/);
-  return call(emulator, 'PUT', `${secretsPath}/${name}`, { encrypted_value: seal(value, publicKey.key), key_id: publicKey.key_id, ...extra });
+  return call(emulator, 'PUT', `${secretsPath}/${name}`, {
+    encrypted_value: seal(value, publicKey.key),
+    key_id: publicKey.key_id,
+    ...extra,
+  });
 }
 
 describe('github emulator', () => {
@@ -70,7 +74,10 @@ describe('github emulator', () => {
     expect((await put('X', { encrypted_value: urlSafe, key_id }))[0]).toBe(422);
     expect(await put('X', { encrypted_value: seal('v', key) })).toEqual([422, 'Invalid request.\n\n"key_id" wasn\'t supplied.']);
     expect((await put('X', { encrypted_value: seal('v', key), key_id: '1' }))[0]).toBe(422);
-    expect(await put('X', { encrypted_value: Buffer.alloc(60).toString('base64'), key_id })).toEqual([422, 'Bad request - could not decrypt value']);
+    expect(await put('X', { encrypted_value: Buffer.alloc(60).toString('base64'), key_id })).toEqual([
+      422,
+      'Bad request - could not decrypt value',
+    ]);
     expect((await put('GITHUB_TOKEN', { encrypted_value: seal('v', key), key_id }))[0]).toBe(422);
     expect((await put('1ABC', { encrypted_value: seal('v', key), key_id }))[0]).toBe(422);
     expect(emulator.secretNames({ repo: 'acme/web' })).toEqual([]);
@@ -106,7 +113,9 @@ describe('github emulator', () => {
     const put = await call(emulator, 'PUT', '/repos/acme/web/actions/secrets/K', {}, readonly);
     expect(put.status).toBe(403);
     expect(await put.json()).toMatchObject({ message: 'Resource not accessible by personal access token' });
-    expect((await call(emulator, 'GET', '/repos/acme/web/environments/production/secrets/public-key', undefined, readonly)).status).toBe(403);
+    expect((await call(emulator, 'GET', '/repos/acme/web/environments/production/secrets/public-key', undefined, readonly)).status).toBe(
+      403,
+    );
   });
 
   it('writes organization secrets with visibility and selected repositories', async () => {

@@ -14,11 +14,7 @@ type OrgSettings = { visibility: OrgSecretVisibility; selectedRepositoryIds?: nu
 
 const VISIBILITIES: readonly string[] = ['all', 'private', 'selected'];
 
-export function githubError(
-  status: number,
-  message: string,
-  documentationUrl = 'https://docs.github.com/rest',
-): EmulatedResponse {
+export function githubError(status: number, message: string, documentationUrl = 'https://docs.github.com/rest'): EmulatedResponse {
   return { status, body: { message, documentation_url: documentationUrl, status: String(status) } };
 }
 
@@ -45,7 +41,7 @@ function readBody(req: EmulatedRequest, docs: string): { body: Record<string, un
 function repositoryIds(value: unknown): number[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const ids = value.map((id) => (typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : id));
-  return ids.every((id): id is number => Number.isSafeInteger(id)) ? (ids as number[]) : undefined;
+  return ids.every((id): id is number => Number.isSafeInteger(id)) ? ids : undefined;
 }
 
 function orgSettings(body: Record<string, unknown>, docs: string): { settings: OrgSettings } | { error: EmulatedResponse } {
@@ -127,12 +123,7 @@ function selectedRepositories(req: EmulatedRequest, secret: StoredSecret, contex
   return { status: 204 };
 }
 
-export function secretsEndpoint(
-  req: EmulatedRequest,
-  target: SecretsTarget,
-  rest: string[],
-  context: EndpointContext,
-): EmulatedResponse {
+export function secretsEndpoint(req: EmulatedRequest, target: SecretsTarget, rest: string[], context: EndpointContext): EmulatedResponse {
   const { docs } = context;
   const [name, sub, extra] = rest;
   if (name === undefined) {

@@ -21,8 +21,7 @@ export interface StoredSecret {
 }
 
 /** GitHub's pattern for `encrypted_value`: padded standard Base64 (the ORIGINAL variant). */
-export const ENCRYPTED_VALUE_PATTERN =
-  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
+export const ENCRYPTED_VALUE_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
 
 /** GitHub secrets are limited to 48 KB. */
 export const MAX_SECRET_BYTES = 48 * 1024;
@@ -99,7 +98,12 @@ export class SecretScope {
   }
 
   /** Creates or updates; returns whether it was created. */
-  store(name: string, encryptedValue: string, value: string, org?: { visibility: OrgSecretVisibility; selectedRepositoryIds?: number[] }): boolean {
+  store(
+    name: string,
+    encryptedValue: string,
+    value: string,
+    org?: { visibility: OrgSecretVisibility; selectedRepositoryIds?: number[] },
+  ): boolean {
     const key = name.toUpperCase();
     const existing = this.secrets.get(key);
     const now = githubTimestamp();

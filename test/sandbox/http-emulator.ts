@@ -366,9 +366,6 @@ export class HttpEmulator {
   }
 }
 
-export async function startHttpEmulator(
-  handler: EmulatedHandler,
-  options: HttpEmulatorOptions = {},
-): Promise<HttpEmulator> {
+export async function startHttpEmulator(handler: EmulatedHandler, options: HttpEmulatorOptions = {}): Promise<HttpEmulator> {
   return new HttpEmulator(options, handler).listen();
 }

@@ -266,7 +266,8 @@ export class KubiyaEmulator extends HttpEmulator {
     const errors: ValidationError[] = [];
     if (name === undefined) errors.push({ loc: ['body', 'name'], msg: 'Field required', type: 'missing' });
     else if (typeof name !== 'string') errors.push({ loc: ['body', 'name'], msg: 'Input should be a valid string', type: 'string_type' });
-    else if (name.trim() === '') errors.push({ loc: ['body', 'name'], msg: 'String should have at least 1 character', type: 'string_too_short' });
+    else if (name.trim() === '')
+      errors.push({ loc: ['body', 'name'], msg: 'String should have at least 1 character', type: 'string_too_short' });
     if (description !== undefined && typeof description !== 'string') {
       errors.push({ loc: ['body', 'description'], msg: 'Input should be a valid string', type: 'string_type' });
     }
@@ -369,10 +370,7 @@ export class KubiyaEmulator extends HttpEmulator {
     return new Date(this.#lastCreatedMs);
   }
 
-  #createKey(
-    user: KubiyaUser,
-    spec: { name: string; description: string; createdAt: Date; expiresAt: Date },
-  ): KubiyaKey {
+  #createKey(user: KubiyaUser, spec: { name: string; description: string; createdAt: Date; expiresAt: Date }): KubiyaKey {
     const id = randomUUID();
     const token = this.#signer.sign({
       organization: user.org,

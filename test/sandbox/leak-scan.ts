@@ -3,14 +3,7 @@
 import type { FileCommandEntry, StepResult } from './runner.ts';
 import { parseFileCommand } from './runner.ts';
 
-export type LeakForm =
-  | 'raw'
-  | 'jwt-payload'
-  | 'jwt-signature'
-  | 'base64'
-  | 'base64url'
-  | 'url-encoded'
-  | 'json-escaped';
+export type LeakForm = 'raw' | 'jwt-payload' | 'jwt-signature' | 'base64' | 'base64url' | 'url-encoded' | 'json-escaped';
 
 export interface LeakFinding {
   secretIndex: number;

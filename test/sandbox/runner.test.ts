@@ -237,7 +237,18 @@ describe('runStep', () => {
       });
       const names = result.outputs['env-names']!.split(',');
       expect(names).not.toContain('RUNNER_EMULATOR_CANARY');
-      expect(names).toEqual(expect.arrayContaining(['HTTPS_PROXY', 'NO_PROXY', 'PATH', 'GITHUB_ACTIONS', 'CI', 'RUNNER_TEMP', 'GITHUB_ACTION_PATH', 'GITHUB_EVENT_PATH']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'HTTPS_PROXY',
+          'NO_PROXY',
+          'PATH',
+          'GITHUB_ACTIONS',
+          'CI',
+          'RUNNER_TEMP',
+          'GITHUB_ACTION_PATH',
+          'GITHUB_EVENT_PATH',
+        ]),
+      );
       expect(names).not.toContain('HTTP_PROXY');
       expect(result.processEnv['RUNNER_OS']).toBe('Linux');
       expect(result.processEnv['GITHUB_RUN_ATTEMPT']).toBe('1');
@@ -403,7 +414,10 @@ if (process.env.KUBIYA_API_KEY) core.info('env has ' + process.env.KUBIYA_API_KE
       ]);
       expect(maskedLog(main)).toBe('key is ***\n##[group]Target acme/web\n##[warning]careful: a, b\n##[endgroup]');
       expect(maskedLog(post!)).toBe('revoking k-9\nenv has ***');
-      const leaks = scanForLeaks({ secrets: [SECRET], artifacts: stepArtifacts(main, { allow: ['output:api-key', 'env:KUBIYA_API_KEY'] }) });
+      const leaks = scanForLeaks({
+        secrets: [SECRET],
+        artifacts: stepArtifacts(main, { allow: ['output:api-key', 'env:KUBIYA_API_KEY'] }),
+      });
       expect(leaks.map((l) => l.artifact)).toEqual(['stdout']); // 'key is <key>' relies on masking
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -470,7 +484,10 @@ describe('leak scanner', () => {
     for (const prefix of ['u:', 'us:', 'usr:']) {
       const blob = Buffer.from(prefix + jwt + '\n').toString('base64');
       const findings = scanForLeaks({ secrets: [jwt], artifacts: { blob } });
-      expect(findings.map((f) => f.form), prefix).toEqual(['base64']);
+      expect(
+        findings.map((f) => f.form),
+        prefix,
+      ).toEqual(['base64']);
     }
   });
 
@@ -481,10 +498,16 @@ describe('leak scanner', () => {
   it('builds step artifacts and honours the allow list', async () => {
     const result = await runStep({ actionDir, inputs: { 'some-name': SECRET, behaviour: 'mint' } });
     const all = stepArtifacts(result);
-    expect(Object.keys(all)).toEqual(expect.arrayContaining(['stdout', 'stderr', 'output:api-key', 'env:KUBIYA_API_KEY', 'state:keyId', 'summary']));
+    expect(Object.keys(all)).toEqual(
+      expect.arrayContaining(['stdout', 'stderr', 'output:api-key', 'env:KUBIYA_API_KEY', 'state:keyId', 'summary']),
+    );
     // The add-mask line carries the secret by design and is not an artifact.
     expect(all['stdout']).toBe('::add-mask::<removed>');
-    expect(scanForLeaks({ secrets: [SECRET], artifacts: all }).map((f) => f.artifact).sort()).toEqual(['env:KUBIYA_API_KEY', 'output:api-key']);
+    expect(
+      scanForLeaks({ secrets: [SECRET], artifacts: all })
+        .map((f) => f.artifact)
+        .sort(),
+    ).toEqual(['env:KUBIYA_API_KEY', 'output:api-key']);
     const allowed = stepArtifacts(result, { allow: ['output:api-key', 'env:KUBIYA_API_KEY'] });
     expect(() => assertNoLeaks([SECRET], allowed)).not.toThrow();
     expect(() => assertNoLeaks([SECRET], all)).toThrow(/<secret#0>/);
@@ -497,8 +520,19 @@ describe('leak scanner', () => {
 
   it('turns an emulator request log into artifacts', () => {
     const artifacts = emulatorArtifacts([
-      { method: 'GET', path: '/api/v1/users/self', query: new URLSearchParams({ a: 'b c' }), headers: { Authorization: `UserKey ${SECRET}` } },
-      { seq: 7, method: 'PUT', path: '/repos/a/b/actions/secrets/X', headers: { 'content-type': 'application/json' }, body: { encrypted_value: 'zzz' } },
+      {
+        method: 'GET',
+        path: '/api/v1/users/self',
+        query: new URLSearchParams({ a: 'b c' }),
+        headers: { Authorization: `UserKey ${SECRET}` },
+      },
+      {
+        seq: 7,
+        method: 'PUT',
+        path: '/repos/a/b/actions/secrets/X',
+        headers: { 'content-type': 'application/json' },
+        body: { encrypted_value: 'zzz' },
+      },
     ]);
     expect(artifacts).toEqual({
       'request:1:path': '/api/v1/users/self?a=b+c',

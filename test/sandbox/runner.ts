@@ -283,9 +283,24 @@ export function parseYamlSubset(text: string): YamlNode {
 
 function unescapeDouble(s: string): string {
   const simple: Record<string, string> = {
-    '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r',
-    e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0',
-    L: '\u2028', P: '\u2029',
+    '0': '\0',
+    a: '\x07',
+    b: '\b',
+    t: '\t',
+    '\t': '\t',
+    n: '\n',
+    v: '\v',
+    f: '\f',
+    r: '\r',
+    e: '\x1b',
+    ' ': ' ',
+    '"': '"',
+    '/': '/',
+    '\\': '\\',
+    N: '\u0085',
+    _: '\u00a0',
+    L: '\u2028',
+    P: '\u2029',
   };
   return s.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/gs, (all, esc: string) => {
     if (esc.length > 1) return String.fromCodePoint(parseInt(esc.slice(1), 16));
@@ -303,9 +318,7 @@ type ExprValue = string | number | boolean | null | { [key: string]: ExprValue }
 
 /** Replaces every `${{ expr }}` in `text`; supports context paths, literals, !, ==, !=, &&, ||. */
 export function evaluateTemplate(text: string, contexts: Record<string, ExprValue>): string {
-  return text.replace(/\$\{\{(.*?)\}\}/gs, (_all, expr: string) =>
-    exprToString(evaluateExpression(expr, contexts)),
-  );
+  return text.replace(/\$\{\{(.*?)\}\}/gs, (_all, expr: string) => exprToString(evaluateExpression(expr, contexts)));
 }
 
 function exprToString(v: ExprValue): string {
@@ -569,7 +582,15 @@ export async function runStep(options: RunStepOptions = {}): Promise<StepResult>
 
     const gh = githubContext(options.github);
     await writeFile(eventPath, JSON.stringify(gh.event));
-    const runnerContext = { os: 'Linux', arch: 'X64', name: 'GitHub Actions 1', temp: runnerTemp, tool_cache: path.join(jobDir, 'toolcache'), environment: 'github-hosted', debug: options.debug ? '1' : '' };
+    const runnerContext = {
+      os: 'Linux',
+      arch: 'X64',
+      name: 'GitHub Actions 1',
+      temp: runnerTemp,
+      tool_cache: path.join(jobDir, 'toolcache'),
+      environment: 'github-hosted',
+      debug: options.debug ? '1' : '',
+    };
     const githubVars: Record<string, string> = {
       GITHUB_ACTIONS: 'true',
       CI: 'true',
@@ -910,7 +931,10 @@ export function parseWorkflowCommand(line: string): Omit<WorkflowCommand, 'strea
   if (command === '') return null;
   const properties: Record<string, string> = {};
   if (space >= 0) {
-    for (const pair of info.slice(space + 1).trim().split(',')) {
+    for (const pair of info
+      .slice(space + 1)
+      .trim()
+      .split(',')) {
       const eq = pair.indexOf('=');
       if (pair === '' || eq <= 0) continue;
       properties[pair.slice(0, eq)] = unescapeProperty(pair.slice(eq + 1));
@@ -967,7 +991,13 @@ export function maskVariants(secret: string): string[] {
     const bytes = Buffer.from(v, 'utf8');
     out.add(v);
     for (const shift of [0, 1, 2]) out.add((bytes.length > shift ? bytes.subarray(shift) : bytes).toString('base64'));
-    out.add(JSON.stringify(v).slice(1, -1).replace(/\u0085/g, '\\u0085').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'));
+    out.add(
+      JSON.stringify(v)
+        .slice(1, -1)
+        .replace(/\u0085/g, '\\u0085')
+        .replace(/\u2028/g, '\\u2028')
+        .replace(/\u2029/g, '\\u2029'),
+    );
     out.add(encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()));
     out.add(v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;'));
     out.add(v.replace(/'/g, "''"));
@@ -1036,9 +1066,7 @@ export function firstIndexOf(result: StepResult, value: string): number {
 
 /** Index into result.lines of this step's first add-mask that masks `value`, or -1. */
 export function maskIndexOf(result: StepResult, value: string): number {
-  return result.lines.findIndex(
-    (l) => l.command?.command === 'add-mask' && maskVariants(l.command.message).includes(value),
-  );
+  return result.lines.findIndex((l) => l.command?.command === 'add-mask' && maskVariants(l.command.message).includes(value));
 }
 
 /** True if `value` was masked (before the step, or by an add-mask) before any line showed it. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, parseConfig, parseRepositories } from '../../src/config.ts';
 
-const ENV = { GITHUB_REPOSITORY: 'Acme/Web', GITHUB_RUN_ID: '9876543210', GITHUB_RUN_ATTEMPT: '1', GITHUB_SERVER_URL: 'https://github.com' };
+const ENV = {
+  GITHUB_REPOSITORY: 'Acme/Web',
+  GITHUB_RUN_ID: '9876543210',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_SERVER_URL: 'https://github.com',
+};
 const BASE: Record<string, string> = { 'admin-api-key': 'admin-key-value', 'github-token': 'ghp_token_value' };
 
 function parse(inputs: Record<string, string>, env: Record<string, string> = ENV) {

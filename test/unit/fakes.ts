@@ -54,7 +54,13 @@ export class FakeKeys implements KeyService {
   async createKey(request: { name: string; description: string; expiresAt: Date }): Promise<MintedKey> {
     this.calls.record('create', request.name);
     this.clock += 1000;
-    const key = { id: `new${this.nextId++}`, name: request.name, createdAt: new Date(this.clock), revoked: false, token: `minted-token-${this.nextId}` };
+    const key = {
+      id: `new${this.nextId++}`,
+      name: request.name,
+      createdAt: new Date(this.clock),
+      revoked: false,
+      token: `minted-token-${this.nextId}`,
+    };
     this.keys.push(key);
     this.afterCreate?.();
     return { id: key.id, name: key.name, token: key.token, expiresAt: request.expiresAt, createdAt: key.createdAt };
@@ -93,7 +99,11 @@ export class FakeSecrets implements SecretStore {
 
   async put(slot: Slot, sealed: SealedSecret): Promise<'created' | 'updated'> {
     this.calls.record('put', slot.target);
-    const plain = sodium.crypto_box_seal_open(sodium.from_base64(sealed.encryptedValue, sodium.base64_variants.ORIGINAL), this.pair!.publicKey, this.pair!.privateKey);
+    const plain = sodium.crypto_box_seal_open(
+      sodium.from_base64(sealed.encryptedValue, sodium.base64_variants.ORIGINAL),
+      this.pair!.publicKey,
+      this.pair!.privateKey,
+    );
     const existed = this.values.has(slot.target);
     this.values.set(slot.target, sodium.to_string(plain));
     return existed ? 'updated' : 'created';

@@ -32,12 +32,26 @@ describe('reading a key list', () => {
   const entry = { id: 'k1', name: 'n', created_at: '2026-11-01T00:00:00Z', last_used: null, expires_at: '2026-12-01T00:00:00Z' };
   it.each([[{ keys: [entry] }], [[entry]], [{ items: [entry] }], [{ data: [entry] }]])('accepts %j', (body) => {
     expect(readKeyPage(body).keys).toEqual([
-      { id: 'k1', name: 'n', createdAt: new Date('2026-11-01T00:00:00Z'), lastUsed: undefined, expiresAt: new Date('2026-12-01T00:00:00Z'), revoked: false },
+      {
+        id: 'k1',
+        name: 'n',
+        createdAt: new Date('2026-11-01T00:00:00Z'),
+        lastUsed: undefined,
+        expiresAt: new Date('2026-12-01T00:00:00Z'),
+        revoked: false,
+      },
     ]);
   });
 
   it('marks revoked keys and reads paging', () => {
-    const page = readKeyPage({ keys: [{ ...entry, status: 'revoked' }, { ...entry, id: 'k2', revoked_at: '2026-11-02T00:00:00Z' }], next: '/api/v1/auth/keys?page=2', has_more: true });
+    const page = readKeyPage({
+      keys: [
+        { ...entry, status: 'revoked' },
+        { ...entry, id: 'k2', revoked_at: '2026-11-02T00:00:00Z' },
+      ],
+      next: '/api/v1/auth/keys?page=2',
+      has_more: true,
+    });
     expect(page.keys.map((key) => key.revoked)).toEqual([true, true]);
     expect(page.next).toBe('/api/v1/auth/keys?page=2');
   });

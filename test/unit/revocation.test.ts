@@ -16,7 +16,13 @@ const ids = (keys: ApiKey[]) => keys.map((k) => k.id);
 
 describe('planRevocation', () => {
   it('revokes every older key once the secret holds the new one (no grace period)', () => {
-    const plan = planRevocation({ slotKeys: [key('1', hoursAgo(300)), key('2', hoursAgo(10)), own], own, now: NOW, gracePeriodMs: 0, revokePrevious: true });
+    const plan = planRevocation({
+      slotKeys: [key('1', hoursAgo(300)), key('2', hoursAgo(10)), own],
+      own,
+      now: NOW,
+      gracePeriodMs: 0,
+      revokePrevious: true,
+    });
     expect(ids(plan.revoke)).toEqual(['1', '2']);
     expect(plan.newer).toEqual([]);
   });
@@ -48,7 +54,13 @@ describe('planRevocation', () => {
   });
 
   it('ignores keys already revoked', () => {
-    const plan = planRevocation({ slotKeys: [key('1', hoursAgo(3), '1', true), own], own, now: NOW, gracePeriodMs: 0, revokePrevious: true });
+    const plan = planRevocation({
+      slotKeys: [key('1', hoursAgo(3), '1', true), own],
+      own,
+      now: NOW,
+      gracePeriodMs: 0,
+      revokePrevious: true,
+    });
     expect(plan.revoke).toEqual([]);
   });
 

@@ -5,7 +5,9 @@ const run = { repository: 'acme/admin', runId: '9876543210', runAttempt: '1', se
 
 describe('managed key names', () => {
   it('follow <prefix>:<scope>:<SECRET_NAME>:run-<run_id>-<run_attempt> with a lower-cased scope', () => {
-    expect(managedKeyName(repositorySlot('Acme', 'Web', 'KUBIYA_API_KEY'), 'gha', run)).toBe('gha:acme/web:KUBIYA_API_KEY:run-9876543210-1');
+    expect(managedKeyName(repositorySlot('Acme', 'Web', 'KUBIYA_API_KEY'), 'gha', run)).toBe(
+      'gha:acme/web:KUBIYA_API_KEY:run-9876543210-1',
+    );
   });
 
   it('recognise only the slot’s own keys', () => {
@@ -25,6 +27,8 @@ describe('managed key names', () => {
   });
 
   it('describe what minted the key and link the run', () => {
-    expect(keyDescription(repositorySlot('acme', 'web', 'KUBIYA_API_KEY'), run)).toContain('https://github.com/acme/admin/actions/runs/9876543210');
+    expect(keyDescription(repositorySlot('acme', 'web', 'KUBIYA_API_KEY'), run)).toContain(
+      'https://github.com/acme/admin/actions/runs/9876543210',
+    );
   });
 });

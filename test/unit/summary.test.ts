@@ -2,24 +2,53 @@ import { describe, expect, it } from 'vitest';
 import { renderSummary } from '../../src/summary.ts';
 import type { SlotResult } from '../../src/results.ts';
 
-const revoked = { id: 'k-old', name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1', createdAt: new Date('2026-11-01T00:00:00Z'), lastUsed: new Date('2026-11-26T08:00:00Z'), revoked: true };
+const revoked = {
+  id: 'k-old',
+  name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1',
+  createdAt: new Date('2026-11-01T00:00:00Z'),
+  lastUsed: new Date('2026-11-26T08:00:00Z'),
+  revoked: true,
+};
 
 describe('renderSummary', () => {
   it('has one row per target and lists the revoked keys with created and last-used times', () => {
     const results: SlotResult[] = [
-      { target: 'acme/web', secretName: 'KUBIYA_API_KEY', status: 'rotated', keyId: 'k-new', keyName: 'gha:acme/web:KUBIYA_API_KEY:run-2-1', expiresAt: new Date('2026-12-27T00:00:00Z'), revokedKeys: [revoked], keptKeys: [] },
-      { target: 'acme/api', secretName: 'KUBIYA_API_KEY', status: 'failed', revokedKeys: [], keptKeys: [], error: 'GitHub refused | access' },
+      {
+        target: 'acme/web',
+        secretName: 'KUBIYA_API_KEY',
+        status: 'rotated',
+        keyId: 'k-new',
+        keyName: 'gha:acme/web:KUBIYA_API_KEY:run-2-1',
+        expiresAt: new Date('2026-12-27T00:00:00Z'),
+        revokedKeys: [revoked],
+        keptKeys: [],
+      },
+      {
+        target: 'acme/api',
+        secretName: 'KUBIYA_API_KEY',
+        status: 'failed',
+        revokedKeys: [],
+        keptKeys: [],
+        error: 'GitHub refused | access',
+      },
     ];
     const markdown = renderSummary(results, { title: 'Kubiya API key rotation', dryRun: false });
-    expect(markdown).toContain('| acme/web | KUBIYA_API_KEY | ✅ rotated | `gha:acme/web:KUBIYA_API_KEY:run-2-1` | `k-new` | 2026-12-27T00:00:00.000Z | 1 |');
+    expect(markdown).toContain(
+      '| acme/web | KUBIYA_API_KEY | ✅ rotated | `gha:acme/web:KUBIYA_API_KEY:run-2-1` | `k-new` | 2026-12-27T00:00:00.000Z | 1 |',
+    );
     expect(markdown).toContain('| acme/api | KUBIYA_API_KEY | ❌ failed | — | — | — | — |');
     expect(markdown).toContain('### Keys revoked');
-    expect(markdown).toContain('| acme/web | `gha:acme/web:KUBIYA_API_KEY:run-1-1` | `k-old` | 2026-11-01T00:00:00.000Z | 2026-11-26T08:00:00.000Z |');
+    expect(markdown).toContain(
+      '| acme/web | `gha:acme/web:KUBIYA_API_KEY:run-1-1` | `k-old` | 2026-11-01T00:00:00.000Z | 2026-11-26T08:00:00.000Z |',
+    );
     expect(markdown).toContain('- **acme/api**: GitHub refused \\| access');
   });
 
   it('says when it is only a plan', () => {
-    const markdown = renderSummary([{ target: 'acme/web', secretName: 'S', status: 'planned', revokedKeys: [revoked], keptKeys: [] }], { title: 'T', dryRun: true });
+    const markdown = renderSummary([{ target: 'acme/web', secretName: 'S', status: 'planned', revokedKeys: [revoked], keptKeys: [] }], {
+      title: 'T',
+      dryRun: true,
+    });
     expect(markdown).toMatch(/dry-run plan \(nothing was changed\)/);
     expect(markdown).toContain('### Keys that would be revoked');
   });
