@@ -32399,14 +32399,30 @@ function duration_formatDuration(ms) {
 ;// CONCATENATED MODULE: ./build/slots.js
 // A slot is one secret in one place; each slot has its own managed keys, named so that a key can be
 // traced to the slot and the run that minted it, and so that no other key is ever mistaken for one.
-function repositorySlot(owner, repo, secretName) {
+function repositorySlot(owner, repo, secretName, secretType = 'actions') {
     const target = `${owner.toLowerCase()}/${repo.toLowerCase()}`;
-    return { target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), secretName, scope: target };
+    const dependabot = secretType === 'dependabot';
+    return {
+        kind: dependabot ? 'dependabot' : 'repository',
+        target,
+        scope: dependabot ? `${target}/dependabot` : target,
+        owner: owner.toLowerCase(),
+        repo: repo.toLowerCase(),
+        secretName,
+    };
 }
-/** Mint mode: a key for one job of the current run, named after the job. */
+function environmentSlot(owner, repo, environment, secretName) {
+    const target = `${owner.toLowerCase()}/${repo.toLowerCase()}@${environment}`;
+    return { kind: 'environment', target, scope: target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), environment, secretName };
+}
+function organizationSlot(org, secretName, options) {
+    const target = `org:${org.toLowerCase()}`;
+    const scope = options.secretType === 'dependabot' ? `${target}/dependabot` : target;
+    return { kind: 'organization', target, scope, org: org.toLowerCase(), secretName, ...options };
+}
 function jobSlot(repository, job, secretName) {
-    const [owner = '', repo = ''] = repository.toLowerCase().split('/');
-    return { target: `${owner}/${repo}`, owner, repo, secretName, scope: `${owner}/${repo}/job/${job}` };
+    const target = repository.toLowerCase();
+    return { kind: 'job', target, scope: `${target}/job/${job}`, secretName };
 }
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */
 function slotKeyPrefix(slot, keyNamePrefix) {
@@ -32460,12 +32476,7 @@ function config_parseConfig(getInput, env) {
     const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
     const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
     const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
-    if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
-        throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
-    }
-    const slots = mode === 'mint'
-        ? [jobSlot(run.repository, run.job, secretName)]
-        : parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) => repositorySlot(owner, repo, secretName));
+    const slots = parseSlots(mode, getInput, run, secretName);
     return {
         mode,
         adminApiKey,
@@ -32493,10 +32504,59 @@ function parseExportEnv(value) {
         return value;
     throw new InputError(`Input 'export-env' must be an environment variable name (letters, digits, underscores, not starting with a digit, GITHUB_ or RUNNER_), or empty to export none (got '${value}').`);
 }
-function parseMode(value) {
-    if (MODES.includes(value))
+/** The targets as slots: one per repository (repository, environment or Dependabot secret), one for an
+ * organization secret, or the job's own slot in mint mode. */
+function parseSlots(mode, getInput, run, secretName) {
+    const environment = getInput('environment');
+    const organization = getInput('organization');
+    const secretType = parseChoice('secret-type', getInput('secret-type') || 'actions', ['actions', 'dependabot']);
+    const visibility = parseChoice('org-secret-visibility', getInput('org-secret-visibility') || 'private', [
+        'all',
+        'private',
+        'selected',
+    ]);
+    if (environment && organization) {
+        throw new InputError("Inputs 'environment' and 'organization' cannot be combined: an environment secret belongs to a repository.");
+    }
+    if (environment && secretType === 'dependabot') {
+        throw new InputError("Inputs 'environment' and 'secret-type: dependabot' cannot be combined: Dependabot secrets have no environments.");
+    }
+    if (mode === 'mint') {
+        if (environment || organization || secretType !== 'actions') {
+            throw new InputError("Mode 'mint' writes no secret: remove 'environment', 'organization' and 'secret-type', which apply to rotate and revoke.");
+        }
+        if (!/^[A-Za-z0-9_.-]+$/.test(run.job)) {
+            throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
+        }
+        return [jobSlot(run.repository, run.job, secretName)];
+    }
+    const repositories = parseRepositories(getInput('repositories') || run.repository, run.repository);
+    if (organization) {
+        if (!OWNER.test(organization))
+            throw new InputError(`Input 'organization' is not a GitHub organization name (got '${organization}').`);
+        const foreign = repositories.find(({ owner }) => owner !== organization.toLowerCase());
+        if (visibility === 'selected' && foreign) {
+            throw new InputError(`Input 'repositories' names ${foreign.owner}/${foreign.repo}, which is not in organization '${organization}': ` +
+                "with org-secret-visibility 'selected' it lists the organization's repositories that may read the secret.");
+        }
+        const selectedOnCreate = visibility === 'selected' ? repositories.map(({ owner, repo }) => `${owner}/${repo}`) : [];
+        return [organizationSlot(organization, secretName, { secretType, visibilityOnCreate: visibility, selectedOnCreate })];
+    }
+    if (environment) {
+        if (environment.length > 255 || [...environment].some((char) => char < ' ' || char === '\u007f' || char === ':')) {
+            throw new InputError("Input 'environment' must be a GitHub environment name: at most 255 characters, no control characters, and no ':' (it separates the fields of key names).");
+        }
+        return repositories.map(({ owner, repo }) => environmentSlot(owner, repo, environment, secretName));
+    }
+    return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
+}
+function parseChoice(name, value, choices) {
+    if (choices.includes(value))
         return value;
-    throw new InputError(`Input 'mode' must be one of ${MODES.join(', ')} (got '${value}').`);
+    throw new InputError(`Input '${name}' must be one of ${choices.join(', ')} (got '${value}').`);
+}
+function parseMode(value) {
+    return parseChoice('mode', value, MODES);
 }
 // The forms core.getBooleanInput accepts (YAML 1.2 core schema).
 const TRUE = ['true', 'True', 'TRUE'];
@@ -37633,52 +37693,176 @@ function service_error_errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./build/github/secrets.js
 
-class secrets_RepositorySecretStore {
+const PERMISSION = {
+    repository: 'the repository permission "Secrets: Read and write"',
+    environment: 'the repository permissions "Secrets: Read and write" and "Environments: Read and write"',
+    dependabot: 'the repository permission "Dependabot secrets: Read and write"',
+    'organization/actions': 'the organization permission "Organization secrets: Read and write"',
+    'organization/dependabot': 'the organization permission "Organization Dependabot secrets: Read and write"',
+};
+class secrets_GitHubSecretStore {
     octokit;
     constructor(octokit) {
         this.octokit = octokit;
     }
-    async publicKey(slot) {
+    async prepare(slot) {
+        const { actions, dependabot } = this.octokit.rest;
         try {
-            const { data } = await this.octokit.rest.actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo });
-            return { keyId: data.key_id, key: data.key };
+            switch (slot.kind) {
+                case 'repository':
+                    return { publicKey: publicKey(await actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+                case 'dependabot':
+                    return { publicKey: publicKey(await dependabot.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+                case 'environment':
+                    return {
+                        publicKey: publicKey(await actions.getEnvironmentPublicKey({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment })),
+                    };
+                case 'organization':
+                    return await this.prepareOrganization(slot);
+                case 'job':
+                    throw new Error('a job slot has no secret');
+            }
         }
         catch (error) {
             throw gitHubFailure(error, slot, `reading the public key of ${slot.target}`);
         }
     }
-    async put(slot, sealed) {
+    async put(slot, sealed, target) {
+        const { actions, dependabot } = this.octokit.rest;
+        const value = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId };
         try {
-            const { status } = await this.octokit.rest.actions.createOrUpdateRepoSecret({
-                owner: slot.owner,
-                repo: slot.repo,
-                secret_name: slot.secretName,
-                encrypted_value: sealed.encryptedValue,
-                key_id: sealed.keyId,
-            });
+            let status;
+            switch (slot.kind) {
+                case 'repository':
+                    ({ status } = await actions.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
+                    break;
+                case 'dependabot':
+                    ({ status } = await dependabot.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
+                    break;
+                case 'environment':
+                    ({ status } = await actions.createOrUpdateEnvironmentSecret({
+                        owner: slot.owner,
+                        repo: slot.repo,
+                        environment_name: slot.environment,
+                        ...value,
+                    }));
+                    break;
+                case 'organization': {
+                    const access = orgAccessBody(target.access);
+                    const request = { org: slot.org, ...value, ...access };
+                    ({ status } =
+                        slot.secretType === 'dependabot'
+                            ? await dependabot.createOrUpdateOrgSecret({
+                                ...request,
+                                selected_repository_ids: access.selected_repository_ids?.map(String),
+                            })
+                            : await actions.createOrUpdateOrgSecret(request));
+                    break;
+                }
+                case 'job':
+                    throw new Error('a job slot has no secret');
+            }
             return status === 201 ? 'created' : 'updated';
         }
         catch (error) {
             throw gitHubFailure(error, slot, `writing secret ${slot.secretName} of ${slot.target}`);
         }
     }
+    /**
+     * An organization secret's public key, and who may read it: an existing secret keeps its visibility and
+     * selected repositories; a new one gets org-secret-visibility. All reads overlap in one round trip.
+     */
+    async prepareOrganization(slot) {
+        const { actions, dependabot } = this.octokit.rest;
+        const api = slot.secretType === 'dependabot' ? dependabot : actions;
+        const query = { org: slot.org, secret_name: slot.secretName };
+        const [key, existing, selected, idsOnCreate] = await Promise.allSettled([
+            api.getOrgPublicKey({ org: slot.org }),
+            api.getOrgSecret(query),
+            this.octokit.paginate(api.listSelectedReposForOrgSecret, { ...query, per_page: 100 }),
+            Promise.all(slot.selectedOnCreate.map((repository) => this.repositoryId(repository))),
+        ]);
+        if (key.status === 'rejected')
+            throw key.reason;
+        if (existing.status === 'rejected') {
+            if (statusOf(existing.reason) !== 404)
+                throw existing.reason;
+            // A new secret: who may read it is the user's choice.
+            if (idsOnCreate.status === 'rejected')
+                throw idsOnCreate.reason;
+            const access = { visibility: slot.visibilityOnCreate };
+            if (slot.visibilityOnCreate === 'selected')
+                access.selectedRepositoryIds = idsOnCreate.value;
+            return { publicKey: publicKey(key.value), access };
+        }
+        const visibility = existing.value.data.visibility;
+        if (visibility !== 'selected')
+            return { publicKey: publicKey(key.value), access: { visibility } };
+        if (selected.status === 'rejected')
+            throw selected.reason;
+        return { publicKey: publicKey(key.value), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
+    }
+    async repositoryId(repository) {
+        const [owner = '', repo = ''] = repository.split('/');
+        try {
+            return (await this.octokit.rest.repos.get({ owner, repo })).data.id;
+        }
+        catch (error) {
+            throw new ServiceError(`GitHub could not resolve repository ${repository} for the organization secret's selected repositories ` +
+                `(${reasonOf(error)}): check the name, and that github-token can read its metadata ("Metadata: Read").`, { status: statusOf(error) });
+        }
+    }
+}
+function permissionFor(slot) {
+    switch (slot.kind) {
+        case 'organization':
+            return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
+        case 'job':
+            return PERMISSION.repository;
+        default:
+            return PERMISSION[slot.kind];
+    }
+}
+function publicKey(response) {
+    const { key_id: keyId, key } = response.data;
+    if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
+        throw new ServiceError('GitHub answered the public-key request without a key_id and key');
+    }
+    return { keyId, key };
+}
+function orgAccessBody(access) {
+    return access.visibility === 'selected'
+        ? { visibility: access.visibility, selected_repository_ids: access.selectedRepositoryIds ?? [] }
+        : { visibility: access.visibility };
+}
+function statusOf(error) {
+    return error.response?.status ?? error.status;
+}
+function reasonOf(error) {
+    if (error instanceof ServiceError)
+        return error.message;
+    const response = error.response;
+    if (!response)
+        return error instanceof Error ? error.message : String(error);
+    const detail = response.data?.message;
+    return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
 }
 function gitHubFailure(error, slot, action) {
-    const response = error.response;
-    if (!response) {
+    if (error instanceof ServiceError)
+        return error;
+    const status = error.response?.status;
+    if (status === undefined) {
         // No response after the retries (a network error or a timeout): a write may or may not have happened.
-        const reason = error instanceof Error ? error.message : String(error);
-        return new ServiceError(`GitHub did not answer ${action} (${reason})`, { noResponse: true });
+        return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
     }
-    const status = response.status;
-    const detail = response.data?.message;
-    const reason = typeof detail === 'string' ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
     if (status === 401 || status === 403 || status === 404) {
-        return new ServiceError(`GitHub refused ${action} (${reason}): github-token cannot write the secrets of ${slot.target}. ` +
-            'The default GITHUB_TOKEN cannot write secrets; use a fine-grained personal access token with the repository ' +
-            'permission "Secrets: Read and write" on this repository, or a GitHub App token with that permission.', { status });
+        const permission = permissionFor(slot);
+        const environment = slot.kind === 'environment' && status === 404 ? ` Check also that environment '${slot.environment}' exists.` : '';
+        return new ServiceError(`GitHub refused ${action} (${reasonOf(error)}): github-token cannot write the secrets of ${slot.target}. ` +
+            `The default GITHUB_TOKEN cannot write secrets; use a fine-grained personal access token with ${permission}, ` +
+            `or a GitHub App token with that permission.${environment}`, { status });
     }
-    return new ServiceError(`GitHub failed ${action} (${reason})`, { status });
+    return new ServiceError(`GitHub failed ${action} (${reasonOf(error)})`, { status });
 }
 
 ;// CONCATENATED MODULE: ./build/retry.js
@@ -38187,10 +38371,10 @@ async function revoke_revokeAll(config, deps) {
 async function rotate_rotate(config, deps) {
     const { keys, secrets } = deps;
     // First round trip: the admin key, every slot's public key (proof the token can write there) and one listing.
-    const [admin, listing, ...publicKeys] = await Promise.allSettled([
+    const [admin, listing, ...writeTargets] = await Promise.allSettled([
         keys.whoami(),
         keys.listKeys(),
-        ...config.slots.map((slot) => (secrets ? secrets.publicKey(slot) : Promise.resolve(undefined))),
+        ...config.slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
     ]);
     const fatal = admin.status === 'rejected' ? admin.reason : listing.status === 'rejected' ? listing.reason : undefined;
     return mapBounded(config.slots, deps.concurrency, async (slot, index) => {
@@ -38198,13 +38382,13 @@ async function rotate_rotate(config, deps) {
         try {
             if (fatal !== undefined)
                 return failed(slot, errorMessage(fatal));
-            const publicKey = publicKeys[index];
-            if (publicKey.status === 'rejected')
-                return failed(slot, errorMessage(publicKey.reason));
+            const target = writeTargets[index];
+            if (target.status === 'rejected')
+                return failed(slot, errorMessage(target.reason));
             const rotation = new SlotRotation(config, deps, slot, log);
             if (config.dryRun)
                 return rotation.plan(listing.value);
-            return await rotation.run(publicKey.value);
+            return await rotation.run(target.value);
         }
         finally {
             log.done();
@@ -38236,7 +38420,7 @@ class SlotRotation {
         this.log.info(note);
         return { ...this.base(), status: 'planned', keyName: this.name, expiresAt, revokedKeys: plan.revoke, keptKeys: plan.keep, note };
     }
-    async run(publicKey) {
+    async run(target) {
         const { keys } = this.deps;
         const expiresAt = new Date(this.deps.now().getTime() + this.config.ttlMs);
         let minted;
@@ -38267,7 +38451,7 @@ class SlotRotation {
         if (plan.newer.length > 0)
             return this.stepBack(minted, plan.newer);
         try {
-            const written = await this.deps.secrets.put(this.slot, await sealSecret(minted.token, publicKey));
+            const written = await this.deps.secrets.put(this.slot, await sealSecret(minted.token, target.publicKey), target);
             this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
         }
         catch (error) {
@@ -38497,7 +38681,7 @@ function secretStore(config, env) {
         userAgent: USER_AGENT,
         warn: (message) => core.warning(message),
     });
-    return new RepositorySecretStore(octokit);
+    return new GitHubSecretStore(octokit);
 }
 function describe(config) {
     const plan = config.dryRun ? 'Planning' : 'Running';

@@ -1,7 +1,16 @@
 // Inputs → a validated Config. Every input error message lives here, and all of them are raised
 // before the first request is sent.
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
-import { jobSlot, repositorySlot, type Run, type Slot } from './slots.ts';
+import {
+  environmentSlot,
+  jobSlot,
+  organizationSlot,
+  repositorySlot,
+  type OrgSecretVisibility,
+  type Run,
+  type SecretType,
+  type Slot,
+} from './slots.ts';
 
 export type Mode = 'rotate' | 'mint' | 'revoke';
 export const MODES: readonly Mode[] = ['rotate', 'mint', 'revoke'];
@@ -59,15 +68,7 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
   const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
   const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
   const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
-  if (mode === 'mint' && !/^[A-Za-z0-9_.-]+$/.test(run.job)) {
-    throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
-  }
-  const slots =
-    mode === 'mint'
-      ? [jobSlot(run.repository, run.job, secretName)]
-      : parseRepositories(getInput('repositories') || run.repository, run.repository).map(({ owner, repo }) =>
-          repositorySlot(owner, repo, secretName),
-        );
+  const slots = parseSlots(mode, getInput, run, secretName);
   return {
     mode,
     adminApiKey,
@@ -97,9 +98,65 @@ function parseExportEnv(value: string): string {
   );
 }
 
+/** The targets as slots: one per repository (repository, environment or Dependabot secret), one for an
+ * organization secret, or the job's own slot in mint mode. */
+function parseSlots(mode: Mode, getInput: (name: string) => string, run: Run, secretName: string): Slot[] {
+  const environment = getInput('environment');
+  const organization = getInput('organization');
+  const secretType = parseChoice<SecretType>('secret-type', getInput('secret-type') || 'actions', ['actions', 'dependabot']);
+  const visibility = parseChoice<OrgSecretVisibility>('org-secret-visibility', getInput('org-secret-visibility') || 'private', [
+    'all',
+    'private',
+    'selected',
+  ]);
+  if (environment && organization) {
+    throw new InputError("Inputs 'environment' and 'organization' cannot be combined: an environment secret belongs to a repository.");
+  }
+  if (environment && secretType === 'dependabot') {
+    throw new InputError("Inputs 'environment' and 'secret-type: dependabot' cannot be combined: Dependabot secrets have no environments.");
+  }
+  if (mode === 'mint') {
+    if (environment || organization || secretType !== 'actions') {
+      throw new InputError(
+        "Mode 'mint' writes no secret: remove 'environment', 'organization' and 'secret-type', which apply to rotate and revoke.",
+      );
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(run.job)) {
+      throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
+    }
+    return [jobSlot(run.repository, run.job, secretName)];
+  }
+  const repositories = parseRepositories(getInput('repositories') || run.repository, run.repository);
+  if (organization) {
+    if (!OWNER.test(organization)) throw new InputError(`Input 'organization' is not a GitHub organization name (got '${organization}').`);
+    const foreign = repositories.find(({ owner }) => owner !== organization.toLowerCase());
+    if (visibility === 'selected' && foreign) {
+      throw new InputError(
+        `Input 'repositories' names ${foreign.owner}/${foreign.repo}, which is not in organization '${organization}': ` +
+          "with org-secret-visibility 'selected' it lists the organization's repositories that may read the secret.",
+      );
+    }
+    const selectedOnCreate = visibility === 'selected' ? repositories.map(({ owner, repo }) => `${owner}/${repo}`) : [];
+    return [organizationSlot(organization, secretName, { secretType, visibilityOnCreate: visibility, selectedOnCreate })];
+  }
+  if (environment) {
+    if (environment.length > 255 || [...environment].some((char) => char < ' ' || char === '\u007f' || char === ':')) {
+      throw new InputError(
+        "Input 'environment' must be a GitHub environment name: at most 255 characters, no control characters, and no ':' (it separates the fields of key names).",
+      );
+    }
+    return repositories.map(({ owner, repo }) => environmentSlot(owner, repo, environment, secretName));
+  }
+  return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
+}
+
+function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new InputError(`Input '${name}' must be one of ${choices.join(', ')} (got '${value}').`);
+}
+
 function parseMode(value: string): Mode {
-  if ((MODES as readonly string[]).includes(value)) return value as Mode;
-  throw new InputError(`Input 'mode' must be one of ${MODES.join(', ')} (got '${value}').`);
+  return parseChoice('mode', value, MODES);
 }
 
 // The forms core.getBooleanInput accepts (YAML 1.2 core schema).

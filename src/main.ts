@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { parseConfig, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { createOctokit } from './github/client.ts';
-import { RepositorySecretStore } from './github/secrets.ts';
+import { GitHubSecretStore } from './github/secrets.ts';
 import { KubiyaClient } from './kubiya/client.ts';
 import { mint } from './mint.ts';
 import { resultsJson, type SlotResult } from './results.ts';
@@ -81,7 +81,7 @@ export function kubiyaClient(config: Config, env: NodeJS.ProcessEnv): KubiyaClie
   });
 }
 
-function secretStore(config: Config, env: NodeJS.ProcessEnv): RepositorySecretStore | undefined {
+function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore | undefined {
   if (!config.githubToken) return undefined;
   const { timeoutMs, retryBaseMs } = timing(env);
   const octokit = createOctokit({
@@ -93,7 +93,7 @@ function secretStore(config: Config, env: NodeJS.ProcessEnv): RepositorySecretSt
     userAgent: USER_AGENT,
     warn: (message) => core.warning(message),
   });
-  return new RepositorySecretStore(octokit);
+  return new GitHubSecretStore(octokit);
 }
 
 function describe(config: Config): string {

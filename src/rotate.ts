@@ -6,7 +6,7 @@ import { mapBounded } from './concurrency.ts';
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import { planRevocation } from './revocation.ts';
 import type { SlotResult } from './results.ts';
-import type { PublicKey, SecretStore } from './secret-store.ts';
+import type { SecretStore, WriteTarget } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import { isSlotKey, keyDescription, managedKeyName, type Slot } from './slots.ts';
 import { sealSecret } from './github/seal.ts';
@@ -34,10 +34,10 @@ export interface RotationDeps {
 export async function rotate(config: Config, deps: RotationDeps): Promise<SlotResult[]> {
   const { keys, secrets } = deps;
   // First round trip: the admin key, every slot's public key (proof the token can write there) and one listing.
-  const [admin, listing, ...publicKeys] = await Promise.allSettled([
+  const [admin, listing, ...writeTargets] = await Promise.allSettled([
     keys.whoami(),
     keys.listKeys(),
-    ...config.slots.map((slot) => (secrets ? secrets.publicKey(slot) : Promise.resolve(undefined))),
+    ...config.slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
   ]);
   const fatal: unknown = admin.status === 'rejected' ? admin.reason : listing.status === 'rejected' ? listing.reason : undefined;
 
@@ -45,11 +45,11 @@ export async function rotate(config: Config, deps: RotationDeps): Promise<SlotRe
     const log = deps.log.forSlot(slot.target);
     try {
       if (fatal !== undefined) return failed(slot, errorMessage(fatal));
-      const publicKey = publicKeys[index]!;
-      if (publicKey.status === 'rejected') return failed(slot, errorMessage(publicKey.reason));
+      const target = writeTargets[index]!;
+      if (target.status === 'rejected') return failed(slot, errorMessage(target.reason));
       const rotation = new SlotRotation(config, deps, slot, log);
       if (config.dryRun) return rotation.plan((listing as PromiseFulfilledResult<ApiKey[]>).value);
-      return await rotation.run(publicKey.value!);
+      return await rotation.run(target.value!);
     } finally {
       log.done();
     }
@@ -85,7 +85,7 @@ class SlotRotation {
     return { ...this.base(), status: 'planned', keyName: this.name, expiresAt, revokedKeys: plan.revoke, keptKeys: plan.keep, note };
   }
 
-  async run(publicKey: PublicKey): Promise<SlotResult> {
+  async run(target: WriteTarget): Promise<SlotResult> {
     const { keys } = this.deps;
     const expiresAt = new Date(this.deps.now().getTime() + this.config.ttlMs);
     let minted: MintedKey;
@@ -115,7 +115,7 @@ class SlotRotation {
     if (plan.newer.length > 0) return this.stepBack(minted, plan.newer);
 
     try {
-      const written = await this.deps.secrets!.put(this.slot, await sealSecret(minted.token, publicKey));
+      const written = await this.deps.secrets!.put(this.slot, await sealSecret(minted.token, target.publicKey), target);
       this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
     } catch (error) {
       if (error instanceof ServiceError && error.noResponse) {

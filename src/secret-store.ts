@@ -1,5 +1,5 @@
 // What the rotation needs from GitHub. The REST adapter is github/secrets.ts; sealing is github/seal.ts.
-import type { Slot } from './slots.ts';
+import type { OrgSecretVisibility, Slot } from './slots.ts';
 
 export interface PublicKey {
   keyId: string;
@@ -12,8 +12,20 @@ export interface SealedSecret {
   encryptedValue: string;
 }
 
+/** Who may read an organization secret: kept exactly as it is when the secret is updated. */
+export interface OrgSecretAccess {
+  visibility: OrgSecretVisibility;
+  selectedRepositoryIds?: number[];
+}
+
+/** What a write needs, read before anything is minted (reading it proves the token can reach the secret). */
+export interface WriteTarget {
+  publicKey: PublicKey;
+  /** organization secrets only */
+  access?: OrgSecretAccess;
+}
+
 export interface SecretStore {
-  /** Also proves the token can reach the slot's secrets, before anything is minted for it. */
-  publicKey(slot: Slot): Promise<PublicKey>;
-  put(slot: Slot, sealed: SealedSecret): Promise<'created' | 'updated'>;
+  prepare(slot: Slot): Promise<WriteTarget>;
+  put(slot: Slot, sealed: SealedSecret, target: WriteTarget): Promise<'created' | 'updated'>;
 }

@@ -10,25 +10,78 @@ export interface Run {
   job: string;
 }
 
-export interface Slot {
-  /** what results and logs call it: `owner/repo` */
+export type SecretType = 'actions' | 'dependabot';
+export type OrgSecretVisibility = 'all' | 'private' | 'selected';
+
+interface SlotBase {
+  /** what results and logs call it: `owner/repo`, `owner/repo@environment` or `org:NAME` */
   target: string;
+  /** the key-name scope: the target, plus `/dependabot` or `/job/<job>` where the spec says */
+  scope: string;
+  secretName: string;
+}
+
+export interface RepositorySlot extends SlotBase {
+  kind: 'repository' | 'dependabot';
   owner: string;
   repo: string;
-  secretName: string;
-  /** the key-name scope: `owner/repo` */
-  scope: string;
 }
 
-export function repositorySlot(owner: string, repo: string, secretName: string): Slot {
+export interface EnvironmentSlot extends SlotBase {
+  kind: 'environment';
+  owner: string;
+  repo: string;
+  environment: string;
+}
+
+export interface OrganizationSlot extends SlotBase {
+  kind: 'organization';
+  org: string;
+  secretType: SecretType;
+  /** used only when the secret does not exist yet: an existing secret keeps its own */
+  visibilityOnCreate: OrgSecretVisibility;
+  /** `owner/repo` entries that may read a new secret created with `selected` visibility */
+  selectedOnCreate: string[];
+}
+
+/** Mint mode: a key for one job of the current run; it is never written to a secret. */
+export interface JobSlot extends SlotBase {
+  kind: 'job';
+}
+
+export type Slot = RepositorySlot | EnvironmentSlot | OrganizationSlot | JobSlot;
+
+export function repositorySlot(owner: string, repo: string, secretName: string, secretType: SecretType = 'actions'): RepositorySlot {
   const target = `${owner.toLowerCase()}/${repo.toLowerCase()}`;
-  return { target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), secretName, scope: target };
+  const dependabot = secretType === 'dependabot';
+  return {
+    kind: dependabot ? 'dependabot' : 'repository',
+    target,
+    scope: dependabot ? `${target}/dependabot` : target,
+    owner: owner.toLowerCase(),
+    repo: repo.toLowerCase(),
+    secretName,
+  };
 }
 
-/** Mint mode: a key for one job of the current run, named after the job. */
-export function jobSlot(repository: string, job: string, secretName: string): Slot {
-  const [owner = '', repo = ''] = repository.toLowerCase().split('/');
-  return { target: `${owner}/${repo}`, owner, repo, secretName, scope: `${owner}/${repo}/job/${job}` };
+export function environmentSlot(owner: string, repo: string, environment: string, secretName: string): EnvironmentSlot {
+  const target = `${owner.toLowerCase()}/${repo.toLowerCase()}@${environment}`;
+  return { kind: 'environment', target, scope: target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), environment, secretName };
+}
+
+export function organizationSlot(
+  org: string,
+  secretName: string,
+  options: { secretType: SecretType; visibilityOnCreate: OrgSecretVisibility; selectedOnCreate: string[] },
+): OrganizationSlot {
+  const target = `org:${org.toLowerCase()}`;
+  const scope = options.secretType === 'dependabot' ? `${target}/dependabot` : target;
+  return { kind: 'organization', target, scope, org: org.toLowerCase(), secretName, ...options };
+}
+
+export function jobSlot(repository: string, job: string, secretName: string): JobSlot {
+  const target = repository.toLowerCase();
+  return { kind: 'job', target, scope: `${target}/job/${job}`, secretName };
 }
 
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */

@@ -1,58 +1,188 @@
-// SecretStore for repository Actions secrets over GitHub's REST API. Permission errors name the fix.
-import type { PublicKey, SealedSecret, SecretStore } from '../secret-store.ts';
+// SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
+// organization secrets. Permission errors name the permission that target kind needs.
+import type { OrgSecretAccess, SealedSecret, SecretStore, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
-import type { Slot } from '../slots.ts';
+import type { OrganizationSlot, Slot } from '../slots.ts';
 import type { Octokit } from './client.ts';
 
-export class RepositorySecretStore implements SecretStore {
+const PERMISSION = {
+  repository: 'the repository permission "Secrets: Read and write"',
+  environment: 'the repository permissions "Secrets: Read and write" and "Environments: Read and write"',
+  dependabot: 'the repository permission "Dependabot secrets: Read and write"',
+  'organization/actions': 'the organization permission "Organization secrets: Read and write"',
+  'organization/dependabot': 'the organization permission "Organization Dependabot secrets: Read and write"',
+} as const;
+
+export class GitHubSecretStore implements SecretStore {
   private readonly octokit: Octokit;
 
   constructor(octokit: Octokit) {
     this.octokit = octokit;
   }
 
-  async publicKey(slot: Slot): Promise<PublicKey> {
+  async prepare(slot: Slot): Promise<WriteTarget> {
+    const { actions, dependabot } = this.octokit.rest;
     try {
-      const { data } = await this.octokit.rest.actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo });
-      return { keyId: data.key_id, key: data.key };
+      switch (slot.kind) {
+        case 'repository':
+          return { publicKey: publicKey(await actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+        case 'dependabot':
+          return { publicKey: publicKey(await dependabot.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+        case 'environment':
+          return {
+            publicKey: publicKey(
+              await actions.getEnvironmentPublicKey({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment }),
+            ),
+          };
+        case 'organization':
+          return await this.prepareOrganization(slot);
+        case 'job':
+          throw new Error('a job slot has no secret');
+      }
     } catch (error) {
       throw gitHubFailure(error, slot, `reading the public key of ${slot.target}`);
     }
   }
 
-  async put(slot: Slot, sealed: SealedSecret): Promise<'created' | 'updated'> {
+  async put(slot: Slot, sealed: SealedSecret, target: WriteTarget): Promise<'created' | 'updated'> {
+    const { actions, dependabot } = this.octokit.rest;
+    const value = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId };
     try {
-      const { status } = await this.octokit.rest.actions.createOrUpdateRepoSecret({
-        owner: slot.owner,
-        repo: slot.repo,
-        secret_name: slot.secretName,
-        encrypted_value: sealed.encryptedValue,
-        key_id: sealed.keyId,
-      });
+      let status: number;
+      switch (slot.kind) {
+        case 'repository':
+          ({ status } = await actions.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
+          break;
+        case 'dependabot':
+          ({ status } = await dependabot.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
+          break;
+        case 'environment':
+          ({ status } = await actions.createOrUpdateEnvironmentSecret({
+            owner: slot.owner,
+            repo: slot.repo,
+            environment_name: slot.environment,
+            ...value,
+          }));
+          break;
+        case 'organization': {
+          const access = orgAccessBody(target.access!);
+          const request = { org: slot.org, ...value, ...access };
+          ({ status } =
+            slot.secretType === 'dependabot'
+              ? await dependabot.createOrUpdateOrgSecret({
+                  ...request,
+                  selected_repository_ids: access.selected_repository_ids?.map(String),
+                })
+              : await actions.createOrUpdateOrgSecret(request));
+          break;
+        }
+        case 'job':
+          throw new Error('a job slot has no secret');
+      }
       return status === 201 ? 'created' : 'updated';
     } catch (error) {
       throw gitHubFailure(error, slot, `writing secret ${slot.secretName} of ${slot.target}`);
     }
   }
+
+  /**
+   * An organization secret's public key, and who may read it: an existing secret keeps its visibility and
+   * selected repositories; a new one gets org-secret-visibility. All reads overlap in one round trip.
+   */
+  private async prepareOrganization(slot: OrganizationSlot): Promise<WriteTarget> {
+    const { actions, dependabot } = this.octokit.rest;
+    const api = slot.secretType === 'dependabot' ? dependabot : actions;
+    const query = { org: slot.org, secret_name: slot.secretName };
+    const [key, existing, selected, idsOnCreate] = await Promise.allSettled([
+      api.getOrgPublicKey({ org: slot.org }),
+      api.getOrgSecret(query),
+      this.octokit.paginate(api.listSelectedReposForOrgSecret, { ...query, per_page: 100 }),
+      Promise.all(slot.selectedOnCreate.map((repository) => this.repositoryId(repository))),
+    ]);
+    if (key.status === 'rejected') throw key.reason;
+    if (existing.status === 'rejected') {
+      if (statusOf(existing.reason) !== 404) throw existing.reason;
+      // A new secret: who may read it is the user's choice.
+      if (idsOnCreate.status === 'rejected') throw idsOnCreate.reason;
+      const access: OrgSecretAccess = { visibility: slot.visibilityOnCreate };
+      if (slot.visibilityOnCreate === 'selected') access.selectedRepositoryIds = idsOnCreate.value;
+      return { publicKey: publicKey(key.value), access };
+    }
+    const visibility = existing.value.data.visibility;
+    if (visibility !== 'selected') return { publicKey: publicKey(key.value), access: { visibility } };
+    if (selected.status === 'rejected') throw selected.reason;
+    return { publicKey: publicKey(key.value), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
+  }
+
+  private async repositoryId(repository: string): Promise<number> {
+    const [owner = '', repo = ''] = repository.split('/');
+    try {
+      return (await this.octokit.rest.repos.get({ owner, repo })).data.id;
+    } catch (error) {
+      throw new ServiceError(
+        `GitHub could not resolve repository ${repository} for the organization secret's selected repositories ` +
+          `(${reasonOf(error)}): check the name, and that github-token can read its metadata ("Metadata: Read").`,
+        { status: statusOf(error) },
+      );
+    }
+  }
+}
+
+function permissionFor(slot: Slot): string {
+  switch (slot.kind) {
+    case 'organization':
+      return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
+    case 'job':
+      return PERMISSION.repository;
+    default:
+      return PERMISSION[slot.kind];
+  }
+}
+
+function publicKey(response: { data: { key_id: string; key: string } }) {
+  const { key_id: keyId, key } = response.data;
+  if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
+    throw new ServiceError('GitHub answered the public-key request without a key_id and key');
+  }
+  return { keyId, key };
+}
+
+function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['visibility']; selected_repository_ids?: number[] } {
+  return access.visibility === 'selected'
+    ? { visibility: access.visibility, selected_repository_ids: access.selectedRepositoryIds ?? [] }
+    : { visibility: access.visibility };
+}
+
+type GitHubErrorShape = { status?: number; message?: string; response?: { status: number; data?: { message?: unknown } } };
+
+function statusOf(error: unknown): number | undefined {
+  return (error as GitHubErrorShape).response?.status ?? (error as GitHubErrorShape).status;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof ServiceError) return error.message;
+  const response = (error as GitHubErrorShape).response;
+  if (!response) return error instanceof Error ? error.message : String(error);
+  const detail = response.data?.message;
+  return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
 }
 
 function gitHubFailure(error: unknown, slot: Slot, action: string): ServiceError {
-  const response = (error as { response?: { status: number; data?: { message?: unknown } } }).response;
-  if (!response) {
+  if (error instanceof ServiceError) return error;
+  const status = (error as GitHubErrorShape).response?.status;
+  if (status === undefined) {
     // No response after the retries (a network error or a timeout): a write may or may not have happened.
-    const reason = error instanceof Error ? error.message : String(error);
-    return new ServiceError(`GitHub did not answer ${action} (${reason})`, { noResponse: true });
+    return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
   }
-  const status = response.status;
-  const detail = response.data?.message;
-  const reason = typeof detail === 'string' ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
   if (status === 401 || status === 403 || status === 404) {
+    const permission = permissionFor(slot);
+    const environment = slot.kind === 'environment' && status === 404 ? ` Check also that environment '${slot.environment}' exists.` : '';
     return new ServiceError(
-      `GitHub refused ${action} (${reason}): github-token cannot write the secrets of ${slot.target}. ` +
-        'The default GITHUB_TOKEN cannot write secrets; use a fine-grained personal access token with the repository ' +
-        'permission "Secrets: Read and write" on this repository, or a GitHub App token with that permission.',
+      `GitHub refused ${action} (${reasonOf(error)}): github-token cannot write the secrets of ${slot.target}. ` +
+        `The default GITHUB_TOKEN cannot write secrets; use a fine-grained personal access token with ${permission}, ` +
+        `or a GitHub App token with that permission.${environment}`,
       { status },
     );
   }
-  return new ServiceError(`GitHub failed ${action} (${reason})`, { status });
+  return new ServiceError(`GitHub failed ${action} (${reasonOf(error)})`, { status });
 }

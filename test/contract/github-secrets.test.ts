@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
 import { sealSecret } from '../../src/github/seal.ts';
-import { RepositorySecretStore } from '../../src/github/secrets.ts';
+import { GitHubSecretStore } from '../../src/github/secrets.ts';
 import { ServiceError } from '../../src/service-error.ts';
-import { repositorySlot } from '../../src/slots.ts';
+import { environmentSlot, organizationSlot, repositorySlot, type Slot } from '../../src/slots.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
 
 const TOKEN = 'github_pat_contract_test_token_0001';
@@ -12,8 +12,8 @@ const slot = repositorySlot('acme', 'web', 'KUBIYA_API_KEY');
 let github: GitHubEmulator;
 let warnings: string[];
 
-function store(options: { token?: string; baseUrl?: string; timeoutMs?: number } = {}): RepositorySecretStore {
-  return new RepositorySecretStore(
+function store(options: { token?: string; baseUrl?: string; timeoutMs?: number } = {}): GitHubSecretStore {
+  return new GitHubSecretStore(
     createOctokit({
       token: options.token ?? TOKEN,
       baseUrl: options.baseUrl ?? github.url,
@@ -27,7 +27,8 @@ function store(options: { token?: string; baseUrl?: string; timeoutMs?: number }
 }
 
 async function write(value: string, s = store()): Promise<'created' | 'updated'> {
-  return s.put(slot, await sealSecret(value, await s.publicKey(slot)));
+  const target = await s.prepare(slot);
+  return s.put(slot, await sealSecret(value, target.publicKey), target);
 }
 
 const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
@@ -65,14 +66,14 @@ describe('repository secrets', () => {
 
   it('explains that the default GITHUB_TOKEN cannot write secrets', async () => {
     github.addToken('ghs_default_workflow_token_000000', { kind: 'github-token' });
-    const error = await failure(store({ token: 'ghs_default_workflow_token_000000' }).publicKey(slot));
+    const error = await failure(store({ token: 'ghs_default_workflow_token_000000' }).prepare(slot));
     expect(error.status).toBe(403);
     expect(error.message).toMatch(/acme\/web.*default GITHUB_TOKEN cannot write secrets.*"Secrets: Read and write".*GitHub App token/);
     expect(error.message).not.toContain('ghs_default_workflow_token_000000');
   });
 
   it('names the target when the repository is not visible to the token (404)', async () => {
-    const error = await failure(store().publicKey(repositorySlot('acme', 'hidden', 'KUBIYA_API_KEY')));
+    const error = await failure(store().prepare(repositorySlot('acme', 'hidden', 'KUBIYA_API_KEY')));
     expect(error.status).toBe(404);
     expect(error.message).toMatch(/acme\/hidden/);
   });
@@ -106,5 +107,83 @@ describe('repository secrets', () => {
     await write('throttled');
     expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('throttled');
     expect(warnings[0]).toMatch(/secondary rate limit/);
+  });
+});
+
+describe('environment, Dependabot and organization secrets', () => {
+  const org = (options: Partial<Parameters<typeof organizationSlot>[2]> = {}) =>
+    organizationSlot('acme', 'KUBIYA_API_KEY', { secretType: 'actions', visibilityOnCreate: 'private', selectedOnCreate: [], ...options });
+
+  async function writeTo(target: Slot, value: string, s = store()): Promise<'created' | 'updated'> {
+    const prepared = await s.prepare(target);
+    return s.put(target, await sealSecret(value, prepared.publicKey), prepared);
+  }
+
+  it('encodes an environment name once: prod/eu is reached, not prod%2Feu', async () => {
+    github.addEnvironment('acme/web', 'prod/eu');
+    await writeTo(environmentSlot('acme', 'web', 'prod/eu', 'KUBIYA_API_KEY'), 'env-value');
+    expect(github.secretValue({ repo: 'acme/web', environment: 'prod/eu' }, 'KUBIYA_API_KEY')).toBe('env-value');
+    expect(github.requests.map((r) => r.path)).toContain('/repos/acme/web/environments/prod%2Feu/secrets/KUBIYA_API_KEY');
+  });
+
+  it('names the Environments permission, and the environment, when GitHub refuses', async () => {
+    github.addToken('github_pat_no_environments_000000000', { kind: 'pat', environments: 'none' });
+    github.addEnvironment('acme/web', 'production');
+    const refused = await failure(
+      store({ token: 'github_pat_no_environments_000000000' }).prepare(environmentSlot('acme', 'web', 'production', 'K')),
+    );
+    expect(refused.message).toMatch(/acme\/web@production.*"Environments: Read and write"/);
+    const missing = await failure(store().prepare(environmentSlot('acme', 'web', 'staging', 'K')));
+    expect(missing.message).toMatch(/Check also that environment 'staging' exists/);
+  });
+
+  it('writes Dependabot secrets apart from Actions secrets, and names their permission', async () => {
+    await writeTo(repositorySlot('acme', 'web', 'KUBIYA_API_KEY', 'dependabot'), 'dependabot-value');
+    expect(github.secretValue({ repo: 'acme/web', type: 'dependabot' }, 'KUBIYA_API_KEY')).toBe('dependabot-value');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBeUndefined();
+    github.addToken('github_pat_no_dependabot_00000000000', { kind: 'pat', dependabotSecrets: 'none' });
+    const error = await failure(
+      store({ token: 'github_pat_no_dependabot_00000000000' }).prepare(repositorySlot('acme', 'web', 'K', 'dependabot')),
+    );
+    expect(error.message).toMatch(/"Dependabot secrets: Read and write"/);
+  });
+
+  it('keeps an existing organization secret’s visibility and selected repositories exactly', async () => {
+    github.addOrg('acme');
+    const tools = github.addRepo('acme/tools');
+    const web = github.repoByName('acme/web')!;
+    github.setOrgSecret({ org: 'acme' }, 'KUBIYA_API_KEY', {
+      value: 'old',
+      visibility: 'selected',
+      selectedRepositoryIds: [web.id, tools.id],
+    });
+    expect(await writeTo(org({ visibilityOnCreate: 'all' }), 'org-value')).toBe('updated');
+    expect(github.secretMeta({ org: 'acme' }, 'KUBIYA_API_KEY')).toMatchObject({
+      value: 'org-value',
+      visibility: 'selected',
+      selectedRepositoryIds: [web.id, tools.id],
+    });
+    // Sent back explicitly, not left to GitHub's handling of an omitted list.
+    const put = github.requests.find((r) => r.method === 'PUT')!;
+    expect(JSON.parse(put.body)).toMatchObject({ visibility: 'selected', selected_repository_ids: [web.id, tools.id] });
+  });
+
+  it('creates an organization secret with org-secret-visibility, resolving the selected repositories to ids', async () => {
+    github.addOrg('acme');
+    const tools = github.addRepo('acme/tools');
+    expect(await writeTo(org({ visibilityOnCreate: 'selected', selectedOnCreate: ['acme/tools'] }), 'new-org-value')).toBe('created');
+    expect(github.secretMeta({ org: 'acme' }, 'KUBIYA_API_KEY')).toMatchObject({
+      visibility: 'selected',
+      selectedRepositoryIds: [tools.id],
+    });
+  });
+
+  it('writes organization Dependabot secrets and names the organization permission when refused', async () => {
+    github.addOrg('acme');
+    await writeTo(org({ secretType: 'dependabot' }), 'org-dependabot');
+    expect(github.secretValue({ org: 'acme', type: 'dependabot' }, 'KUBIYA_API_KEY')).toBe('org-dependabot');
+    github.addToken('github_pat_no_org_secrets_00000000000', { kind: 'pat', orgSecrets: 'none' });
+    const error = await failure(store({ token: 'github_pat_no_org_secrets_00000000000' }).prepare(org()));
+    expect(error.message).toMatch(/org:acme.*"Organization secrets: Read and write"/);
   });
 });

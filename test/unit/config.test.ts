@@ -109,3 +109,41 @@ describe('parseRepositories', () => {
     ]);
   });
 });
+
+describe('targets', () => {
+  const targets = (inputs: Record<string, string>) => parse(inputs).slots.map((slot) => [slot.kind, slot.target, slot.scope]);
+
+  it('makes one environment slot per repository', () => {
+    expect(targets({ environment: 'prod/eu west', repositories: 'web, api' })).toEqual([
+      ['environment', 'acme/web@prod/eu west', 'acme/web@prod/eu west'],
+      ['environment', 'acme/api@prod/eu west', 'acme/api@prod/eu west'],
+    ]);
+  });
+
+  it('makes Dependabot slots scoped apart from the Actions secret of the same name', () => {
+    expect(targets({ 'secret-type': 'dependabot' })).toEqual([['dependabot', 'acme/web', 'acme/web/dependabot']]);
+  });
+
+  it('makes one organization slot, with the repositories as the selected ones on create', () => {
+    const [slot] = parse({ organization: 'Acme', 'org-secret-visibility': 'selected', repositories: 'web, tools' }).slots;
+    expect(slot).toMatchObject({ kind: 'organization', target: 'org:acme', scope: 'org:acme', org: 'acme', secretType: 'actions' });
+    expect(slot).toMatchObject({ visibilityOnCreate: 'selected', selectedOnCreate: ['acme/web', 'acme/tools'] });
+    expect(parse({ organization: 'acme', 'secret-type': 'dependabot' }).slots[0]!.scope).toBe('org:acme/dependabot');
+  });
+
+  it.each([
+    [{ environment: 'prod', organization: 'acme' }, /'environment' and 'organization' cannot be combined/],
+    [{ environment: 'prod', 'secret-type': 'dependabot' }, /'environment' and 'secret-type: dependabot' cannot be combined/],
+    [{ 'secret-type': 'codespaces' }, /'secret-type' must be one of actions, dependabot/],
+    [{ organization: 'acme', 'org-secret-visibility': 'public' }, /'org-secret-visibility' must be one of all, private, selected/],
+    [
+      { organization: 'acme', 'org-secret-visibility': 'selected', repositories: 'other/web' },
+      /other\/web, which is not in organization 'acme'/,
+    ],
+    [{ organization: '-acme' }, /'organization' is not a GitHub organization name/],
+    [{ environment: 'prod\nx' }, /'environment' must be a GitHub environment name/],
+    [{ mode: 'mint', environment: 'prod' }, /Mode 'mint' writes no secret/],
+  ])('rejects %j', (inputs, message) => {
+    expect(inputError(inputs)).toMatch(message);
+  });
+});

@@ -1,11 +1,11 @@
 // In-memory KeyService and SecretStore that record every call, for the rotation's unit tests.
 import sodium from 'libsodium-wrappers';
 import type { ApiKey, Identity, KeyService, MintedKey } from '../../src/key-service.ts';
-import type { PublicKey, SealedSecret, SecretStore } from '../../src/secret-store.ts';
+import type { SealedSecret, SecretStore, WriteTarget } from '../../src/secret-store.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import type { Slot } from '../../src/slots.ts';
 
-type Step = 'whoami' | 'verify' | 'list' | 'create' | 'revoke' | 'publicKey' | 'put';
+type Step = 'whoami' | 'verify' | 'list' | 'create' | 'revoke' | 'prepare' | 'put';
 
 export class Calls {
   readonly log: string[] = [];
@@ -90,11 +90,11 @@ export class FakeSecrets implements SecretStore {
     this.calls = calls;
   }
 
-  async publicKey(slot: Slot): Promise<PublicKey> {
+  async prepare(slot: Slot): Promise<WriteTarget> {
     await sodium.ready;
     this.pair ??= sodium.crypto_box_keypair();
-    this.calls.record('publicKey', slot.target);
-    return { keyId: 'k-1', key: sodium.to_base64(this.pair.publicKey, sodium.base64_variants.ORIGINAL) };
+    this.calls.record('prepare', slot.target);
+    return { publicKey: { keyId: 'k-1', key: sodium.to_base64(this.pair.publicKey, sodium.base64_variants.ORIGINAL) } };
   }
 
   async put(slot: Slot, sealed: SealedSecret): Promise<'created' | 'updated'> {

@@ -34,7 +34,7 @@ describe('rotate', () => {
     const [result] = await rotate(config(), deps());
 
     expect(result).toMatchObject({ target: 'acme/web', status: 'rotated', keyName: NAME });
-    expect(calls.log.slice(0, 3).sort()).toEqual(['list', 'publicKey:acme/web', 'whoami']);
+    expect(calls.log.slice(0, 3).sort()).toEqual(['list', 'prepare:acme/web', 'whoami']);
     expect(calls.log.slice(3)).toEqual([`create:${NAME}`, 'verify', 'list', 'put:acme/web', `revoke:${previous.id}`]);
     expect(secrets.values.get('acme/web')).toBe(keys.tokenOf(result!.keyId!));
     expect(keys.live()).toEqual([result!.keyId]);
@@ -108,7 +108,7 @@ describe('rotate', () => {
   });
 
   it('rotates the other repositories when one cannot be written', async () => {
-    calls.fail('publicKey:acme/api', new ServiceError('GitHub refused', { status: 404 }));
+    calls.fail('prepare:acme/api', new ServiceError('GitHub refused', { status: 404 }));
     const results = await rotate(config({ repositories: 'web, api, tools' }), deps());
     expect(results.map((result) => [result.target, result.status])).toEqual([
       ['acme/web', 'rotated'],
@@ -131,7 +131,7 @@ describe('rotate', () => {
     const [result] = await rotate(config({ 'dry-run': 'true' }), deps());
     expect(result).toMatchObject({ status: 'planned', keyName: NAME });
     expect(result!.revokedKeys.map((key) => key.id)).toEqual([previous.id]);
-    expect(calls.log.sort()).toEqual(['list', 'publicKey:acme/web', 'whoami']);
+    expect(calls.log.sort()).toEqual(['list', 'prepare:acme/web', 'whoami']);
   });
 
   it('plans without GitHub access when no token is given', async () => {
