@@ -40452,7 +40452,7 @@ class SlotRotation {
         return {
             ...this.minted(minted),
             status: 'failed',
-            error: `${step}: ${errorMessage(error)}; ${undo}, and the secret still holds its previous key`,
+            error: `${step}: ${errorMessage(error).replace(/\.$/, '')}; ${undo}, and the secret still holds its previous key`,
         };
     }
     /** A newer run minted a key for this slot after ours: it owns the slot now. */
@@ -40492,53 +40492,54 @@ const STATUS_LABEL = {
     skipped: '⏭️ skipped',
     failed: '❌ failed',
 };
+const NONE = '—';
 function renderSummary(results, options) {
-    const lines = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`, ''];
-    lines.push('| Target | Secret | Status | Key | Key id | Expires | Revoked |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const result of results) {
-        lines.push(row([
-            result.target,
-            result.secretName,
-            STATUS_LABEL[result.status],
-            result.keyName ? code(result.keyName) : '—',
-            result.keyId ? code(result.keyId) : '—',
-            result.expiresAt ? result.expiresAt.toISOString() : '—',
-            result.revokedKeys.length ? String(result.revokedKeys.length) : '—',
-        ]));
-    }
-    const revoked = results.flatMap((result) => result.revokedKeys.map((key) => ({ target: result.target, key })));
+    const sections = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`];
+    sections.push(table(['Target', 'Secret', 'Status', 'Key', 'Key id', 'Expires', 'Revoked'], results.map((result) => [
+        result.target,
+        result.secretName,
+        STATUS_LABEL[result.status],
+        result.keyName ? code(result.keyName) : NONE,
+        result.keyId ? code(result.keyId) : NONE,
+        when(result.expiresAt),
+        result.revokedKeys.length ? String(result.revokedKeys.length) : NONE,
+    ])));
+    const revoked = keysOf(results, 'revokedKeys');
     if (revoked.length > 0) {
-        lines.push('', options.dryRun ? '### Keys that would be revoked' : '### Keys revoked', '');
-        lines.push('| Target | Key | Key id | Created | Last used |', '| --- | --- | --- | --- | --- |');
-        for (const { target, key } of revoked)
-            lines.push(row([target, code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]));
+        sections.push(options.dryRun ? '### Keys that would be revoked' : '### Keys revoked');
+        sections.push(table(['Target', 'Key', 'Key id', 'Created', 'Last used'], revoked.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)])));
     }
-    const kept = results.flatMap((result) => result.keptKeys.map((key) => ({ target: result.target, key })));
+    const kept = keysOf(results, 'keptKeys');
     if (kept.length > 0) {
-        lines.push('', '### Superseded keys kept for now (grace period or revoke-previous: false)', '');
-        lines.push('| Target | Key | Key id | Created | Expires |', '| --- | --- | --- | --- | --- |');
-        for (const { target, key } of kept)
-            lines.push(row([target, code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]));
+        sections.push('### Superseded keys kept for now (grace period, or revoke-previous: false)');
+        sections.push(table(['Target', 'Key', 'Key id', 'Created', 'Expires'], kept.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)])));
     }
-    const notes = results.filter((result) => result.error || result.note);
+    const notes = results.filter((result) => result.error ?? result.note);
     if (notes.length > 0) {
-        lines.push('', '### Details', '');
-        for (const result of notes)
-            lines.push(`- **${summary_escape(result.target)}**: ${summary_escape(result.error ?? result.note ?? '')}`);
+        sections.push('### Details');
+        sections.push(notes.map((result) => `- **${summary_escape(result.target)}**: ${summary_escape(result.error ?? result.note ?? '')}`).join('\n'));
     }
-    return `${lines.join('\n')}\n`;
+    return `${sections.join('\n\n')}\n`;
 }
+function keysOf(results, field) {
+    return results.flatMap((result) => result[field].map((key) => ({ target: result.target, key })));
+}
+/** A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). */
+function table(headers, rows) {
+    const shown = headers.map((_, column) => rows.some((cells) => cells[column] !== NONE));
+    const pick = (cells) => cells.filter((_, column) => shown[column]);
+    const line = (cells) => `| ${pick(cells).map(summary_escape).join(' | ')} |`;
+    return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+/** Minutes are enough to read, and short enough not to wrap: `2026-12-27 16:21 UTC`. */
 function when(date) {
-    return date ? date.toISOString() : '—';
+    return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : NONE;
 }
 function code(text) {
     return `\`${text.replace(/`/g, "'")}\``;
 }
 function summary_escape(text) {
     return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-function row(cells) {
-    return `| ${cells.map(summary_escape).join(' | ')} |`;
 }
 
 ;// CONCATENATED MODULE: ./build/main.js

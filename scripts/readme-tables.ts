@@ -13,7 +13,11 @@ interface ActionMetadata {
   outputs: Record<string, { description: string }>;
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim();
+const cell = (text: string) =>
+  text
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 
 function defaultCell(input: ActionMetadata['inputs'][string]): string {
   if (input.required) return '— (required)';

@@ -163,7 +163,7 @@ class SlotRotation {
     return {
       ...this.minted(minted),
       status: 'failed',
-      error: `${step}: ${errorMessage(error)}; ${undo}, and the secret still holds its previous key`,
+      error: `${step}: ${errorMessage(error).replace(/\.$/, '')}; ${undo}, and the secret still holds its previous key`,
     };
   }
 

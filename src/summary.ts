@@ -1,4 +1,5 @@
-// The job summary: one table row per target, then the keys revoked, then what failed and why.
+// The job summary: one table row per target, then the keys revoked or kept, then what failed and why.
+import type { ApiKey } from './key-service.ts';
 import type { SlotResult, SlotStatus } from './results.ts';
 
 const STATUS_LABEL: Record<SlotStatus, string> = {
@@ -10,44 +11,67 @@ const STATUS_LABEL: Record<SlotStatus, string> = {
   failed: '❌ failed',
 };
 
+const NONE = '—';
+
 export function renderSummary(results: SlotResult[], options: { title: string; dryRun: boolean }): string {
-  const lines = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`, ''];
-  lines.push('| Target | Secret | Status | Key | Key id | Expires | Revoked |', '| --- | --- | --- | --- | --- | --- | --- |');
-  for (const result of results) {
-    lines.push(
-      row([
+  const sections = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`];
+  sections.push(
+    table(
+      ['Target', 'Secret', 'Status', 'Key', 'Key id', 'Expires', 'Revoked'],
+      results.map((result) => [
         result.target,
         result.secretName,
         STATUS_LABEL[result.status],
-        result.keyName ? code(result.keyName) : '—',
-        result.keyId ? code(result.keyId) : '—',
-        result.expiresAt ? result.expiresAt.toISOString() : '—',
-        result.revokedKeys.length ? String(result.revokedKeys.length) : '—',
+        result.keyName ? code(result.keyName) : NONE,
+        result.keyId ? code(result.keyId) : NONE,
+        when(result.expiresAt),
+        result.revokedKeys.length ? String(result.revokedKeys.length) : NONE,
       ]),
+    ),
+  );
+  const revoked = keysOf(results, 'revokedKeys');
+  if (revoked.length > 0) {
+    sections.push(options.dryRun ? '### Keys that would be revoked' : '### Keys revoked');
+    sections.push(
+      table(
+        ['Target', 'Key', 'Key id', 'Created', 'Last used'],
+        revoked.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]),
+      ),
     );
   }
-  const revoked = results.flatMap((result) => result.revokedKeys.map((key) => ({ target: result.target, key })));
-  if (revoked.length > 0) {
-    lines.push('', options.dryRun ? '### Keys that would be revoked' : '### Keys revoked', '');
-    lines.push('| Target | Key | Key id | Created | Last used |', '| --- | --- | --- | --- | --- |');
-    for (const { target, key } of revoked) lines.push(row([target, code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]));
-  }
-  const kept = results.flatMap((result) => result.keptKeys.map((key) => ({ target: result.target, key })));
+  const kept = keysOf(results, 'keptKeys');
   if (kept.length > 0) {
-    lines.push('', '### Superseded keys kept for now (grace period or revoke-previous: false)', '');
-    lines.push('| Target | Key | Key id | Created | Expires |', '| --- | --- | --- | --- | --- |');
-    for (const { target, key } of kept) lines.push(row([target, code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]));
+    sections.push('### Superseded keys kept for now (grace period, or revoke-previous: false)');
+    sections.push(
+      table(
+        ['Target', 'Key', 'Key id', 'Created', 'Expires'],
+        kept.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
+      ),
+    );
   }
-  const notes = results.filter((result) => result.error || result.note);
+  const notes = results.filter((result) => result.error ?? result.note);
   if (notes.length > 0) {
-    lines.push('', '### Details', '');
-    for (const result of notes) lines.push(`- **${escape(result.target)}**: ${escape(result.error ?? result.note ?? '')}`);
+    sections.push('### Details');
+    sections.push(notes.map((result) => `- **${escape(result.target)}**: ${escape(result.error ?? result.note ?? '')}`).join('\n'));
   }
-  return `${lines.join('\n')}\n`;
+  return `${sections.join('\n\n')}\n`;
 }
 
-function when(date: Date | undefined): string {
-  return date ? date.toISOString() : '—';
+function keysOf(results: SlotResult[], field: 'revokedKeys' | 'keptKeys'): { target: string; key: ApiKey }[] {
+  return results.flatMap((result) => result[field].map((key) => ({ target: result.target, key })));
+}
+
+/** A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). */
+function table(headers: string[], rows: string[][]): string {
+  const shown = headers.map((_, column) => rows.some((cells) => cells[column] !== NONE));
+  const pick = (cells: string[]) => cells.filter((_, column) => shown[column]);
+  const line = (cells: string[]) => `| ${pick(cells).map(escape).join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Minutes are enough to read, and short enough not to wrap: `2026-12-27 16:21 UTC`. */
+export function when(date: Date | undefined): string {
+  return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : NONE;
 }
 
 function code(text: string): string {
@@ -56,8 +80,4 @@ function code(text: string): string {
 
 function escape(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.map(escape).join(' | ')} |`;
 }

@@ -2,7 +2,7 @@
 // Kubiya and GitHub emulators.
 import { describe, expect } from 'vitest';
 import { isMaskedBeforeUse, maskIndexOf } from '../sandbox/runner.ts';
-import { DAY, HOUR, KEY_PATH, REPO, SECRET, SELF_PATH, at, expectExit, it, keyName, results, slotPrefix } from './world.ts';
+import { DAY, HOUR, KEY_PATH, REPO, SECRET, SELF_PATH, at, expectExit, it, keyName, results, slotPrefix, summaryTime } from './world.ts';
 
 describe('rotate (repository secret)', () => {
   it('mints a key named after the run, seals it into the secret and reports it', async ({ world }) => {
@@ -42,7 +42,7 @@ describe('rotate (repository secret)', () => {
 
     const row = step.summary.split('\n').find((line) => line.startsWith(`| ${REPO} |`));
     expect(row, `a table row for ${REPO} in the summary:\n${step.summary}`).toBeDefined();
-    for (const cell of [SECRET, 'rotated', key.name, key.id, step.outputs['expires-at']!]) expect(row).toContain(cell);
+    for (const cell of [SECRET, 'rotated', key.name, key.id, summaryTime(step.outputs['expires-at'])]) expect(row).toContain(cell);
   });
 
   it('revokes the key of the previous run once the secret holds the new one', async ({ world }) => {

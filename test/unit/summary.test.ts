@@ -34,12 +34,12 @@ describe('renderSummary', () => {
     ];
     const markdown = renderSummary(results, { title: 'Kubiya API key rotation', dryRun: false });
     expect(markdown).toContain(
-      '| acme/web | KUBIYA_API_KEY | ✅ rotated | `gha:acme/web:KUBIYA_API_KEY:run-2-1` | `k-new` | 2026-12-27T00:00:00.000Z | 1 |',
+      '| acme/web | KUBIYA_API_KEY | ✅ rotated | `gha:acme/web:KUBIYA_API_KEY:run-2-1` | `k-new` | 2026-12-27 00:00 UTC | 1 |',
     );
     expect(markdown).toContain('| acme/api | KUBIYA_API_KEY | ❌ failed | — | — | — | — |');
     expect(markdown).toContain('### Keys revoked');
     expect(markdown).toContain(
-      '| acme/web | `gha:acme/web:KUBIYA_API_KEY:run-1-1` | `k-old` | 2026-11-01T00:00:00.000Z | 2026-11-26T08:00:00.000Z |',
+      '| acme/web | `gha:acme/web:KUBIYA_API_KEY:run-1-1` | `k-old` | 2026-11-01 00:00 UTC | 2026-11-26 08:00 UTC |',
     );
     expect(markdown).toContain('- **acme/api**: GitHub refused \\| access');
   });
@@ -51,5 +51,16 @@ describe('renderSummary', () => {
     });
     expect(markdown).toMatch(/dry-run plan \(nothing was changed\)/);
     expect(markdown).toContain('### Keys that would be revoked');
+  });
+});
+
+describe('summary tables', () => {
+  it('leave out columns that say nothing in any row', () => {
+    const markdown = renderSummary([{ target: 'acme/web', secretName: 'S', status: 'revoked', revokedKeys: [revoked], keptKeys: [] }], {
+      title: 'T',
+      dryRun: false,
+    });
+    expect(markdown).toContain('| Target | Secret | Status | Revoked |');
+    expect(markdown).toContain('| acme/web | S | 🗑️ revoked | 1 |');
   });
 });
