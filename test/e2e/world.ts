@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { test as base, expect } from 'vitest';
 import { startGitHubEmulator } from '../sandbox/github-emulator.ts';
-import type { GitHubEmulator, TokenGrant } from '../sandbox/github-emulator.ts';
+import type { GitHubEmulator, GitHubEmulatorOptions, TokenGrant } from '../sandbox/github-emulator.ts';
 import type { RequestRecord } from '../sandbox/http-emulator.ts';
 import { startKubiyaEmulator } from '../sandbox/kubiya-emulator.ts';
 import type { KubiyaEmulator, KubiyaEmulatorOptions, KubiyaKey, SeedKeyOptions } from '../sandbox/kubiya-emulator.ts';
@@ -58,6 +58,8 @@ export class World {
   readonly steps: RecordedStep[] = [];
   /** Credentials that are not Kubiya keys (GitHub tokens, made-up admin keys) to scan for. */
   private readonly otherSecrets: string[] = [];
+  /** Request logs of other servers (another origin) where no credential may appear at all. */
+  private readonly foreignLogs: { label: string; requests: () => readonly RequestRecord[] }[] = [];
   private nextRunId = 7_000_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
 
   private constructor(kubiya: KubiyaEmulator, github: GitHubEmulator) {
@@ -69,8 +71,8 @@ export class World {
     this.githubToken = this.addGitHubToken({ kind: 'pat' });
   }
 
-  static async start(kubiyaOptions: KubiyaEmulatorOptions = {}): Promise<World> {
-    const [kubiya, github] = await Promise.all([startKubiyaEmulator(kubiyaOptions), startGitHubEmulator()]);
+  static async start(kubiyaOptions: KubiyaEmulatorOptions = {}, githubOptions: GitHubEmulatorOptions = {}): Promise<World> {
+    const [kubiya, github] = await Promise.all([startKubiyaEmulator(kubiyaOptions), startGitHubEmulator(githubOptions)]);
     return new World(kubiya, github);
   }
 
@@ -123,6 +125,11 @@ export class World {
     const key = this.seedManagedKey({ runId: this.runId(), createdAt: options.createdAt ?? new Date(Date.now() - DAY) });
     this.github.seedSecret({ repo: REPO }, SECRET, key.token);
     return key;
+  }
+
+  /** Also scan this server's request log (another origin): no credential may reach it in any form. */
+  scanAlso(label: string, requests: () => readonly RequestRecord[]): void {
+    this.foreignLogs.push({ label, requests });
   }
 
   // ---- running the action -----------------------------------------------------------------
@@ -244,6 +251,9 @@ export class World {
     });
     for (const [name, text] of Object.entries(emulatorArtifacts(kubiyaRequests))) artifacts[`kubiya-${name}`] = text;
     for (const [name, text] of Object.entries(emulatorArtifacts(githubRequests))) artifacts[`github-${name}`] = text;
+    for (const { label, requests } of this.foreignLogs) {
+      for (const [name, text] of Object.entries(emulatorArtifacts(requests()))) artifacts[`${label}-${name}`] = text;
+    }
     assertNoLeaks(secrets, artifacts);
 
     // The admin key and the GitHub token are masked before anything could print them, in every step given them.
@@ -342,3 +352,8 @@ export const it = base.extend<{ world: World }>({
     }
   },
 });
+
+/** How the job summary writes a time: to the minute, `2026-12-27 16:21 UTC`. */
+export function summaryTime(iso: string | null | undefined): string {
+  return `${new Date(at(iso)).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
