@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
 import { sealSecret } from '../../src/github/seal.ts';
 import { GitHubSecretStore } from '../../src/github/secrets.ts';
-import { ServiceError } from '../../src/service-error.ts';
 import { environmentSlot, organizationSlot, repositorySlot, type Slot } from '../../src/slots.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
+import { failure } from './service-failure.ts';
 
 const TOKEN = 'github_pat_contract_test_token_0001';
 const slot = repositorySlot('acme', 'web', 'KUBIYA_API_KEY');
@@ -30,15 +30,6 @@ async function write(value: string, s = store()): Promise<'created' | 'updated'>
   const target = await s.prepare(slot);
   return s.put(slot, await sealSecret(value, target.publicKey), target);
 }
-
-const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ServiceError);
-  return error as ServiceError;
-};
 
 beforeEach(async () => {
   github = await startGitHubEmulator();

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubiyaClient } from '../../src/kubiya/client.ts';
 import { DEFAULT_RETRY } from '../../src/retry.ts';
-import { ServiceError } from '../../src/service-error.ts';
 import { startHttpEmulator, type HttpEmulator } from '../sandbox/http-emulator.ts';
 import { startKubiyaEmulator, type KubiyaEmulator } from '../sandbox/kubiya-emulator.ts';
+import { failure } from './service-failure.ts';
 
 const NAME = 'gha:acme/web:KUBIYA_API_KEY:run-1-1';
 let kubiya: KubiyaEmulator;
@@ -24,14 +24,6 @@ function client(overrides: { adminKey?: string; timeoutMs?: number; baseUrl?: st
 
 const inAnHour = () => new Date(Date.now() + 3_600_000);
 const create = (name = NAME, c = client()) => c.createKey({ name, description: 'contract test', expiresAt: inAnHour() });
-const failure = async (promise: Promise<unknown>): Promise<ServiceError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ServiceError);
-  return error as ServiceError;
-};
 
 beforeEach(async () => {
   kubiya = await startKubiyaEmulator();
