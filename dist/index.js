@@ -39728,6 +39728,15 @@ function gitHubFailure(error, slot, action) {
         // No response after the retries (a network error or a timeout): a write may or may not have happened.
         return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
     }
+    const headers = error.response?.headers ?? {};
+    if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error)))) {
+        // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
+        const reset = Number(headers['x-ratelimit-reset']);
+        const until = reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : headers['retry-after'] ? ` for ${headers['retry-after']} s` : '';
+        return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`, {
+            status,
+        });
+    }
     if (status === 401 || status === 403 || status === 404) {
         const permission = permissionFor(slot);
         const environment = slot.kind === 'environment' && status === 404 ? ` Check also that environment '${slot.environment}' exists.` : '';

@@ -153,7 +153,11 @@ function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['
     : { visibility: access.visibility };
 }
 
-type GitHubErrorShape = { status?: number; message?: string; response?: { status: number; data?: { message?: unknown } } };
+type GitHubErrorShape = {
+  status?: number;
+  message?: string;
+  response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown } };
+};
 
 function statusOf(error: unknown): number | undefined {
   return (error as GitHubErrorShape).response?.status ?? (error as GitHubErrorShape).status;
@@ -173,6 +177,19 @@ function gitHubFailure(error: unknown, slot: Slot, action: string): ServiceError
   if (status === undefined) {
     // No response after the retries (a network error or a timeout): a write may or may not have happened.
     return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
+  }
+  const headers = (error as GitHubErrorShape).response?.headers ?? {};
+  if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error)))) {
+    // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
+    const reset = Number(headers['x-ratelimit-reset']);
+    const until =
+      reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : headers['retry-after'] ? ` for ${headers['retry-after']} s` : '';
+    return new ServiceError(
+      `GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`,
+      {
+        status,
+      },
+    );
   }
   if (status === 401 || status === 403 || status === 404) {
     const permission = permissionFor(slot);

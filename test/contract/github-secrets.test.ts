@@ -178,3 +178,19 @@ describe('environment, Dependabot and organization secrets', () => {
     expect(error.message).toMatch(/org:acme.*"Organization secrets: Read and write"/);
   });
 });
+
+describe('rate limits', () => {
+  it('says a primary rate limit is a rate limit, not a missing permission, when the reset is too far away', async () => {
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    github.injectFault({
+      method: 'GET',
+      kind: 'status',
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      body: { message: 'API rate limit exceeded for user ID 1.' },
+    });
+    const error = await failure(store().prepare(slot));
+    expect(error.message).toMatch(/GitHub rate-limited reading the public key of acme\/web .*wait until .*run again later/);
+    expect(error.message).not.toMatch(/GITHUB_TOKEN/);
+  });
+});
