@@ -39506,20 +39506,58 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
+;// CONCATENATED MODULE: ./build/retry.js
+// When and how long to wait before trying a request again: network errors (a timeout is one), 429 and
+// 5xx only, at most `retries` times, jittered exponential backoff, Retry-After honoured up to a cap.
+const DEFAULT_RETRY = {
+    retries: 3,
+    baseMs: 1_000,
+    maxRetryAfterMs: 60_000,
+    random: Math.random,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+function isRetryableStatus(status) {
+    return status === 429 || status >= 500;
+}
+function backoffMs(attempt, policy) {
+    return Math.round(policy.baseMs * 2 ** attempt * (0.5 + policy.random()));
+}
+/** Retry-After as delta-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+function parseRetryAfter(value, now = Date.now()) {
+    const text = Array.isArray(value) ? value[0] : value;
+    if (!text)
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(text.trim()))
+        return Math.ceil(Number(text) * 1000);
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/** How long to wait before attempt `attempt + 1`, or undefined when the server asks for longer than the cap. */
+function waitBeforeRetry(attempt, retryAfter, policy) {
+    const asked = parseRetryAfter(retryAfter);
+    if (asked === undefined)
+        return backoffMs(attempt, policy);
+    return asked > policy.maxRetryAfterMs ? undefined : asked;
+}
+
 ;// CONCATENATED MODULE: ./build/github/client.js
-// The one configured Octokit for GitHub: base URL (GHES), the runner's proxy, a timeout per request,
-// retries of network errors and 5xx (plugin-retry) and rate limits waited out (plugin-throttling).
+// The one configured Octokit for GitHub: base URL (GHES), the runner's proxy, a timeout per request, no
+// redirect to another origin, retries of network errors, 5xx and 429 (plugin-retry, Retry-After honoured)
+// and GitHub's rate limits waited out (plugin-throttling).
 
 
 
 
 
-// Any other 4xx means the request itself is wrong; 403/429 rate limits are the throttling plugin's.
+
+const RETRIES = 3;
+// Any other 4xx means the request itself is wrong. 429 is retried by honourRetryAfter below, and GitHub's
+// rate-limit 403/429s by the throttling plugin.
 const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
 function createOctokit(options) {
-    const Octokit = GitHub.plugin(retry, throttling);
+    const Octokit = GitHub.plugin(honourRetryAfter(options), retry, throttling);
     const rateLimited = (kind) => (retryAfter, request, _octokit, retryCount) => {
-        if (retryCount >= 3 || retryAfter > options.maxRetryAfterSeconds)
+        if (retryCount >= RETRIES || retryAfter > options.maxRetryAfterSeconds)
             return false;
         options.warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s`);
         return true;
@@ -39527,22 +39565,57 @@ function createOctokit(options) {
     return new Octokit(getOctokitOptions(options.token, {
         baseUrl: options.baseUrl,
         userAgent: options.userAgent,
-        request: { fetch: timedProxyFetch(options.baseUrl, options.timeoutMs) },
-        retry: { retries: 3, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: options.retryAfterBaseMs },
-        throttle: {
-            retryAfterBaseValue: options.retryAfterBaseMs,
-            onRateLimit: rateLimited('primary'),
-            onSecondaryRateLimit: rateLimited('secondary'),
-        },
+        request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs) },
+        retry: { retries: RETRIES, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: options.retryBaseMs },
+        throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
     }));
 }
-/** fetch through the runner's proxy for this base URL (HTTPS_PROXY / NO_PROXY), with a timeout per call. */
-function timedProxyFetch(baseUrl, timeoutMs) {
+/**
+ * A plain 429 (not one of GitHub's rate-limit answers, which plugin-throttling handles) is retried by
+ * plugin-retry after the Retry-After it names, up to the cap. Registered before plugin-retry so that
+ * plugin's limiter sees the retry request.
+ */
+function honourRetryAfter(options) {
+    return (octokit) => {
+        octokit.hook.error('request', (caught) => {
+            const error = caught;
+            const headers = error.response?.headers ?? {};
+            const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
+            const wait = parseRetryAfter(headers['retry-after']) ?? options.retryBaseMs;
+            const retryRequest = octokit.retry?.retryRequest;
+            if (error.status === 429 && !throttled && retryRequest && wait <= options.maxRetryAfterSeconds * 1000) {
+                // plugin-retry multiplies by its base value (and truncates), so hand it the wait in those units.
+                throw retryRequest(caught, RETRIES, Math.ceil(wait / options.retryBaseMs));
+            }
+            throw caught;
+        });
+    };
+}
+/**
+ * fetch through the runner's proxy for this base URL (HTTPS_PROXY / NO_PROXY), with a timeout per call.
+ * Redirects within GitHub's origin are followed; one to another origin is answered, without being followed,
+ * as a failed request — the token and the sealed value never leave GitHub, and a write that was not
+ * performed is never taken for one that was.
+ */
+function guardedFetch(baseUrl, timeoutMs) {
     const dispatcher = new lib_HttpClient().getAgentDispatcher(baseUrl);
-    return ((url, init = {}) => {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const signal = init['signal'] ? AbortSignal.any([init['signal'], timeout]) : timeout;
-        return (0,undici.fetch)(url, { ...init, signal, dispatcher });
+    const origin = new URL(baseUrl).origin;
+    return (async (url, init = {}) => {
+        let target = url;
+        for (let hop = 0; hop <= 5; hop++) {
+            const timeout = AbortSignal.timeout(timeoutMs);
+            const signal = init['signal'] ? AbortSignal.any([init['signal'], timeout]) : timeout;
+            const response = await (0,undici.fetch)(target, { ...init, signal, dispatcher, redirect: 'manual' });
+            const location = response.headers.get('location');
+            if (response.status < 300 || response.status >= 400 || response.status === 304 || !location)
+                return response;
+            const next = new URL(location, target);
+            if (next.origin !== origin) {
+                return Response.json({ message: `GitHub redirected to another origin (${next.origin}); the token and the secret are only sent to ${origin}` }, { status: 421, statusText: 'Misdirected Request' });
+            }
+            target = next.href;
+        }
+        return Response.json({ message: `GitHub redirected more than 5 times from ${url}` }, { status: 421 });
     });
 }
 
@@ -39562,6 +39635,10 @@ class ServiceError extends Error {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+/** The reasons of the rejected ones among settled promises. */
+function rejections(outcomes) {
+    return outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
 }
 
 ;// CONCATENATED MODULE: ./build/github/secrets.js
@@ -39729,7 +39806,7 @@ function gitHubFailure(error, slot, action) {
         return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
     }
     const headers = error.response?.headers ?? {};
-    if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error)))) {
+    if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error))))) {
         // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
         const reset = Number(headers['x-ratelimit-reset']);
         const until = reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : headers['retry-after'] ? ` for ${headers['retry-after']} s` : '';
@@ -39745,40 +39822,6 @@ function gitHubFailure(error, slot, action) {
             `or a GitHub App token with that permission.${environment}`, { status });
     }
     return new ServiceError(`GitHub failed ${action} (${reasonOf(error)})`, { status });
-}
-
-;// CONCATENATED MODULE: ./build/retry.js
-// When and how long to wait before trying a request again: network errors (a timeout is one), 429 and
-// 5xx only, at most `retries` times, jittered exponential backoff, Retry-After honoured up to a cap.
-const DEFAULT_RETRY = {
-    retries: 3,
-    baseMs: 1_000,
-    maxRetryAfterMs: 60_000,
-    random: Math.random,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-function isRetryableStatus(status) {
-    return status === 429 || status >= 500;
-}
-function backoffMs(attempt, policy) {
-    return Math.round(policy.baseMs * 2 ** attempt * (0.5 + policy.random()));
-}
-/** Retry-After as delta-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
-function parseRetryAfter(value, now = Date.now()) {
-    const text = Array.isArray(value) ? value[0] : value;
-    if (!text)
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(text.trim()))
-        return Math.ceil(Number(text) * 1000);
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/** How long to wait before attempt `attempt + 1`, or undefined when the server asks for longer than the cap. */
-function waitBeforeRetry(attempt, retryAfter, policy) {
-    const asked = parseRetryAfter(retryAfter);
-    if (asked === undefined)
-        return backoffMs(attempt, policy);
-    return asked > policy.maxRetryAfterMs ? undefined : asked;
 }
 
 ;// CONCATENATED MODULE: ./build/kubiya/responses.js
@@ -39839,27 +39882,26 @@ function readKeyPage(body) {
     const next = isObject(body) ? firstString([body], ['next', 'next_page']) : undefined;
     const total = isObject(body) && typeof body['total'] === 'number' ? body['total'] : undefined;
     return {
-        keys: list.filter(isObject).flatMap(readListedKey),
+        keys: list.map((entry, index) => readListedKey(isObject(entry) ? entry : {}, index)),
         next: next && !/^\d+$/.test(next) ? next : undefined,
         hasMore: isObject(body) && body['has_more'] === true,
         total,
     };
 }
-function readListedKey(entry) {
+/** An entry without an id or a name cannot be told apart from a managed key: the listing is not trusted. */
+function readListedKey(entry, index) {
     const id = firstString([entry], ['id', 'uuid', 'key_id', 'token_id']);
     const name = firstString([entry], ['name', 'token_name']);
     if (!id || name === undefined)
-        return [];
-    return [
-        {
-            id,
-            name,
-            createdAt: toDate(entry['created_at']),
-            lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
-            expiresAt: toDate(entry['expires_at']),
-            revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
-        },
-    ];
+        throw new Error(`key ${index + 1} of the list has no ${id ? 'name' : 'id'}`);
+    return {
+        id,
+        name,
+        createdAt: toDate(entry['created_at']),
+        lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
+        expiresAt: toDate(entry['expires_at']),
+        revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
+    };
 }
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */
 function readErrorDetail(body) {
@@ -40239,7 +40281,7 @@ async function revokeAll(config, deps) {
             const revokedKeys = live.filter((_, i) => outcomes[i].status === 'fulfilled');
             for (const key of revokedKeys)
                 log.info(`Revoked ${key.name} (id ${key.id}).`);
-            const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
+            const failures = rejections(outcomes);
             if (failures.length > 0) {
                 return {
                     ...base,
@@ -40296,10 +40338,12 @@ function compareKeys(a, b) {
  */
 function planRevocation(options) {
     const { own, now, gracePeriodMs, revokePrevious } = options;
-    const others = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
+    const live = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
+    const duplicates = live.filter((key) => key.name === own.name);
+    const others = live.filter((key) => key.name !== own.name);
     const newer = others.filter((key) => compareKeys(key, own) > 0);
     const older = others.filter((key) => compareKeys(key, own) < 0).sort(compareKeys);
-    const plan = { revoke: [], keep: [], newer };
+    const plan = { revoke: [], keep: [], newer, duplicates };
     older.forEach((key, index) => {
         const successor = older[index + 1] ?? own;
         const successorAge = now.getTime() - (successor.createdAt ?? now).getTime();
@@ -40412,7 +40456,7 @@ class SlotRotation {
         };
         const plan = this.revocationPlan(relisted.value, own, this.deps.now());
         if (plan.newer.length > 0)
-            return this.stepBack(minted, plan.newer);
+            return this.stepBack(minted, plan.newer, plan.duplicates);
         try {
             const written = await this.deps.secrets.put(this.slot, await sealSecret(minted.token, target.publicKey), target);
             this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
@@ -40426,13 +40470,23 @@ class SlotRotation {
                         '(the next run revokes whichever is superseded)',
                 };
             }
-            return this.rollBack(minted, 'secret write', error);
+            return this.rollBack(minted, 'secret write', error, plan.duplicates);
         }
-        const outcomes = await Promise.allSettled(plan.revoke.map((key) => keys.revokeKey(key.id)));
+        // Duplicates are this run's own orphans: revoked whatever the grace period or revoke-previous say.
+        const [outcomes, duplicates] = await Promise.all([
+            Promise.allSettled(plan.revoke.map((key) => keys.revokeKey(key.id))),
+            Promise.allSettled(plan.duplicates.map((key) => keys.revokeKey(key.id))),
+        ]);
         const revokedKeys = plan.revoke.filter((_, i) => outcomes[i].status === 'fulfilled');
-        const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
+        const failedSuperseded = rejections(outcomes);
+        const failedDuplicates = rejections(duplicates);
+        const failures = [...failedSuperseded, ...failedDuplicates];
         for (const key of revokedKeys)
             this.log.info(`Revoked superseded key ${key.name} (id ${key.id}).`);
+        plan.duplicates.forEach((key, i) => {
+            if (duplicates[i].status === 'fulfilled')
+                this.log.info(`Revoked ${key.id}, a duplicate of the new key made by a create that took effect late.`);
+        });
         for (const key of plan.keep)
             this.log.info(`Kept superseded key ${key.name} (id ${key.id}) for a later run.`);
         const result = { ...this.minted(minted), status: 'rotated', revokedKeys, keptKeys: plan.keep };
@@ -40441,7 +40495,7 @@ class SlotRotation {
         return {
             ...result,
             status: 'failed',
-            error: `revocation: ${failures.length} superseded key(s) could not be revoked (${failures[0]}); ` +
+            error: `revocation: ${countKeys(failedSuperseded.length, failedDuplicates.length)} could not be revoked (${failures[0]}); ` +
                 'the secret holds the new key and the next run revokes them',
         };
     }
@@ -40456,8 +40510,8 @@ class SlotRotation {
         });
     }
     /** Something failed before the secret took the new key: revoke it and leave the secret as it was. */
-    async rollBack(minted, step, error) {
-        const undo = await this.revokeOwn(minted);
+    async rollBack(minted, step, error, duplicates = []) {
+        const undo = await this.revokeOwn(minted, duplicates);
         return {
             ...this.minted(minted),
             status: 'failed',
@@ -40465,21 +40519,23 @@ class SlotRotation {
         };
     }
     /** A newer run minted a key for this slot after ours: it owns the slot now. */
-    async stepBack(minted, newer) {
-        const undo = await this.revokeOwn(minted);
+    async stepBack(minted, newer, duplicates) {
+        const undo = await this.revokeOwn(minted, duplicates);
         const message = `A newer run minted ${newer.map((key) => key.name).join(', ')} for ${this.slot.target} after this run's key; ` +
             `stepped back: ${undo} and the secret was left to the newer run. Run rotations under a workflow concurrency group.`;
         this.log.warning(message);
         return { ...this.minted(minted), status: 'skipped', note: message };
     }
-    async revokeOwn(minted) {
-        try {
-            await this.deps.keys.revokeKey(minted.id);
-            return `the new key ${minted.name} was revoked`;
-        }
-        catch (error) {
-            return `the new key ${minted.name} could NOT be revoked (${errorMessage(error)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
-        }
+    /** Revoke this run's key (and any duplicate of it), saying how that went. */
+    async revokeOwn(minted, duplicates = []) {
+        const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => this.deps.keys.revokeKey(key.id)));
+        const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+        const what = duplicates.length
+            ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
+            : `the new key ${minted.name}`;
+        if (!failure)
+            return `${what} was revoked`;
+        return `${what} could NOT be revoked (${errorMessage(failure.reason)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
     }
     base() {
         return { target: this.slot.target, secretName: this.slot.secretName, revokedKeys: [], keptKeys: [] };
@@ -40487,6 +40543,10 @@ class SlotRotation {
     minted(minted) {
         return { ...this.base(), status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
     }
+}
+function countKeys(superseded, duplicates) {
+    const parts = [superseded ? `${superseded} superseded key(s)` : '', duplicates ? `${duplicates} duplicate key(s)` : ''];
+    return parts.filter(Boolean).join(' and ');
 }
 function failed(slot, error) {
     return { target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error };
@@ -40640,7 +40700,7 @@ function secretStore(config, env) {
         token: config.githubToken,
         baseUrl: config.githubApiUrl,
         timeoutMs,
-        retryAfterBaseMs: retryBaseMs,
+        retryBaseMs,
         maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
         userAgent: USER_AGENT,
         warn: (message) => warning(message),

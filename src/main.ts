@@ -88,7 +88,7 @@ function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore 
     token: config.githubToken,
     baseUrl: config.githubApiUrl,
     timeoutMs,
-    retryAfterBaseMs: retryBaseMs,
+    retryBaseMs,
     maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
     userAgent: USER_AGENT,
     warn: (message) => core.warning(message),

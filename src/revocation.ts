@@ -9,6 +9,8 @@ export interface RevocationPlan {
   keep: ApiKey[];
   /** live keys of the slot created after this run's key: a newer run owns the slot */
   newer: ApiKey[];
+  /** other live keys with this run's own key name: a create that took effect after its answer was lost */
+  duplicates: ApiKey[];
 }
 
 /** Creation order; keys created in the same instant fall back to the run id and attempt in their names. */
@@ -35,10 +37,12 @@ export function planRevocation(options: {
   revokePrevious: boolean;
 }): RevocationPlan {
   const { own, now, gracePeriodMs, revokePrevious } = options;
-  const others = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
+  const live = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
+  const duplicates = live.filter((key) => key.name === own.name);
+  const others = live.filter((key) => key.name !== own.name);
   const newer = others.filter((key) => compareKeys(key, own) > 0);
   const older = others.filter((key) => compareKeys(key, own) < 0).sort(compareKeys);
-  const plan: RevocationPlan = { revoke: [], keep: [], newer };
+  const plan: RevocationPlan = { revoke: [], keep: [], newer, duplicates };
   older.forEach((key, index) => {
     const successor = older[index + 1] ?? own;
     const successorAge = now.getTime() - (successor.createdAt ?? now).getTime();

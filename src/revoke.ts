@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 import type { ApiKey, KeyService } from './key-service.ts';
 import type { SlotResult } from './results.ts';
 import type { RotationLog } from './rotate.ts';
-import { errorMessage } from './service-error.ts';
+import { errorMessage, rejections } from './service-error.ts';
 import { isSlotKey } from './slots.ts';
 
 export async function revokeAll(config: Config, deps: { keys: KeyService; log: RotationLog }): Promise<SlotResult[]> {
@@ -35,7 +35,7 @@ export async function revokeAll(config: Config, deps: { keys: KeyService; log: R
         const outcomes = await Promise.allSettled(live.map((key) => keys.revokeKey(key.id)));
         const revokedKeys = live.filter((_, i) => outcomes[i]!.status === 'fulfilled');
         for (const key of revokedKeys) log.info(`Revoked ${key.name} (id ${key.id}).`);
-        const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
+        const failures = rejections(outcomes);
         if (failures.length > 0) {
           return {
             ...base,

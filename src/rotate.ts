@@ -7,7 +7,7 @@ import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import { planRevocation } from './revocation.ts';
 import type { SlotResult } from './results.ts';
 import type { SecretStore, WriteTarget } from './secret-store.ts';
-import { ServiceError, errorMessage } from './service-error.ts';
+import { ServiceError, errorMessage, rejections } from './service-error.ts';
 import { isSlotKey, keyDescription, managedKeyName, type Slot } from './slots.ts';
 import { sealSecret } from './github/seal.ts';
 
@@ -112,7 +112,7 @@ class SlotRotation {
       revoked: false,
     };
     const plan = this.revocationPlan(relisted.value, own, this.deps.now());
-    if (plan.newer.length > 0) return this.stepBack(minted, plan.newer);
+    if (plan.newer.length > 0) return this.stepBack(minted, plan.newer, plan.duplicates);
 
     try {
       const written = await this.deps.secrets!.put(this.slot, await sealSecret(minted.token, target.publicKey), target);
@@ -127,13 +127,23 @@ class SlotRotation {
             '(the next run revokes whichever is superseded)',
         };
       }
-      return this.rollBack(minted, 'secret write', error);
+      return this.rollBack(minted, 'secret write', error, plan.duplicates);
     }
 
-    const outcomes = await Promise.allSettled(plan.revoke.map((key) => keys.revokeKey(key.id)));
+    // Duplicates are this run's own orphans: revoked whatever the grace period or revoke-previous say.
+    const [outcomes, duplicates] = await Promise.all([
+      Promise.allSettled(plan.revoke.map((key) => keys.revokeKey(key.id))),
+      Promise.allSettled(plan.duplicates.map((key) => keys.revokeKey(key.id))),
+    ]);
     const revokedKeys = plan.revoke.filter((_, i) => outcomes[i]!.status === 'fulfilled');
-    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
+    const failedSuperseded = rejections(outcomes);
+    const failedDuplicates = rejections(duplicates);
+    const failures = [...failedSuperseded, ...failedDuplicates];
     for (const key of revokedKeys) this.log.info(`Revoked superseded key ${key.name} (id ${key.id}).`);
+    plan.duplicates.forEach((key, i) => {
+      if (duplicates[i]!.status === 'fulfilled')
+        this.log.info(`Revoked ${key.id}, a duplicate of the new key made by a create that took effect late.`);
+    });
     for (const key of plan.keep) this.log.info(`Kept superseded key ${key.name} (id ${key.id}) for a later run.`);
     const result: SlotResult = { ...this.minted(minted), status: 'rotated', revokedKeys, keptKeys: plan.keep };
     if (failures.length === 0) return result;
@@ -141,7 +151,7 @@ class SlotRotation {
       ...result,
       status: 'failed',
       error:
-        `revocation: ${failures.length} superseded key(s) could not be revoked (${failures[0]}); ` +
+        `revocation: ${countKeys(failedSuperseded.length, failedDuplicates.length)} could not be revoked (${failures[0]}); ` +
         'the secret holds the new key and the next run revokes them',
     };
   }
@@ -158,8 +168,8 @@ class SlotRotation {
   }
 
   /** Something failed before the secret took the new key: revoke it and leave the secret as it was. */
-  private async rollBack(minted: MintedKey, step: string, error: unknown): Promise<SlotResult> {
-    const undo = await this.revokeOwn(minted);
+  private async rollBack(minted: MintedKey, step: string, error: unknown, duplicates: ApiKey[] = []): Promise<SlotResult> {
+    const undo = await this.revokeOwn(minted, duplicates);
     return {
       ...this.minted(minted),
       status: 'failed',
@@ -168,8 +178,8 @@ class SlotRotation {
   }
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
-  private async stepBack(minted: MintedKey, newer: ApiKey[]): Promise<SlotResult> {
-    const undo = await this.revokeOwn(minted);
+  private async stepBack(minted: MintedKey, newer: ApiKey[], duplicates: ApiKey[]): Promise<SlotResult> {
+    const undo = await this.revokeOwn(minted, duplicates);
     const message =
       `A newer run minted ${newer.map((key) => key.name).join(', ')} for ${this.slot.target} after this run's key; ` +
       `stepped back: ${undo} and the secret was left to the newer run. Run rotations under a workflow concurrency group.`;
@@ -177,13 +187,15 @@ class SlotRotation {
     return { ...this.minted(minted), status: 'skipped', note: message };
   }
 
-  private async revokeOwn(minted: MintedKey): Promise<string> {
-    try {
-      await this.deps.keys.revokeKey(minted.id);
-      return `the new key ${minted.name} was revoked`;
-    } catch (error) {
-      return `the new key ${minted.name} could NOT be revoked (${errorMessage(error)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
-    }
+  /** Revoke this run's key (and any duplicate of it), saying how that went. */
+  private async revokeOwn(minted: MintedKey, duplicates: ApiKey[] = []): Promise<string> {
+    const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => this.deps.keys.revokeKey(key.id)));
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    const what = duplicates.length
+      ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
+      : `the new key ${minted.name}`;
+    if (!failure) return `${what} was revoked`;
+    return `${what} could NOT be revoked (${errorMessage(failure.reason)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
   }
 
   private base() {
@@ -193,6 +205,11 @@ class SlotRotation {
   private minted(minted: MintedKey): SlotResult {
     return { ...this.base(), status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
   }
+}
+
+function countKeys(superseded: number, duplicates: number): string {
+  const parts = [superseded ? `${superseded} superseded key(s)` : '', duplicates ? `${duplicates} duplicate key(s)` : ''];
+  return parts.filter(Boolean).join(' and ');
 }
 
 function failed(slot: Slot, error: string): SlotResult {

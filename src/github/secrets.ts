@@ -179,7 +179,7 @@ function gitHubFailure(error: unknown, slot: Slot, action: string): ServiceError
     return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
   }
   const headers = (error as GitHubErrorShape).response?.headers ?? {};
-  if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error)))) {
+  if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error))))) {
     // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
     const reset = Number(headers['x-ratelimit-reset']);
     const until =

@@ -74,27 +74,26 @@ export function readKeyPage(body: unknown): KeyPage {
   const next = isObject(body) ? firstString([body], ['next', 'next_page']) : undefined;
   const total = isObject(body) && typeof body['total'] === 'number' ? body['total'] : undefined;
   return {
-    keys: list.filter(isObject).flatMap(readListedKey),
+    keys: list.map((entry, index) => readListedKey(isObject(entry) ? entry : {}, index)),
     next: next && !/^\d+$/.test(next) ? next : undefined,
     hasMore: isObject(body) && body['has_more'] === true,
     total,
   };
 }
 
-function readListedKey(entry: Json): ApiKey[] {
+/** An entry without an id or a name cannot be told apart from a managed key: the listing is not trusted. */
+function readListedKey(entry: Json, index: number): ApiKey {
   const id = firstString([entry], ['id', 'uuid', 'key_id', 'token_id']);
   const name = firstString([entry], ['name', 'token_name']);
-  if (!id || name === undefined) return [];
-  return [
-    {
-      id,
-      name,
-      createdAt: toDate(entry['created_at']),
-      lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
-      expiresAt: toDate(entry['expires_at']),
-      revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
-    },
-  ];
+  if (!id || name === undefined) throw new Error(`key ${index + 1} of the list has no ${id ? 'name' : 'id'}`);
+  return {
+    id,
+    name,
+    createdAt: toDate(entry['created_at']),
+    lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
+    expiresAt: toDate(entry['expires_at']),
+    revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
+  };
 }
 
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */

@@ -69,3 +69,12 @@ describe('planRevocation', () => {
     expect(compareKeys({ ...key('a', NOW, '7'), name: 'gha:acme/web:KUBIYA_API_KEY:run-7-2' }, key('b', NOW, '7'))).toBeGreaterThan(0);
   });
 });
+
+describe('duplicates of the new key', () => {
+  it('are a late create of this run, not a newer run’s key', () => {
+    const late = { ...own, id: '101', createdAt: new Date(NOW.getTime() + 500) };
+    const plan = planRevocation({ slotKeys: [own, late], own, now: NOW, gracePeriodMs: 0, revokePrevious: false });
+    expect(plan.newer).toEqual([]);
+    expect(ids(plan.duplicates)).toEqual(['101']);
+  });
+});
