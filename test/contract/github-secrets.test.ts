@@ -18,7 +18,7 @@ function store(options: { token?: string; baseUrl?: string; timeoutMs?: number }
       token: options.token ?? TOKEN,
       baseUrl: options.baseUrl ?? github.url,
       timeoutMs: options.timeoutMs ?? 2_000,
-      retryAfterBaseMs: 20,
+      retryBaseMs: 20,
       maxRetryAfterSeconds: 60,
       userAgent: 'contract-test',
       warn: (message) => warnings.push(message),
