@@ -1,5 +1,6 @@
-// npm run bench: what one rotation costs, measured against the emulators with injected latency.
-// Reports; asserts nothing. Compare the table across commits.
+// npm run bench: what one rotation costs, measured against the emulators with injected latency, and
+// how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
+import { faultMatrixSurvival } from '../test/faults/survival.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
@@ -60,6 +61,52 @@ try {
   await sandbox.close();
 }
 
+// ---- fan-out: rotations of 10 and 100 repositories in one run -------------------------------------
+// 20 ms per request and GitHub's documented secondary limits (80 content-creating requests a minute, 100
+// concurrent). The floor is set by the write spacing of @octokit/plugin-throttling (one write a second,
+// GitHub's advice for mutating requests): (N - 1) s, plus one rotation's five round trips.
+const FAN_OUT_LATENCY_MS = 20;
+for (const count of [10, 100]) {
+  const repositories = Array.from({ length: count }, (_, i) => `acme/repo-${String(i + 1).padStart(3, '0')}`);
+  const fanOut = await startSandbox({
+    repositories,
+    kubiya: { latencyMs: FAN_OUT_LATENCY_MS },
+    github: { latencyMs: FAN_OUT_LATENCY_MS, rateLimit: { secondary: { maxConcurrent: 100, writesPerMinute: 80 } } },
+  });
+  try {
+    const { main } = await fanOut.run({ runId: '3000', inputs: { repositories: repositories.join('\n') }, timeoutMs: 600_000 });
+    if (main.exitCode !== 0) throw new Error(`fan-out over ${count} repositories failed:\n${main.stdout}${main.stderr}`);
+    const floorMs = (count - 1) * 1000 + 5 * FAN_OUT_LATENCY_MS;
+    const requests = fanOut.kubiya.requests.length + fanOut.github.requests.length;
+    rows.push(
+      {
+        measure: `fan-out, ${count} repositories: wall time`,
+        value: `${(main.durationMs / 1000).toFixed(1)} s`,
+        note: `floor ${(floorMs / 1000).toFixed(1)} s (write spacing); ${requests} requests, ${FAN_OUT_LATENCY_MS} ms latency`,
+      },
+      {
+        measure: `fan-out, ${count} repositories: rate-limit hits`,
+        value: String(fanOut.github.rateLimitHits + fanOut.github.primaryRateLimitHits),
+        note: 'secondary + primary rate-limit responses from GitHub (goal: 0)',
+      },
+    );
+  } finally {
+    await fanOut.close();
+  }
+}
+
+// ---- fault matrix: a fault at every request of a clean rotation (test/faults) -------------------------
+const survival = await faultMatrixSurvival();
+for (const row of survival) {
+  rows.push({
+    measure: `fault matrix, ${row.scenario}: ${row.kind}`,
+    value: `${row.survived}/${row.total}`,
+    note: `survived; ${row.what}${row.total === row.requests ? '' : ` (at ${row.total} of the K = ${row.requests} requests)`}`,
+  });
+}
+
 const width = Math.max(...rows.map((row) => row.measure.length));
-console.log(`kubiya/api-key-action bench — median of ${RUNS} runs\n`);
+console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
 for (const row of rows) console.log(`${row.measure.padEnd(width)}  ${row.value.padStart(8)}   ${row.note}`);
+const lost = survival.flatMap((row) => row.lost.map((where) => `${row.scenario}, ${row.kind}: ${where}`));
+if (lost.length > 0) console.log(`\nfault-matrix runs that broke the invariant:\n${lost.map((line) => `  ${line}`).join('\n')}`);
