@@ -1,6 +1,6 @@
 // The rotation: for each slot, mint a key, verify it, seal it into the secret, then revoke the keys it
-// superseded — keeping, at every step, a key the action has not revoked in the secret, and leaving no
-// minted key neither stored nor revoked. No I/O of its own: Kubiya and GitHub come in as interfaces.
+// superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it
+// minted either stored or revoked. No I/O of its own: Kubiya and GitHub come in as interfaces.
 import type { Config } from './config.ts';
 import { mapBounded } from './concurrency.ts';
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
