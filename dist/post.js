@@ -37643,14 +37643,14 @@ const retry_DEFAULT_RETRY = {
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
-function isRetryableStatus(status) {
+function retry_isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
 function backoffMs(attempt, policy) {
     return Math.round(policy.baseMs * 2 ** attempt * (0.5 + policy.random()));
 }
 /** Retry-After as delta-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
-function retry_parseRetryAfter(value, now = Date.now()) {
+function parseRetryAfter(value, now = Date.now()) {
     const text = Array.isArray(value) ? value[0] : value;
     if (!text)
         return undefined;
@@ -37660,8 +37660,8 @@ function retry_parseRetryAfter(value, now = Date.now()) {
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 /** How long to wait before attempt `attempt + 1`, or undefined when the server asks for longer than the cap. */
-function waitBeforeRetry(attempt, retryAfter, policy) {
-    const asked = retry_parseRetryAfter(retryAfter);
+function retry_waitBeforeRetry(attempt, retryAfter, policy) {
+    const asked = parseRetryAfter(retryAfter);
     if (asked === undefined)
         return backoffMs(attempt, policy);
     return asked > policy.maxRetryAfterMs ? undefined : asked;
@@ -37669,22 +37669,20 @@ function waitBeforeRetry(attempt, retryAfter, policy) {
 
 ;// CONCATENATED MODULE: ./build/github/client.js
 // The one configured Octokit for GitHub: base URL (GHES), the runner's proxy, a timeout per request, no
-// redirect to another origin, retries of network errors, 5xx and 429 (plugin-retry, Retry-After honoured)
-// and GitHub's rate limits waited out (plugin-throttling).
+// redirect to another origin, the project's retry policy (network errors, 429 and 5xx; jittered backoff;
+// Retry-After honoured) carried out by plugin-retry, and GitHub's rate limits waited out by plugin-throttling.
 
 
 
 
 
 
-const RETRIES = 3;
-// Any other 4xx means the request itself is wrong. 429 is retried by honourRetryAfter below, and GitHub's
-// rate-limit 403/429s by the throttling plugin.
-const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
+// plugin-retry decides nothing itself: retryPolicy below makes every decision, plugin-retry waits and repeats.
+const DO_NOT_RETRY = Array.from({ length: 200 }, (_, i) => 400 + i);
 function client_createOctokit(options) {
-    const Octokit = GitHub.plugin(honourRetryAfter(options), retry, throttling);
+    const Octokit = GitHub.plugin(retryPolicy(options.retry), retry, throttling);
     const rateLimited = (kind) => (retryAfter, request, _octokit, retryCount) => {
-        if (retryCount >= RETRIES || retryAfter > options.maxRetryAfterSeconds)
+        if (retryCount >= options.retry.retries || retryAfter * 1000 > options.retry.maxRetryAfterMs)
             return false;
         options.warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s`);
         return true;
@@ -37693,27 +37691,29 @@ function client_createOctokit(options) {
         baseUrl: options.baseUrl,
         userAgent: options.userAgent,
         request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs) },
-        retry: { retries: RETRIES, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: options.retryBaseMs },
+        // Waits are handed to plugin-retry in milliseconds.
+        retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
         throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
     }));
 }
 /**
- * A plain 429 (not one of GitHub's rate-limit answers, which plugin-throttling handles) is retried by
- * plugin-retry after the Retry-After it names, up to the cap. Registered before plugin-retry so that
- * plugin's limiter sees the retry request.
+ * The same retry policy as Kubiya's client (src/retry.ts): a network error or timeout (no response), a 429
+ * or a 5xx is tried again after a jittered backoff or the Retry-After it names, at most `retries` times.
+ * GitHub's own rate-limit answers are left to plugin-throttling. Registered before plugin-retry so that
+ * plugin's limiter carries the retry out.
  */
-function honourRetryAfter(options) {
+function retryPolicy(policy) {
     return (octokit) => {
-        octokit.hook.error('request', (caught) => {
+        octokit.hook.error('request', (caught, request) => {
             const error = caught;
             const headers = error.response?.headers ?? {};
             const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
-            const wait = parseRetryAfter(headers['retry-after']) ?? options.retryBaseMs;
+            const retryable = !error.response || isRetryableStatus(error.status ?? 0);
+            const attempt = request.request?.retryCount ?? 0;
             const retryRequest = octokit.retry?.retryRequest;
-            if (error.status === 429 && !throttled && retryRequest && wait <= options.maxRetryAfterSeconds * 1000) {
-                // plugin-retry multiplies by its base value (and truncates), so hand it the wait in those units.
-                throw retryRequest(caught, RETRIES, Math.ceil(wait / options.retryBaseMs));
-            }
+            const wait = retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
+            if (wait !== undefined && retryRequest)
+                throw retryRequest(caught, policy.retries, wait);
             throw caught;
         });
     };
@@ -38096,15 +38096,15 @@ class KubiyaHttp {
             }
             catch (error) {
                 if (retry && attempt < retries) {
-                    await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry));
+                    await this.options.retry.sleep(retry_waitBeforeRetry(attempt, undefined, this.options.retry));
                     continue;
                 }
                 const reason = this.scrub(error instanceof Error ? error.message : String(error));
                 throw new service_error_ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { noResponse: true });
             }
-            if (!retry || !isRetryableStatus(response.status) || attempt >= retries)
+            if (!retry || !retry_isRetryableStatus(response.status) || attempt >= retries)
                 return response;
-            const wait = waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
+            const wait = retry_waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
             if (wait === undefined)
                 return response;
             await this.options.retry.sleep(wait);
@@ -38240,7 +38240,7 @@ class KubiyaClient {
             if (unknownOutcome)
                 await this.revokeByName(request.name);
             const retryable = unknownOutcome || response?.status === 429;
-            const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
+            const wait = retryable && attempt < policy.retries ? retry_waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
             if (wait === undefined) {
                 const reason = lost ? lost.message : this.failure(`creating key ${request.name}`, response).message;
                 const cleaned = unknownOutcome ? ' (any key the lost requests created under that name was revoked)' : '';
@@ -38744,8 +38744,7 @@ function secretStore(config, env) {
         token: config.githubToken,
         baseUrl: config.githubApiUrl,
         timeoutMs,
-        retryBaseMs,
-        maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
+        retry: { ...DEFAULT_RETRY, baseMs: retryBaseMs },
         userAgent: USER_AGENT,
         warn: (message) => core.warning(message),
     });

@@ -88,8 +88,7 @@ function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore 
     token: config.githubToken,
     baseUrl: config.githubApiUrl,
     timeoutMs,
-    retryBaseMs,
-    maxRetryAfterSeconds: DEFAULT_RETRY.maxRetryAfterMs / 1000,
+    retry: { ...DEFAULT_RETRY, baseMs: retryBaseMs },
     userAgent: USER_AGENT,
     warn: (message) => core.warning(message),
   });

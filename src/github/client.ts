@@ -1,12 +1,12 @@
 // The one configured Octokit for GitHub: base URL (GHES), the runner's proxy, a timeout per request, no
-// redirect to another origin, retries of network errors, 5xx and 429 (plugin-retry, Retry-After honoured)
-// and GitHub's rate limits waited out (plugin-throttling).
+// redirect to another origin, the project's retry policy (network errors, 429 and 5xx; jittered backoff;
+// Retry-After honoured) carried out by plugin-retry, and GitHub's rate limits waited out by plugin-throttling.
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { HttpClient } from '@actions/http-client';
 import { fetch as undiciFetch } from 'undici';
-import { parseRetryAfter } from '../retry.ts';
+import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 
 export type Octokit = InstanceType<typeof GitHub>;
 
@@ -14,23 +14,19 @@ export interface GitHubClientOptions {
   token: string;
   baseUrl: string;
   timeoutMs: number;
-  /** plugin-retry waits retryCount² × this between tries after a network error or a 5xx */
-  retryBaseMs: number;
-  maxRetryAfterSeconds: number;
+  retry: RetryPolicy;
   userAgent: string;
   warn: (message: string) => void;
 }
 
-const RETRIES = 3;
-// Any other 4xx means the request itself is wrong. 429 is retried by honourRetryAfter below, and GitHub's
-// rate-limit 403/429s by the throttling plugin.
-const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
+// plugin-retry decides nothing itself: retryPolicy below makes every decision, plugin-retry waits and repeats.
+const DO_NOT_RETRY = Array.from({ length: 200 }, (_, i) => 400 + i);
 
 export function createOctokit(options: GitHubClientOptions): Octokit {
-  const Octokit = GitHub.plugin(honourRetryAfter(options), retry, throttling);
+  const Octokit = GitHub.plugin(retryPolicy(options.retry), retry, throttling);
   const rateLimited =
     (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-      if (retryCount >= RETRIES || retryAfter > options.maxRetryAfterSeconds) return false;
+      if (retryCount >= options.retry.retries || retryAfter * 1000 > options.retry.maxRetryAfterMs) return false;
       options.warn(`GitHub ${kind} rate limit on ${request.method} ${request.url}: retrying in ${retryAfter} s`);
       return true;
     };
@@ -39,7 +35,8 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
       baseUrl: options.baseUrl,
       userAgent: options.userAgent,
       request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs) },
-      retry: { retries: RETRIES, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: options.retryBaseMs },
+      // Waits are handed to plugin-retry in milliseconds.
+      retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
       throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
     }),
   );
@@ -55,22 +52,23 @@ type OctokitCore = Parameters<Parameters<typeof GitHub.plugin>[0]>[0];
 type RetryRequest = (error: unknown, retries: number, retryAfter: number) => Error;
 
 /**
- * A plain 429 (not one of GitHub's rate-limit answers, which plugin-throttling handles) is retried by
- * plugin-retry after the Retry-After it names, up to the cap. Registered before plugin-retry so that
- * plugin's limiter sees the retry request.
+ * The same retry policy as Kubiya's client (src/retry.ts): a network error or timeout (no response), a 429
+ * or a 5xx is tried again after a jittered backoff or the Retry-After it names, at most `retries` times.
+ * GitHub's own rate-limit answers are left to plugin-throttling. Registered before plugin-retry so that
+ * plugin's limiter carries the retry out.
  */
-function honourRetryAfter(options: GitHubClientOptions) {
+function retryPolicy(policy: RetryPolicy) {
   return (octokit: OctokitCore): void => {
-    octokit.hook.error('request', (caught) => {
+    octokit.hook.error('request', (caught, request) => {
       const error = caught as RequestErrorLike;
       const headers = error.response?.headers ?? {};
       const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
-      const wait = parseRetryAfter(headers['retry-after']) ?? options.retryBaseMs;
+      const retryable = !error.response || isRetryableStatus(error.status ?? 0);
+      const attempt = (request.request as { retryCount?: number } | undefined)?.retryCount ?? 0;
       const retryRequest = (octokit as { retry?: { retryRequest: RetryRequest } }).retry?.retryRequest;
-      if (error.status === 429 && !throttled && retryRequest && wait <= options.maxRetryAfterSeconds * 1000) {
-        // plugin-retry multiplies by its base value (and truncates), so hand it the wait in those units.
-        throw retryRequest(caught, RETRIES, Math.ceil(wait / options.retryBaseMs));
-      }
+      const wait =
+        retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
+      if (wait !== undefined && retryRequest) throw retryRequest(caught, policy.retries, wait);
       throw caught;
     });
   };

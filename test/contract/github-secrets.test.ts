@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
 import { sealSecret } from '../../src/github/seal.ts';
+import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { GitHubSecretStore } from '../../src/github/secrets.ts';
 import { environmentSlot, organizationSlot, repositorySlot, type Slot } from '../../src/slots.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
@@ -18,8 +19,7 @@ function store(options: { token?: string; baseUrl?: string; timeoutMs?: number }
       token: options.token ?? TOKEN,
       baseUrl: options.baseUrl ?? github.url,
       timeoutMs: options.timeoutMs ?? 2_000,
-      retryBaseMs: 20,
-      maxRetryAfterSeconds: 60,
+      retry: { ...DEFAULT_RETRY, baseMs: 20 },
       userAgent: 'contract-test',
       warn: (message) => warnings.push(message),
     }),
