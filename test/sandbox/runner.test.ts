@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoLeaks, emulatorArtifacts, scanForLeaks, stepArtifacts } from './leak-scan.ts';
 import {
+  actionMetadataFromYaml,
   evaluateTemplate,
   firstIndexOf,
   isMaskedBeforeUse,
@@ -12,7 +13,6 @@ import {
   maskIndexOf,
   parseFileCommand,
   parseWorkflowCommand,
-  parseYamlSubset,
   readActionMetadata,
   repoRoot,
   runJob,
@@ -44,6 +44,8 @@ inputs:
     required: false
   behaviour:
     default: ok     # trailing comment
+  zero:
+    default: 0
 outputs:
   result:
     description: x
@@ -155,40 +157,82 @@ describe('action.yml', () => {
     expect(meta.inputs['github-api-url']?.default).toBe('${{ github.api_url }}');
   });
 
-  it('parses the YAML subset action files use', () => {
-    const doc = parseYamlSubset(
+  it('gives every input default as the string the runner passes, and required as a boolean', () => {
+    const meta = actionMetadataFromYaml(
       [
-        'a: |',
-        '  line one',
-        '  line two',
-        '',
-        'b: >-',
-        '  folded',
-        '  text',
-        'c: "esc\\t\\u00e9 \\"q\\""',
-        "d: 'multi",
-        "  line'",
-        'e:',
-        '  - one',
-        '  - k: v',
-        '    k2: v2',
-        'f: plain',
-        '  continued',
-        'g: ~',
-        'h:',
+        'inputs:',
+        '  number:',
+        '    default: 0',
+        '  quoted-number:',
+        "    default: '0'",
+        '  bool:',
+        '    default: true',
+        '    required: True',
+        '  quoted-bool:',
+        "    default: 'false'",
+        "    required: 'true'",
+        '  expr:',
+        '    default: ${{ github.api_url }}',
+        '  quoted-expr:',
+        '    default: "${{ github.server_url }}/${{ github.repository }}" # comment',
+        '  literal:',
+        '    default: |',
+        '      line one',
+        '      line two',
+        '  folded:',
+        '    default: >-',
+        '      folded',
+        '      text',
+        '  escaped:',
+        '    default: "tab\\t\\u00e9 \\"q\\""',
+        '  plain:',
+        '    default: plain',
+        '      continued',
+        '  null-default:',
+        '    default: ~',
+        '    required: false',
+        '  bare:',
+        'outputs:',
+        '  out-a:',
+        '  out-b:',
+        '    description: x',
+        'runs:',
+        '  using: node24',
+        '  main: dist/index.js',
+        '  post: dist/post.js',
+        '  post-if: success()',
       ].join('\n'),
     );
-    expect(doc).toEqual({
-      a: 'line one\nline two\n',
-      b: 'folded text',
-      c: 'esc\té "q"',
-      d: 'multi line',
-      e: ['one', { k: 'v', k2: 'v2' }],
-      f: 'plain continued',
-      g: null,
-      h: null,
+    expect(meta).toEqual({
+      inputs: {
+        number: { default: '0' },
+        'quoted-number': { default: '0' },
+        bool: { default: 'true', required: true },
+        'quoted-bool': { default: 'false', required: true },
+        expr: { default: '${{ github.api_url }}' },
+        'quoted-expr': { default: '${{ github.server_url }}/${{ github.repository }}' },
+        literal: { default: 'line one\nline two\n' },
+        folded: { default: 'folded text' },
+        escaped: { default: 'tab\té "q"' },
+        plain: { default: 'plain continued' },
+        'null-default': { required: false },
+        bare: {},
+      },
+      outputs: ['out-a', 'out-b'],
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/post.js',
+      postIf: 'success()',
     });
-    expect(() => parseYamlSubset('a: {b: c}')).toThrow(/unsupported/);
+    expect(actionMetadataFromYaml('runs:\n  main: main.mjs\n')).toEqual({ inputs: {}, outputs: [], using: '', main: 'main.mjs' });
+  });
+
+  it('rejects an action.yml it cannot use', () => {
+    expect(() => actionMetadataFromYaml('runs:\n  using: node24\n')).toThrow(/runs\.main is missing/);
+    expect(() => actionMetadataFromYaml('name: x\n')).toThrow(/runs must be a mapping/);
+    expect(() => actionMetadataFromYaml('inputs:\n  - a\nruns:\n  main: m.js\n')).toThrow(/inputs must be a mapping/);
+    expect(() => actionMetadataFromYaml('- a\n')).toThrow(/action\.yml must be a mapping/);
+    expect(() => actionMetadataFromYaml('runs:\n  main: a.js\n  main: b.js\n')).toThrow(/unique/);
   });
 
   it('evaluates expressions in defaults', () => {
@@ -220,6 +264,7 @@ describe('runStep', () => {
       INPUT_EMPTY: '',
       'INPUT_NO-DEFAULT': '',
       INPUT_BEHAVIOUR: 'ok',
+      INPUT_ZERO: '0',
     });
     expect(result.inputs['repositories']).toBe('octo/app');
     expect(result.processEnv['GITHUB_REPOSITORY_OWNER']).toBe('octo');
