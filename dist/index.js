@@ -40183,124 +40183,6 @@ function client_ok(response) {
     return response.status >= 200 && response.status < 300;
 }
 
-;// CONCATENATED MODULE: ./build/mint.js
-
-
-async function mint(config, deps) {
-    const { keys, log } = deps;
-    const slot = config.slots[0];
-    const name = managedKeyName(slot, config.keyNamePrefix, config.run);
-    const expiresAt = new Date(deps.now().getTime() + config.ttlMs);
-    const base = { target: slot.target, secretName: slot.secretName, revokedKeys: [], keptKeys: [] };
-    if (config.dryRun) {
-        try {
-            await keys.whoami();
-            const existing = (await keys.listKeys()).filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
-            const note = `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
-            log.info(note);
-            return { result: { ...base, status: 'planned', keyName: name, expiresAt, note } };
-        }
-        catch (error) {
-            return { result: { ...base, status: 'failed', error: errorMessage(error) } };
-        }
-    }
-    let minted;
-    try {
-        minted = await keys.createKey({ name, description: keyDescription(slot, config.run), expiresAt });
-    }
-    catch (error) {
-        return { result: { ...base, status: 'failed', error: `mint: ${errorMessage(error)}` } };
-    }
-    deps.remember(minted);
-    const result = { ...base, status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
-    log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
-    if (config.verify) {
-        try {
-            await keys.whoami(minted.token);
-            log.info('The new key authenticates.');
-        }
-        catch (error) {
-            let undo = `the new key ${minted.name} was revoked`;
-            try {
-                await keys.revokeKey(minted.id);
-            }
-            catch (revokeError) {
-                undo = `the new key ${minted.name} could NOT be revoked (${errorMessage(revokeError)}); it expires ${minted.expiresAt.toISOString()}`;
-            }
-            return { result: { ...result, status: 'failed', error: `verify: ${errorMessage(error)}; ${undo}` } };
-        }
-    }
-    return { result, minted };
-}
-
-;// CONCATENATED MODULE: ./build/results.js
-/** The `results` output: one object per target, exactly the fields the spec names. */
-function resultsJson(results) {
-    return JSON.stringify(results.map((result) => ({
-        target: result.target,
-        secretName: result.secretName,
-        keyId: result.keyId ?? null,
-        keyName: result.keyName ?? null,
-        expiresAt: result.expiresAt?.toISOString() ?? null,
-        status: result.status,
-        revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
-        error: result.error ?? null,
-    })));
-}
-
-;// CONCATENATED MODULE: ./build/revoke.js
-
-
-async function revokeAll(config, deps) {
-    const { keys } = deps;
-    let listing;
-    try {
-        [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
-    }
-    catch (error) {
-        return config.slots.map((slot) => ({
-            target: slot.target,
-            secretName: slot.secretName,
-            status: 'failed',
-            revokedKeys: [],
-            keptKeys: [],
-            error: errorMessage(error),
-        }));
-    }
-    return Promise.all(config.slots.map(async (slot) => {
-        const log = deps.log.forSlot(slot.target);
-        const live = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
-        const base = { target: slot.target, secretName: slot.secretName, keptKeys: [] };
-        try {
-            if (config.dryRun) {
-                const note = `dry-run: would revoke ${live.length} key(s)${live.length ? `: ${live.map((key) => key.name).join(', ')}` : ''}`;
-                log.info(note);
-                return { ...base, status: 'planned', revokedKeys: live, note };
-            }
-            const outcomes = await Promise.allSettled(live.map((key) => keys.revokeKey(key.id)));
-            const revokedKeys = live.filter((_, i) => outcomes[i].status === 'fulfilled');
-            for (const key of revokedKeys)
-                log.info(`Revoked ${key.name} (id ${key.id}).`);
-            const failures = rejections(outcomes);
-            if (failures.length > 0) {
-                return {
-                    ...base,
-                    status: 'failed',
-                    revokedKeys,
-                    error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry`,
-                };
-            }
-            const note = live.length ? undefined : 'no managed keys found';
-            if (note)
-                log.info(`No managed keys of ${slot.secretName} found for ${slot.target}.`);
-            return { ...base, status: 'revoked', revokedKeys, note };
-        }
-        finally {
-            log.done();
-        }
-    }));
-}
-
 ;// CONCATENATED MODULE: ./build/concurrency.js
 /** Map over items with at most `limit` calls in flight, keeping the order of the results. */
 async function mapBounded(items, limit, fn) {
@@ -40526,16 +40408,9 @@ class SlotRotation {
         this.log.warning(message);
         return { ...this.minted(minted), status: 'skipped', note: message };
     }
-    /** Revoke this run's key (and any duplicate of it), saying how that went. */
     async revokeOwn(minted, duplicates = []) {
-        const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => this.deps.keys.revokeKey(key.id)));
-        const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-        const what = duplicates.length
-            ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
-            : `the new key ${minted.name}`;
-        if (!failure)
-            return `${what} was revoked`;
-        return `${what} could NOT be revoked (${errorMessage(failure.reason)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
+        const { revoked, text } = await revokeNewKey(this.deps.keys, minted, duplicates);
+        return revoked ? text : `${text} and the next run revokes it`;
     }
     base() {
         return { target: this.slot.target, secretName: this.slot.secretName, revokedKeys: [], keptKeys: [] };
@@ -40544,12 +40419,136 @@ class SlotRotation {
         return { ...this.base(), status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
     }
 }
+/** Revoke a key this run minted (and any duplicate of it), and say how that went, for the failure message. */
+async function revokeNewKey(keys, minted, duplicates = []) {
+    const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => keys.revokeKey(key.id)));
+    const what = duplicates.length
+        ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
+        : `the new key ${minted.name}`;
+    const [failure] = rejections(outcomes);
+    if (failure === undefined)
+        return { revoked: true, text: `${what} was revoked` };
+    return { revoked: false, text: `${what} could NOT be revoked (${failure}); it expires ${minted.expiresAt.toISOString()}` };
+}
 function countKeys(superseded, duplicates) {
     const parts = [superseded ? `${superseded} superseded key(s)` : '', duplicates ? `${duplicates} duplicate key(s)` : ''];
     return parts.filter(Boolean).join(' and ');
 }
 function failed(slot, error) {
     return { target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error };
+}
+
+;// CONCATENATED MODULE: ./build/mint.js
+
+
+
+async function mint(config, deps) {
+    const { keys, log } = deps;
+    const slot = config.slots[0];
+    const name = managedKeyName(slot, config.keyNamePrefix, config.run);
+    const expiresAt = new Date(deps.now().getTime() + config.ttlMs);
+    const base = { target: slot.target, secretName: slot.secretName, revokedKeys: [], keptKeys: [] };
+    if (config.dryRun) {
+        try {
+            const [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+            const existing = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+            const note = `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
+            log.info(note);
+            return { result: { ...base, status: 'planned', keyName: name, expiresAt, note } };
+        }
+        catch (error) {
+            return { result: { ...base, status: 'failed', error: errorMessage(error) } };
+        }
+    }
+    let minted;
+    try {
+        minted = await keys.createKey({ name, description: keyDescription(slot, config.run), expiresAt });
+    }
+    catch (error) {
+        return { result: { ...base, status: 'failed', error: `mint: ${errorMessage(error)}` } };
+    }
+    deps.remember(minted);
+    const result = { ...base, status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
+    log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
+    if (config.verify) {
+        try {
+            await keys.whoami(minted.token);
+            log.info('The new key authenticates.');
+        }
+        catch (error) {
+            const { text: undo } = await revokeNewKey(keys, minted);
+            return { result: { ...result, status: 'failed', error: `verify: ${errorMessage(error)}; ${undo}` } };
+        }
+    }
+    return { result, minted };
+}
+
+;// CONCATENATED MODULE: ./build/results.js
+/** The `results` output: one object per target, exactly the fields the spec names. */
+function resultsJson(results) {
+    return JSON.stringify(results.map((result) => ({
+        target: result.target,
+        secretName: result.secretName,
+        keyId: result.keyId ?? null,
+        keyName: result.keyName ?? null,
+        expiresAt: result.expiresAt?.toISOString() ?? null,
+        status: result.status,
+        revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
+        error: result.error ?? null,
+    })));
+}
+
+;// CONCATENATED MODULE: ./build/revoke.js
+
+
+async function revokeAll(config, deps) {
+    const { keys } = deps;
+    let listing;
+    try {
+        [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+    }
+    catch (error) {
+        return config.slots.map((slot) => ({
+            target: slot.target,
+            secretName: slot.secretName,
+            status: 'failed',
+            revokedKeys: [],
+            keptKeys: [],
+            error: errorMessage(error),
+        }));
+    }
+    return Promise.all(config.slots.map(async (slot) => {
+        const log = deps.log.forSlot(slot.target);
+        const live = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+        const base = { target: slot.target, secretName: slot.secretName, keptKeys: [] };
+        try {
+            if (config.dryRun) {
+                const note = `dry-run: would revoke ${live.length} key(s)${live.length ? `: ${live.map((key) => key.name).join(', ')}` : ''}`;
+                log.info(note);
+                return { ...base, status: 'planned', revokedKeys: live, note };
+            }
+            const outcomes = await Promise.allSettled(live.map((key) => keys.revokeKey(key.id)));
+            const revokedKeys = live.filter((_, i) => outcomes[i].status === 'fulfilled');
+            for (const key of revokedKeys)
+                log.info(`Revoked ${key.name} (id ${key.id}).`);
+            const failures = rejections(outcomes);
+            if (failures.length > 0) {
+                return {
+                    ...base,
+                    status: 'failed',
+                    revokedKeys,
+                    error: `revocation: ${failures.length} of ${live.length} key(s) could not be revoked (${failures[0]}); run again to retry`,
+                };
+            }
+            const note = live.length ? undefined : 'no managed keys found';
+            if (note)
+                log.info(`No managed keys of ${slot.secretName} found for ${slot.target}.`);
+            return { ...base, status: 'revoked', revokedKeys, note };
+        }
+        finally {
+            log.done();
+        }
+    }));
 }
 
 ;// CONCATENATED MODULE: ./build/summary.js

@@ -2,7 +2,7 @@
 import type { Config } from './config.ts';
 import type { KeyService, MintedKey } from './key-service.ts';
 import type { SlotResult } from './results.ts';
-import type { SlotLog } from './rotate.ts';
+import { revokeNewKey, type SlotLog } from './rotate.ts';
 import { errorMessage } from './service-error.ts';
 import { isSlotKey, keyDescription, managedKeyName } from './slots.ts';
 
@@ -29,8 +29,8 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
 
   if (config.dryRun) {
     try {
-      await keys.whoami();
-      const existing = (await keys.listKeys()).filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+      const [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+      const existing = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
       const note = `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
       log.info(note);
       return { result: { ...base, status: 'planned', keyName: name, expiresAt, note } };
@@ -53,12 +53,7 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
       await keys.whoami(minted.token);
       log.info('The new key authenticates.');
     } catch (error) {
-      let undo = `the new key ${minted.name} was revoked`;
-      try {
-        await keys.revokeKey(minted.id);
-      } catch (revokeError) {
-        undo = `the new key ${minted.name} could NOT be revoked (${errorMessage(revokeError)}); it expires ${minted.expiresAt.toISOString()}`;
-      }
+      const { text: undo } = await revokeNewKey(keys, minted);
       return { result: { ...result, status: 'failed', error: `verify: ${errorMessage(error)}; ${undo}` } };
     }
   }

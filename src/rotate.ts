@@ -187,15 +187,9 @@ class SlotRotation {
     return { ...this.minted(minted), status: 'skipped', note: message };
   }
 
-  /** Revoke this run's key (and any duplicate of it), saying how that went. */
   private async revokeOwn(minted: MintedKey, duplicates: ApiKey[] = []): Promise<string> {
-    const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => this.deps.keys.revokeKey(key.id)));
-    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-    const what = duplicates.length
-      ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
-      : `the new key ${minted.name}`;
-    if (!failure) return `${what} was revoked`;
-    return `${what} could NOT be revoked (${errorMessage(failure.reason)}; it expires ${minted.expiresAt.toISOString()} and the next run revokes it)`;
+    const { revoked, text } = await revokeNewKey(this.deps.keys, minted, duplicates);
+    return revoked ? text : `${text} and the next run revokes it`;
   }
 
   private base() {
@@ -205,6 +199,21 @@ class SlotRotation {
   private minted(minted: MintedKey): SlotResult {
     return { ...this.base(), status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
   }
+}
+
+/** Revoke a key this run minted (and any duplicate of it), and say how that went, for the failure message. */
+export async function revokeNewKey(
+  keys: KeyService,
+  minted: MintedKey,
+  duplicates: ApiKey[] = [],
+): Promise<{ revoked: boolean; text: string }> {
+  const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => keys.revokeKey(key.id)));
+  const what = duplicates.length
+    ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
+    : `the new key ${minted.name}`;
+  const [failure] = rejections(outcomes);
+  if (failure === undefined) return { revoked: true, text: `${what} was revoked` };
+  return { revoked: false, text: `${what} could NOT be revoked (${failure}); it expires ${minted.expiresAt.toISOString()}` };
 }
 
 function countKeys(superseded: number, duplicates: number): string {
