@@ -6,6 +6,8 @@ export interface ApiKey {
   createdAt?: Date;
   lastUsed?: Date;
   expiresAt?: Date;
+  /** when the listing carries it: tells the keys of two create calls with the same name apart */
+  description?: string;
   /** already revoked (listed with status `revoked` or a `revoked_at`) */
   revoked: boolean;
 }
@@ -17,6 +19,18 @@ export interface MintedKey {
   token: string;
   expiresAt: Date;
   createdAt?: Date;
+  /** the create call's own id, in the key's description (slots.ts isKeyOfMint) */
+  mintId: string;
+  /** one of the create's attempts went unanswered, so it may have made another key with this name */
+  uncertain: boolean;
+}
+
+export interface CreateKeyRequest {
+  name: string;
+  /** carries `mintId` (slots.ts keyDescription) */
+  description: string;
+  mintId: string;
+  expiresAt: Date;
 }
 
 export interface Identity {
@@ -28,8 +42,11 @@ export interface KeyService {
   /** Who the admin key (or `key`, to verify a new key) authenticates as. */
   whoami(key?: string): Promise<Identity>;
   listKeys(): Promise<ApiKey[]>;
-  /** Mints a key. A lost response is reconciled by name, so a failed mint leaves no key behind. */
-  createKey(request: { name: string; description: string; expiresAt: Date }): Promise<MintedKey>;
+  /**
+   * Mints a key. A lost response is reconciled by name and description, so a failed mint leaves no key
+   * behind; a key that such an attempt made after the reconciliation shows up in later listings.
+   */
+  createKey(request: CreateKeyRequest): Promise<MintedKey>;
   /** Revokes a key; one that is already gone counts as revoked. */
   revokeKey(id: string): Promise<void>;
 }

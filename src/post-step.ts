@@ -1,28 +1,23 @@
-// The post step: revoke the key mint mode made for this job, whatever the job's outcome. Best effort:
-// a failure here is a warning, and a key that already expired is left alone.
+// The post step: revoke the key mint mode made for this job (mint.ts revokeJobKey). Only the Kubiya client
+// is loaded here: nothing of the main step.
 import * as core from '@actions/core';
 import { parseConfig } from './config.ts';
-import { STATE, kubiyaClient, maskCredentials } from './main.ts';
+import { kubiyaClient } from './kubiya/client.ts';
+import { hasJobKey, revokeJobKey } from './mint.ts';
+import { requestSettings } from './retry.ts';
 import { errorMessage } from './service-error.ts';
+import { stepLog } from './step-log.ts';
 
-export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  maskCredentials();
-  const keyId = core.getState(STATE.keyId);
-  if (!keyId) return; // not mint mode, revoke-on-exit false, or nothing was minted
-  const expiresAt = new Date(core.getState(STATE.expiresAt));
-  if (expiresAt.getTime() <= Date.now()) {
-    core.info(`The job's Kubiya key ${keyId} already expired at ${expiresAt.toISOString()}; nothing to revoke.`);
-    return;
-  }
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const adminApiKey = core.getInput('admin-api-key');
+  if (adminApiKey) core.setSecret(adminApiKey);
+  const state = { save: (name: string, value: string) => core.saveState(name, value), get: (name: string) => core.getState(name) };
+  if (!hasJobKey(state)) return; // not mint mode, revoke-on-exit false, or the step stopped before minting
   try {
-    await kubiyaClient(
-      parseConfig((name) => core.getInput(name), env),
-      env,
-    ).revokeKey(keyId);
-    core.info(`Revoked the job's Kubiya key ${keyId}.`);
+    const config = parseConfig((name) => core.getInput(name), env);
+    const keys = kubiyaClient(config, requestSettings(env), (secret) => core.setSecret(secret));
+    await revokeJobKey({ keys, state, log: stepLog, now: () => new Date() });
   } catch (error) {
-    core.warning(
-      `Could not revoke the job's Kubiya key ${keyId}: ${errorMessage(error)}. It expires on its own at ${expiresAt.toISOString()}.`,
-    );
+    stepLog.warning(`The post step could not revoke the job's Kubiya key: ${errorMessage(error)}`);
   }
 }

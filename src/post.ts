@@ -1,4 +1,4 @@
 // Entry of the post step.
-import { runPost } from './post-step.ts';
+import { run } from './post-step.ts';
 
-await runPost();
+await run();

@@ -1,5 +1,6 @@
 // What a run did to each target: the `results` output, the summary and the exit code are read from this.
 import type { ApiKey } from './key-service.ts';
+import type { Slot } from './slots.ts';
 
 export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'failed';
 
@@ -14,9 +15,18 @@ export interface SlotResult {
   revokedKeys: ApiKey[];
   /** superseded keys left for a later run (grace period, or revoke-previous false) */
   keptKeys: ApiKey[];
+  /** superseded keys of another run kept by the in-flight window: they may still be on their way into the secret */
+  inFlightKeys: ApiKey[];
+  /** the write's outcome is unknown: the secret may hold this run's key (`keyId`) or the one before it */
+  writeUnknown?: true;
   /** what happened, one line, for the summary: "secret updated", "dry-run: would mint …" */
   note?: string;
   error?: string;
+}
+
+/** A slot's result, with no keys revoked or kept unless `fields` says so. */
+export function slotResult(slot: Pick<Slot, 'target' | 'secretName'>, status: SlotStatus, fields: Partial<SlotResult> = {}): SlotResult {
+  return { target: slot.target, secretName: slot.secretName, status, revokedKeys: [], keptKeys: [], inFlightKeys: [], ...fields };
 }
 
 /** The `results` output: one object per target, exactly the fields the spec names. */

@@ -19,6 +19,26 @@ export const DEFAULT_RETRY: RetryPolicy = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+export interface RequestSettings {
+  /** every request's timeout */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  userAgent: string;
+}
+
+/** The settings of both services' clients; the emulator tests shorten the 30 s timeout and the backoff through env. */
+export function requestSettings(env: NodeJS.ProcessEnv): RequestSettings {
+  const number = (name: string, fallback: number) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    timeoutMs: number('KUBIYA_ACTION_REQUEST_TIMEOUT_MS', 30_000),
+    retry: { ...DEFAULT_RETRY, baseMs: number('KUBIYA_ACTION_RETRY_BASE_MS', DEFAULT_RETRY.baseMs) },
+    userAgent: 'kubiya-api-key-action/1',
+  };
+}
+
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }

@@ -4,12 +4,12 @@
 import type { Config } from './config.ts';
 import { mapBounded } from './concurrency.ts';
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
-import { planRevocation } from './revocation.ts';
-import type { SlotResult } from './results.ts';
+import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
+import { revokeKeys, revokeNewKey } from './revoke.ts';
+import { slotResult, type SlotResult } from './results.ts';
 import type { SecretStore, WriteTarget } from './secret-store.ts';
-import { ServiceError, errorMessage, rejections } from './service-error.ts';
-import { isSlotKey, keyDescription, managedKeyName, type Slot } from './slots.ts';
-import { sealSecret } from './github/seal.ts';
+import { ServiceError, errorMessage } from './service-error.ts';
+import { isSlotKey, keyDescription, managedKeyName, newMintId, type Slot } from './slots.ts';
 
 export interface SlotLog {
   info(message: string): void;
@@ -27,9 +27,18 @@ export interface RotationDeps {
   secrets?: SecretStore;
   log: RotationLog;
   now: () => Date;
+  /** a monotonic clock in milliseconds, for the write deadline (default: performance.now) */
+  monotonicMs?: () => number;
+  /** waits before the re-list is tried again (default: a timer) */
+  sleep?: (ms: number) => Promise<void>;
   /** slots in flight at once */
   concurrency: number;
 }
+
+/** How long to wait before listing again when the listing does not yet show the key just minted. */
+const RELIST_DELAY_MS = 2_000;
+/** A server-given expiry further than this from the requested one is worth a warning. */
+const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 
 export async function rotate(config: Config, deps: RotationDeps): Promise<SlotResult[]> {
   const { keys, secrets } = deps;
@@ -39,17 +48,16 @@ export async function rotate(config: Config, deps: RotationDeps): Promise<SlotRe
     keys.listKeys(),
     ...config.slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
   ]);
-  const fatal: unknown = admin.status === 'rejected' ? admin.reason : listing.status === 'rejected' ? listing.reason : undefined;
 
   return mapBounded(config.slots, deps.concurrency, async (slot, index) => {
     const log = deps.log.forSlot(slot.target);
     try {
-      if (fatal !== undefined) return failed(slot, errorMessage(fatal));
       const target = writeTargets[index]!;
-      if (target.status === 'rejected') return failed(slot, errorMessage(target.reason));
+      const fatal = [admin, listing, target].find((outcome) => outcome.status === 'rejected');
+      if (fatal) return slotResult(slot, 'failed', { error: errorMessage(fatal.reason) });
       const rotation = new SlotRotation(config, deps, slot, log);
       if (config.dryRun) return rotation.plan((listing as PromiseFulfilledResult<ApiKey[]>).value);
-      return await rotation.run(target.value!);
+      return await rotation.run((target as PromiseFulfilledResult<WriteTarget>).value);
     } finally {
       log.done();
     }
@@ -62,6 +70,7 @@ class SlotRotation {
   private readonly slot: Slot;
   private readonly log: SlotLog;
   private readonly name: string;
+  private readonly monotonicMs: () => number;
 
   constructor(config: Config, deps: RotationDeps, slot: Slot, log: SlotLog) {
     this.config = config;
@@ -69,151 +78,195 @@ class SlotRotation {
     this.slot = slot;
     this.log = log;
     this.name = managedKeyName(slot, config.keyNamePrefix, config.run);
+    this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
   }
 
   plan(listing: ApiKey[]): SlotResult {
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + this.config.ttlMs);
-    const own: ApiKey = { id: '', name: this.name, createdAt: now, revoked: false };
-    const plan = this.revocationPlan(listing, own, now);
+    const plan = this.revocationPlan(listing, { id: '', name: this.name, createdAt: now, revoked: false });
     const access = this.deps.secrets ? 'github-token can write it' : 'GitHub access not checked: no github-token given';
+    const kept = plan.keep.length + plan.inFlight.length;
     const note =
       `dry-run: would mint ${this.name} (expires ${expiresAt.toISOString()}), write it to secret ${this.slot.secretName} ` +
       `(${access}), and revoke ${plan.revoke.length} superseded key(s)` +
-      (plan.keep.length ? `, keeping ${plan.keep.length} for now` : '');
+      (kept ? `, keeping ${kept} for now` : '');
     this.log.info(note);
-    return { ...this.base(), status: 'planned', keyName: this.name, expiresAt, revokedKeys: plan.revoke, keptKeys: plan.keep, note };
+    return slotResult(this.slot, 'planned', {
+      keyName: this.name,
+      expiresAt,
+      revokedKeys: plan.revoke,
+      keptKeys: plan.keep,
+      inFlightKeys: plan.inFlight,
+      note,
+    });
   }
 
   async run(target: WriteTarget): Promise<SlotResult> {
     const { keys } = this.deps;
-    const expiresAt = new Date(this.deps.now().getTime() + this.config.ttlMs);
+    const requested = new Date(this.deps.now().getTime() + this.config.ttlMs);
+    const mintId = newMintId();
+    const description = keyDescription(this.slot, this.config.run, mintId);
     let minted: MintedKey;
     try {
-      minted = await keys.createKey({ name: this.name, description: keyDescription(this.slot, this.config.run), expiresAt });
+      minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested });
     } catch (error) {
-      return failed(this.slot, `mint: ${errorMessage(error)}`);
+      return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
     }
-    this.log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
+    const mintedAt = this.monotonicMs();
+    reportMinted(this.log, minted, requested);
 
     // Verify the new key while listing again: the listing shows whether a newer run got here first.
     const [verified, relisted] = await Promise.allSettled([
       this.config.verify ? keys.whoami(minted.token) : Promise.resolve(undefined),
-      keys.listKeys(),
+      this.relist(minted),
     ]);
     if (verified.status === 'rejected') return this.rollBack(minted, 'verify', verified.reason);
     if (relisted.status === 'rejected') return this.rollBack(minted, 'list', relisted.reason);
     this.log.info(this.config.verify ? 'The new key authenticates.' : 'Verification skipped (verify: false).');
 
-    const own = relisted.value.find((key) => key.id === minted.id) ?? {
-      id: minted.id,
-      name: minted.name,
-      createdAt: minted.createdAt ?? this.deps.now(),
-      revoked: false,
-    };
-    const plan = this.revocationPlan(relisted.value, own, this.deps.now());
-    if (plan.newer.length > 0) return this.stepBack(minted, plan.newer, plan.duplicates);
+    const plan = this.revocationPlan(relisted.value.listing, relisted.value.own, minted);
+    if (plan.newer.length > 0) return this.stepBack(minted, plan);
 
+    // Past the deadline no write is sent: a key that old may be revoked by an overlapping run (in-flight window).
+    let tooLate = false;
+    const maySend = () => {
+      tooLate ||= this.monotonicMs() - mintedAt > WRITE_DEADLINE_MS;
+      return !tooLate;
+    };
     try {
-      const written = await this.deps.secrets!.put(this.slot, await sealSecret(minted.token, target.publicKey), target);
+      const written = await this.deps.secrets!.put(this.slot, minted.token, target, { maySend });
       this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
     } catch (error) {
-      if (error instanceof ServiceError && error.noResponse) {
-        return {
-          ...this.minted(minted),
-          status: 'failed',
-          error:
-            `secret write: ${error.message}; the secret may hold the new key or the previous one, so neither was revoked ` +
-            '(the next run revokes whichever is superseded)',
-        };
-      }
-      return this.rollBack(minted, 'secret write', error, plan.duplicates);
+      const reason = tooLate
+        ? `no write was sent more than ${WRITE_DEADLINE_MS / 60_000} minutes after the key was minted, since an overlapping ` +
+          `run may revoke a key that old (${errorMessage(error)})`
+        : errorMessage(error);
+      if (error instanceof ServiceError && error.outcomeUnknown) return this.unknownWrite(minted, reason, plan);
+      return this.rollBack(minted, 'secret write', reason, plan.duplicates);
     }
+    return this.revokeSuperseded(minted, plan);
+  }
 
-    // Duplicates are this run's own orphans: revoked whatever the grace period or revoke-previous say.
-    const [outcomes, duplicates] = await Promise.all([
-      Promise.allSettled(plan.revoke.map((key) => keys.revokeKey(key.id))),
-      Promise.allSettled(plan.duplicates.map((key) => keys.revokeKey(key.id))),
+  /** The secret holds the new key: revoke what it superseded, and this run's own duplicates whatever the options say. */
+  private async revokeSuperseded(minted: MintedKey, plan: RevocationPlan): Promise<SlotResult> {
+    const [superseded, duplicates] = await Promise.all([
+      revokeKeys(this.deps.keys, plan.revoke),
+      revokeKeys(this.deps.keys, plan.duplicates),
     ]);
-    const revokedKeys = plan.revoke.filter((_, i) => outcomes[i]!.status === 'fulfilled');
-    const failedSuperseded = rejections(outcomes);
-    const failedDuplicates = rejections(duplicates);
-    const failures = [...failedSuperseded, ...failedDuplicates];
-    for (const key of revokedKeys) this.log.info(`Revoked superseded key ${key.name} (id ${key.id}).`);
-    plan.duplicates.forEach((key, i) => {
-      if (duplicates[i]!.status === 'fulfilled')
-        this.log.info(`Revoked ${key.id}, a duplicate of the new key made by a create that took effect late.`);
+    for (const key of superseded.revoked) this.log.info(`Revoked superseded key ${key.name} (id ${key.id}).`);
+    for (const key of duplicates.revoked)
+      this.log.info(`Revoked ${key.id}, a duplicate of the new key made by a create that took effect late.`);
+    this.logKept(plan);
+    const result = this.minted(minted, 'rotated', {
+      revokedKeys: superseded.revoked,
+      keptKeys: plan.keep,
+      inFlightKeys: plan.inFlight,
+      note: inFlightNote(plan.inFlight),
     });
-    for (const key of plan.keep) this.log.info(`Kept superseded key ${key.name} (id ${key.id}) for a later run.`);
-    const result: SlotResult = { ...this.minted(minted), status: 'rotated', revokedKeys, keptKeys: plan.keep };
+    const failures = [...superseded.failed, ...duplicates.failed];
     if (failures.length === 0) return result;
     return {
       ...result,
       status: 'failed',
       error:
-        `revocation: ${countKeys(failedSuperseded.length, failedDuplicates.length)} could not be revoked (${failures[0]}); ` +
+        `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked (${failures[0]!.reason}); ` +
         'the secret holds the new key and the next run revokes them',
     };
   }
 
-  private revocationPlan(listing: ApiKey[], own: ApiKey, now: Date) {
-    const slotKeys = listing.filter((key) => isSlotKey(key.name, this.slot, this.config.keyNamePrefix));
+  /** The listing again, which must show the key just minted: without it, it cannot be trusted to show a newer one. */
+  private async relist(minted: MintedKey): Promise<{ listing: ApiKey[]; own: ApiKey }> {
+    for (let attempt = 0; ; attempt++) {
+      const listing = await this.deps.keys.listKeys();
+      const own = listing.find((key) => key.id === minted.id);
+      if (own) return { listing, own: { ...own, createdAt: own.createdAt ?? minted.createdAt } };
+      if (attempt > 0) {
+        throw new ServiceError(
+          `Kubiya's key list does not show the key just minted (id ${minted.id}), so it cannot be trusted to show a newer ` +
+            "run's key either",
+        );
+      }
+      await (this.deps.sleep ?? sleep)(RELIST_DELAY_MS);
+    }
+  }
+
+  private revocationPlan(listing: ApiKey[], own: ApiKey, minted?: MintedKey): RevocationPlan {
     return planRevocation({
-      slotKeys,
+      slotKeys: listing.filter((key) => isSlotKey(key.name, this.slot, this.config.keyNamePrefix)),
       own,
-      now,
+      now: this.deps.now(),
       gracePeriodMs: this.config.gracePeriodMs,
       revokePrevious: this.config.revokePrevious,
+      isDuplicate: (key) => minted !== undefined && isDuplicateOf(key, minted),
     });
+  }
+
+  private logKept(plan: RevocationPlan): void {
+    for (const key of plan.keep) this.log.info(`Kept superseded key ${key.name} (id ${key.id}) for a later run.`);
+    for (const key of plan.inFlight) {
+      this.log.info(
+        `Kept ${key.name} (id ${key.id}): created less than ${IN_FLIGHT_WINDOW_MS / 60_000} minutes before this run's key, ` +
+          'it may still be on its way into the secret; a later run revokes it.',
+      );
+    }
   }
 
   /** Something failed before the secret took the new key: revoke it and leave the secret as it was. */
   private async rollBack(minted: MintedKey, step: string, error: unknown, duplicates: ApiKey[] = []): Promise<SlotResult> {
     const undo = await this.revokeOwn(minted, duplicates);
-    return {
-      ...this.minted(minted),
-      status: 'failed',
+    return this.minted(minted, 'failed', {
       error: `${step}: ${errorMessage(error).replace(/\.$/, '')}; ${undo}, and the secret still holds its previous key`,
-    };
+    });
+  }
+
+  /** The write may or may not have landed: the secret may hold either key, so neither is revoked. */
+  private async unknownWrite(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
+    const duplicates = await revokeKeys(this.deps.keys, plan.duplicates);
+    const leftovers = duplicates.failed.length ? `; ${duplicates.failed.length} duplicate key(s) could not be revoked` : '';
+    return this.minted(minted, 'failed', {
+      writeUnknown: true,
+      error:
+        `secret write: ${reason.replace(/\.$/, '')}; the secret may hold the new key ${minted.name} or the previous one, so ` +
+        `neither was revoked (the next run revokes whichever is superseded)${leftovers}`,
+    });
   }
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
-  private async stepBack(minted: MintedKey, newer: ApiKey[], duplicates: ApiKey[]): Promise<SlotResult> {
-    const undo = await this.revokeOwn(minted, duplicates);
+  private async stepBack(minted: MintedKey, plan: RevocationPlan): Promise<SlotResult> {
+    const undo = await this.revokeOwn(minted, plan.duplicates);
     const message =
-      `A newer run minted ${newer.map((key) => key.name).join(', ')} for ${this.slot.target} after this run's key; ` +
-      `stepped back: ${undo} and the secret was left to the newer run. Run rotations under a workflow concurrency group.`;
+      `A newer run minted ${plan.newer.map((key) => key.name).join(', ')} for ${this.slot.target} after this run's key; ` +
+      `stepped back: ${undo} and the secret was left to the newer run. Run rotations under a workflow concurrency group ` +
+      'to avoid minting keys that are not used.';
     this.log.warning(message);
-    return { ...this.minted(minted), status: 'skipped', note: message };
+    return this.minted(minted, 'skipped', { note: message });
   }
 
-  private async revokeOwn(minted: MintedKey, duplicates: ApiKey[] = []): Promise<string> {
+  private async revokeOwn(minted: MintedKey, duplicates: ApiKey[]): Promise<string> {
     const { revoked, text } = await revokeNewKey(this.deps.keys, minted, duplicates);
     return revoked ? text : `${text} and the next run revokes it`;
   }
 
-  private base() {
-    return { target: this.slot.target, secretName: this.slot.secretName, revokedKeys: [], keptKeys: [] };
-  }
-
-  private minted(minted: MintedKey): SlotResult {
-    return { ...this.base(), status: 'minted', keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt };
+  private minted(minted: MintedKey, status: SlotResult['status'], fields: Partial<SlotResult>): SlotResult {
+    return slotResult(this.slot, status, { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt, ...fields });
   }
 }
 
-/** Revoke a key this run minted (and any duplicate of it), and say how that went, for the failure message. */
-export async function revokeNewKey(
-  keys: KeyService,
-  minted: MintedKey,
-  duplicates: ApiKey[] = [],
-): Promise<{ revoked: boolean; text: string }> {
-  const outcomes = await Promise.allSettled([minted, ...duplicates].map((key) => keys.revokeKey(key.id)));
-  const what = duplicates.length
-    ? `the new key ${minted.name} (and ${duplicates.length} duplicate(s) of it)`
-    : `the new key ${minted.name}`;
-  const [failure] = rejections(outcomes);
-  if (failure === undefined) return { revoked: true, text: `${what} was revoked` };
-  return { revoked: false, text: `${what} could NOT be revoked (${failure}); it expires ${minted.expiresAt.toISOString()}` };
+/** The "Minted" line, and a warning when Kubiya gave another expiry than the one asked for. */
+export function reportMinted(log: SlotLog, minted: MintedKey, requested: Date): void {
+  log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
+  if (Math.abs(minted.expiresAt.getTime() - requested.getTime()) > EXPIRY_TOLERANCE_MS) {
+    log.warning(
+      `Kubiya gave key ${minted.name} the expiry ${minted.expiresAt.toISOString()}, not the ${requested.toISOString()} ` +
+        'asked for (ttl): it ignored or rounded the requested lifetime. The expiry reported is the one Kubiya gave.',
+    );
+  }
+}
+
+function inFlightNote(inFlight: ApiKey[]): string | undefined {
+  if (inFlight.length === 0) return undefined;
+  return `kept ${inFlight.map((key) => key.name).join(', ')}: may still be on its way into the secret (a later run revokes it)`;
 }
 
 function countKeys(superseded: number, duplicates: number): string {
@@ -221,6 +274,6 @@ function countKeys(superseded: number, duplicates: number): string {
   return parts.filter(Boolean).join(' and ');
 }
 
-function failed(slot: Slot, error: string): SlotResult {
-  return { target: slot.target, secretName: slot.secretName, status: 'failed', revokedKeys: [], keptKeys: [], error };
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,15 +1,10 @@
-// What the rotation needs from GitHub. The REST adapter is github/secrets.ts; sealing is github/seal.ts.
+// What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
 import type { OrgSecretVisibility, Slot } from './slots.ts';
 
 export interface PublicKey {
   keyId: string;
   /** base64 (original variant) X25519 public key of the secret's scope */
   key: string;
-}
-
-export interface SealedSecret {
-  keyId: string;
-  encryptedValue: string;
 }
 
 /** Who may read an organization secret: kept exactly as it is when the secret is updated. */
@@ -25,7 +20,16 @@ export interface WriteTarget {
   access?: OrgSecretAccess;
 }
 
+export interface WriteOptions {
+  /** asked before each attempt of the write (the first and every retry): false sends no further attempt */
+  maySend(): boolean;
+}
+
 export interface SecretStore {
   prepare(slot: Slot): Promise<WriteTarget>;
-  put(slot: Slot, sealed: SealedSecret, target: WriteTarget): Promise<'created' | 'updated'>;
+  /**
+   * Seals `value` for the target and writes it. Rejects with a ServiceError whose `outcomeUnknown` is set
+   * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed.
+   */
+  put(slot: Slot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
 }

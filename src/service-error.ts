@@ -4,13 +4,13 @@ export class ServiceError extends Error {
   override name = 'ServiceError';
   /** HTTP status, when a response came back */
   readonly status: number | undefined;
-  /** no response arrived after the retries (network error or timeout): the request may have taken effect */
-  readonly noResponse: boolean;
+  /** an attempt got no answer (network error or timeout): the request may have taken effect */
+  readonly outcomeUnknown: boolean;
 
-  constructor(message: string, options: { status?: number; noResponse?: boolean } = {}) {
+  constructor(message: string, options: { status?: number; outcomeUnknown?: boolean } = {}) {
     super(message);
     this.status = options.status;
-    this.noResponse = options.noResponse ?? false;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
   }
 }
 

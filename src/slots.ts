@@ -1,5 +1,6 @@
 // A slot is one secret in one place; each slot has its own managed keys, named so that a key can be
 // traced to the slot and the run that minted it, and so that no other key is ever mistaken for one.
+import { randomUUID } from 'node:crypto';
 
 export interface Run {
   /** owner/repo of the workflow run */
@@ -85,27 +86,51 @@ export function jobSlot(repository: string, job: string, secretName: string): Jo
 }
 
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */
-export function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
+function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
   return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:run-`;
 }
+
+const RUN_PART = /^\d+-\d+$/;
+/** GitHub job ids: letters, digits, `-` and `_`. */
+const JOB_KEY = /^([A-Za-z0-9_-]+):([A-Z0-9_]+):run-\d+-\d+$/;
 
 export function managedKeyName(slot: Slot, keyNamePrefix: string, run: Run): string {
   return `${slotKeyPrefix(slot, keyNamePrefix)}${run.runId}-${run.runAttempt}`;
 }
 
-export function keyDescription(slot: Slot, run: Run): string {
+/** A token unique to one create call, carried in the key's description (see isKeyOfMint). */
+export function newMintId(): string {
+  return randomUUID().slice(0, 8);
+}
+
+/** The mint id comes first, so that a server that shortens descriptions keeps it. */
+export function keyDescription(slot: Slot, run: Run, mintId: string): string {
   return (
-    `CI key for the ${slot.secretName} secret of ${slot.target}, minted by kubiya/api-key-action ` +
-    `in ${run.serverUrl}/${run.repository}/actions/runs/${run.runId} (attempt ${run.runAttempt})`
+    `CI key (mint ${mintId}) for the ${slot.secretName} secret of ${slot.target}, minted by kubiya/api-key-action ` +
+    `in ${run.serverUrl}/${run.repository}/actions/runs/${run.runId} (attempt ${run.runAttempt}, job ${run.job})`
   );
 }
 
-export function isSlotKey(name: string, slot: Slot, keyNamePrefix: string): boolean {
-  return name.startsWith(slotKeyPrefix(slot, keyNamePrefix));
+/**
+ * Whether a listed key may have been made by the create call with this name and mint id. Two jobs of one
+ * run give their keys the same name; the description, where the listing carries it, tells them apart.
+ */
+export function isKeyOfMint(key: { name: string; description?: string }, name: string, mintId: string): boolean {
+  return key.name === name && (key.description === undefined || key.description.includes(`(mint ${mintId})`));
 }
 
-/** The run id and attempt a managed key name records, to order keys whose creation times tie. */
-export function runOfKeyName(name: string): { runId: bigint; attempt: number } | undefined {
-  const match = /:run-(\d+)-(\d+)$/.exec(name);
-  return match ? { runId: BigInt(match[1]!), attempt: Number(match[2]) } : undefined;
+/** The whole name, by its grammar: `<prefix>:<scope>:<SECRET_NAME>:run-<id>-<attempt>`. */
+export function isSlotKey(name: string, slot: Slot, keyNamePrefix: string): boolean {
+  const head = slotKeyPrefix(slot, keyNamePrefix);
+  return name.startsWith(head) && RUN_PART.test(name.slice(head.length));
+}
+
+/**
+ * A mint-mode key of any job of a repository slot's repository, with the slot's secret name:
+ * `<prefix>:owner/repo/job/<job>:<SECRET_NAME>:run-<id>-<attempt>`.
+ */
+export function isJobKeyOf(name: string, slot: RepositorySlot, keyNamePrefix: string): boolean {
+  const head = `${keyNamePrefix}:${slot.target}/job/`;
+  if (!name.startsWith(head)) return false;
+  return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }

@@ -19,8 +19,8 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
     table(
       ['Target', 'Secret', 'Status', 'Key', 'Key id', 'Expires', 'Revoked'],
       results.map((result) => [
-        result.target,
-        result.secretName,
+        text(result.target),
+        text(result.secretName),
         STATUS_LABEL[result.status],
         result.keyName ? code(result.keyName) : NONE,
         result.keyId ? code(result.keyId) : NONE,
@@ -35,7 +35,7 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
     sections.push(
       table(
         ['Target', 'Key', 'Key id', 'Created', 'Last used'],
-        revoked.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]),
+        revoked.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]),
       ),
     );
   }
@@ -45,27 +45,40 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
     sections.push(
       table(
         ['Target', 'Key', 'Key id', 'Created', 'Expires'],
-        kept.map(({ target, key }) => [target, code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
+        kept.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
+      ),
+    );
+  }
+  const inFlight = keysOf(results, 'inFlightKeys');
+  if (inFlight.length > 0) {
+    sections.push('### Kept: may still be on its way into the secret (an overlapping run minted it minutes ago; a later run revokes it)');
+    sections.push(
+      table(
+        ['Target', 'Key', 'Key id', 'Created', 'Expires'],
+        inFlight.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
       ),
     );
   }
   const notes = results.filter((result) => result.error ?? result.note);
   if (notes.length > 0) {
     sections.push('### Details');
-    sections.push(notes.map((result) => `- **${escape(result.target)}**: ${escape(result.error ?? result.note ?? '')}`).join('\n'));
+    sections.push(notes.map((result) => `- **${text(result.target)}**: ${text(result.error ?? result.note ?? '')}`).join('\n'));
   }
   return `${sections.join('\n\n')}\n`;
 }
 
-function keysOf(results: SlotResult[], field: 'revokedKeys' | 'keptKeys'): { target: string; key: ApiKey }[] {
+function keysOf(results: SlotResult[], field: 'revokedKeys' | 'keptKeys' | 'inFlightKeys'): { target: string; key: ApiKey }[] {
   return results.flatMap((result) => result[field].map((key) => ({ target: result.target, key })));
 }
 
-/** A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). */
+/**
+ * A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). Cells
+ * come rendered: through text() or code().
+ */
 function table(headers: string[], rows: string[][]): string {
   const shown = headers.map((_, column) => rows.some((cells) => cells[column] !== NONE));
   const pick = (cells: string[]) => cells.filter((_, column) => shown[column]);
-  const line = (cells: string[]) => `| ${pick(cells).map(escape).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${pick(cells).join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
@@ -74,10 +87,20 @@ export function when(date: Date | undefined): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : NONE;
 }
 
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
+/** Server strings (names, ids) are data: shown as code, escaped so that nothing in them is markup. */
+function code(value: string): string {
+  return `<code>${html(value)
+    .replace(/\|/g, '&#124;')
+    .replace(/\r\n|\r|\n/g, ' ')}</code>`;
 }
 
-function escape(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** Plain text in a cell or a line: no markup (links, images, emphasis, HTML) and no line break survives. */
+function text(value: string): string {
+  return html(value)
+    .replace(/[\\`*[\]|]/g, '\\$&')
+    .replace(/\r\n|\r|\n/g, ' ');
+}
+
+function html(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

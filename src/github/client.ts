@@ -48,28 +48,55 @@ interface RequestErrorLike {
   response?: { headers?: Record<string, string | undefined> };
 }
 
+/** What a caller may pass as `request: { attempts }` to watch, and bound, the attempts of one request. */
+export interface Attempts {
+  /** false: send no further attempt (the request fails with AttemptsStopped) */
+  maySend(): boolean;
+  /** told of each attempt that got no answer (a network error or a timeout): it may have taken effect */
+  unanswered(): void;
+}
+
+/** A request whose next attempt `Attempts.maySend` refused. Shaped so that neither plugin retries it. */
+export class AttemptsStopped extends Error {
+  override name = 'AttemptsStopped';
+  readonly request: { request: { retries: 0 } };
+
+  constructor(options: object) {
+    super('no further attempt was sent');
+    this.request = { ...options, request: { retries: 0 } };
+  }
+}
+
 type OctokitCore = Parameters<Parameters<typeof GitHub.plugin>[0]>[0];
 type RetryRequest = (error: unknown, retries: number, retryAfter: number) => Error;
+type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } };
 
 /**
  * The same retry policy as Kubiya's client (src/retry.ts): a network error or timeout (no response), a 429
  * or a 5xx is tried again after a jittered backoff or the Retry-After it names, at most `retries` times.
  * GitHub's own rate-limit answers are left to plugin-throttling. Registered before plugin-retry so that
- * plugin's limiter carries the retry out.
+ * plugin's limiter carries the retry out, and so that these hooks see every attempt.
  */
 function retryPolicy(policy: RetryPolicy) {
   return (octokit: OctokitCore): void => {
     octokit.hook.error('request', (caught, request) => {
       const error = caught as RequestErrorLike;
+      const options = (request as RequestOptions).request;
+      if (!error.response) options?.attempts?.unanswered();
       const headers = error.response?.headers ?? {};
       const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
       const retryable = !error.response || isRetryableStatus(error.status ?? 0);
-      const attempt = (request.request as { retryCount?: number } | undefined)?.retryCount ?? 0;
+      const attempt = options?.retryCount ?? 0;
       const retryRequest = (octokit as { retry?: { retryRequest: RetryRequest } }).retry?.retryRequest;
       const wait =
         retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
       if (wait !== undefined && retryRequest) throw retryRequest(caught, policy.retries, wait);
       throw caught;
+    });
+    // Registered after the error hook, so it wraps it: an attempt it stops is not taken for an unanswered one.
+    octokit.hook.before('request', (request) => {
+      const attempts = (request as RequestOptions).request?.attempts;
+      if (attempts && !attempts.maySend()) throw new AttemptsStopped(request);
     });
   };
 }

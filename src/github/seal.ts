@@ -1,6 +1,11 @@
 // libsodium sealed box, as GitHub's "Encrypting secrets for the REST API" guide prescribes.
 import sodium from 'libsodium-wrappers';
-import type { PublicKey, SealedSecret } from '../secret-store.ts';
+import type { PublicKey } from '../secret-store.ts';
+
+export interface SealedSecret {
+  keyId: string;
+  encryptedValue: string;
+}
 
 export async function sealSecret(value: string, publicKey: PublicKey): Promise<SealedSecret> {
   await sodium.ready;

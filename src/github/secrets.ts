@@ -1,9 +1,10 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { OrgSecretAccess, SealedSecret, SecretStore, WriteTarget } from '../secret-store.ts';
+import type { OrgSecretAccess, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { OrganizationSlot, Slot } from '../slots.ts';
-import type { Octokit } from './client.ts';
+import { AttemptsStopped, type Attempts, type Octokit } from './client.ts';
+import { sealSecret } from './seal.ts';
 
 const PERMISSION = {
   repository: 'the repository permission "Secrets: Read and write"',
@@ -44,45 +45,70 @@ export class GitHubSecretStore implements SecretStore {
     }
   }
 
-  async put(slot: Slot, sealed: SealedSecret, target: WriteTarget): Promise<'created' | 'updated'> {
-    const { actions, dependabot } = this.octokit.rest;
-    const value = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId };
+  async put(slot: Slot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
+    let unanswered = 0;
+    const attempts: Attempts = { maySend: () => options.maySend(), unanswered: () => void unanswered++ };
+    const action = `writing secret ${slot.secretName} of ${slot.target}`;
     try {
-      let status: number;
-      switch (slot.kind) {
-        case 'repository':
-          ({ status } = await actions.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
-          break;
-        case 'dependabot':
-          ({ status } = await dependabot.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...value }));
-          break;
-        case 'environment':
-          ({ status } = await actions.createOrUpdateEnvironmentSecret({
-            owner: slot.owner,
-            repo: slot.repo,
-            environment_name: slot.environment,
-            ...value,
-          }));
-          break;
-        case 'organization': {
-          const access = orgAccessBody(target.access!);
-          const request = { org: slot.org, ...value, ...access };
-          ({ status } =
-            slot.secretType === 'dependabot'
-              ? await dependabot.createOrUpdateOrgSecret({
-                  ...request,
-                  selected_repository_ids: access.selected_repository_ids?.map(String),
-                })
-              : await actions.createOrUpdateOrgSecret(request));
-          break;
-        }
-        case 'job':
-          throw new Error('a job slot has no secret');
+      try {
+        return await this.write(slot, value, target, attempts);
+      } catch (error) {
+        if (statusOf(error) !== 422) throw error;
+        // GitHub answers 422 to a value sealed for a public key it has since replaced: read it again, write once more.
+        const fresh = await this.prepare(slot);
+        if (fresh.publicKey.keyId === target.publicKey.keyId) throw error;
+        return await this.write(slot, value, fresh, attempts);
       }
-      return status === 201 ? 'created' : 'updated';
     } catch (error) {
-      throw gitHubFailure(error, slot, `writing secret ${slot.secretName} of ${slot.target}`);
+      const failure =
+        error instanceof AttemptsStopped
+          ? new ServiceError(`GitHub: ${action} was stopped: ${error.message}`)
+          : gitHubFailure(error, slot, action);
+      if (unanswered === 0 || failure.outcomeUnknown) throw failure;
+      // The unanswered attempt may have been stored, whatever the later ones were told.
+      throw new ServiceError(`${failure.message}; an earlier attempt got no answer and may have been stored`, {
+        status: failure.status,
+        outcomeUnknown: true,
+      });
     }
+  }
+
+  private async write(slot: Slot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
+    const { actions, dependabot } = this.octokit.rest;
+    const sealed = await sealSecret(value, target.publicKey);
+    const fields = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId, request: { attempts } };
+    let status: number;
+    switch (slot.kind) {
+      case 'repository':
+        ({ status } = await actions.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...fields }));
+        break;
+      case 'dependabot':
+        ({ status } = await dependabot.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...fields }));
+        break;
+      case 'environment':
+        ({ status } = await actions.createOrUpdateEnvironmentSecret({
+          owner: slot.owner,
+          repo: slot.repo,
+          environment_name: slot.environment,
+          ...fields,
+        }));
+        break;
+      case 'organization': {
+        const access = orgAccessBody(target.access!);
+        const request = { org: slot.org, ...fields, ...access };
+        ({ status } =
+          slot.secretType === 'dependabot'
+            ? await dependabot.createOrUpdateOrgSecret({
+                ...request,
+                selected_repository_ids: access.selected_repository_ids?.map(String),
+              })
+            : await actions.createOrUpdateOrgSecret(request));
+        break;
+      }
+      case 'job':
+        throw new Error('a job slot has no secret');
+    }
+    return status === 201 ? 'created' : 'updated';
   }
 
   /**
@@ -176,7 +202,7 @@ function gitHubFailure(error: unknown, slot: Slot, action: string): ServiceError
   const status = (error as GitHubErrorShape).response?.status;
   if (status === undefined) {
     // No response after the retries (a network error or a timeout): a write may or may not have happened.
-    return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { noResponse: true });
+    return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { outcomeUnknown: true });
   }
   const headers = (error as GitHubErrorShape).response?.headers ?? {};
   if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error))))) {

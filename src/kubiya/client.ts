@@ -1,7 +1,8 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
-import type { ApiKey, Identity, KeyService, MintedKey } from '../key-service.ts';
+import type { ApiKey, CreateKeyRequest, Identity, KeyService, MintedKey } from '../key-service.ts';
+import { isKeyOfMint } from '../slots.ts';
 import { ServiceError } from '../service-error.ts';
-import { waitBeforeRetry } from '../retry.ts';
+import { waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
 import { readCreatedKey, readKeyPage } from './responses.ts';
 
@@ -67,10 +68,11 @@ export class KubiyaClient implements KeyService {
     throw new ServiceError(`Kubiya's key list did not end after ${MAX_PAGES} pages`);
   }
 
-  async createKey(request: { name: string; description: string; expiresAt: Date }): Promise<MintedKey> {
+  async createKey(request: CreateKeyRequest): Promise<MintedKey> {
     const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString() };
     const what = `the creation of key ${request.name}`;
     const policy = this.http.options.retry;
+    let uncertain = false;
     for (let attempt = 0; ; attempt++) {
       let response: KubiyaResponse | undefined;
       let lost: ServiceError | undefined;
@@ -80,10 +82,13 @@ export class KubiyaClient implements KeyService {
         if (!(error instanceof ServiceError)) throw error;
         lost = error;
       }
-      if (response && ok(response)) return this.readMinted(response, request);
+      if (response && ok(response)) return this.readMinted(response, request, uncertain);
       const unknownOutcome = lost !== undefined || (response !== undefined && response.status >= 500);
       // A create whose answer was lost may still have made a key: revoke it before trying again.
-      if (unknownOutcome) await this.revokeByName(request.name);
+      if (unknownOutcome) {
+        uncertain = true;
+        await this.revokeStrays(request);
+      }
       const retryable = unknownOutcome || response?.status === 429;
       const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
       if (wait === undefined) {
@@ -105,14 +110,14 @@ export class KubiyaClient implements KeyService {
     throw this.failure(`revoking key ${id}`, response);
   }
 
-  private async readMinted(response: KubiyaResponse, request: { name: string; expiresAt: Date }): Promise<MintedKey> {
+  private async readMinted(response: KubiyaResponse, request: CreateKeyRequest, uncertain: boolean): Promise<MintedKey> {
     const created = readCreatedKey(response.body);
     if (created.token) {
       this.onSecret(created.token);
       this.http.protect(created.token);
     }
     if (!created.token || !created.id) {
-      await this.revokeByName(request.name, created.id);
+      await this.revokeStrays(request, created.id);
       throw new ServiceError(
         `Kubiya created key ${request.name} but its response carried no ${created.token ? 'key id' : 'key'} ` +
           '(looked for key/token/api_key/apiKey/value and id/uuid/key_id/token_id); the key was revoked. ' +
@@ -125,21 +130,23 @@ export class KubiyaClient implements KeyService {
       token: created.token,
       expiresAt: created.expiresAt ?? request.expiresAt,
       createdAt: created.createdAt,
+      mintId: request.mintId,
+      uncertain,
     };
   }
 
-  /** Revoke every live key with exactly this name (and `id`), so a failed create leaves nothing behind. */
-  private async revokeByName(name: string, id?: string): Promise<void> {
+  /** Revoke every live key this create call may have made (and `id`), so a failed create leaves nothing behind. */
+  private async revokeStrays(request: CreateKeyRequest, id?: string): Promise<void> {
     let keys: ApiKey[];
     try {
       keys = await this.listKeys();
     } catch (error) {
       throw new ServiceError(
-        `Kubiya may have created key ${name} without confirming it, and the key list to find it failed (${(error as Error).message}); ` +
-          'revoke any key with that name by hand (it expires on its own at its expiry)',
+        `Kubiya may have created key ${request.name} without confirming it, and the key list to find it failed ` +
+          `(${(error as Error).message}); revoke any key with that name by hand (it expires on its own at its expiry)`,
       );
     }
-    const strays = keys.filter((key) => !key.revoked && (key.name === name || key.id === id));
+    const strays = keys.filter((key) => !key.revoked && (isKeyOfMint(key, request.name, request.mintId) || key.id === id));
     await Promise.all(strays.map((key) => this.revokeKey(key.id)));
   }
 
@@ -162,6 +169,15 @@ export class KubiyaClient implements KeyService {
     }
     return new ServiceError(`Kubiya failed ${action} at ${base} (${reason})`, { status: response.status });
   }
+}
+
+/** The client for admin-api-key at kubiya-api-url; `onSecret` masks each minted key (core.setSecret). */
+export function kubiyaClient(
+  config: { kubiyaApiUrl: string; adminApiKey: string },
+  settings: RequestSettings,
+  onSecret: (secret: string) => void,
+): KubiyaClient {
+  return new KubiyaClient({ baseUrl: config.kubiyaApiUrl, adminKey: config.adminApiKey, onSecret, ...settings });
 }
 
 function ok(response: KubiyaResponse): boolean {

@@ -26,6 +26,8 @@ const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 export class KubiyaHttp {
   private readonly client: HttpClient;
   private readonly secrets = new Set<string>();
+  /** epoch ms before which no request is sent: the end of the last rate limit met */
+  private resumeAt = 0;
   readonly options: KubiyaHttpOptions;
 
   constructor(options: KubiyaHttpOptions) {
@@ -58,6 +60,7 @@ export class KubiyaHttp {
     const url = this.resolve(pathOrUrl);
     const { retries } = this.options.retry;
     for (let attempt = 0; ; attempt++) {
+      await this.rateLimitPause();
       let response: KubiyaResponse;
       try {
         response = await this.once(method, url, key, body);
@@ -67,13 +70,21 @@ export class KubiyaHttp {
           continue;
         }
         const reason = this.scrub(error instanceof Error ? error.message : String(error));
-        throw new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { noResponse: true });
+        throw new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
       }
       if (!retry || !isRetryableStatus(response.status) || attempt >= retries) return response;
       const wait = waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
       if (wait === undefined) return response;
+      // A rate limit holds for every request of this client, not just the one that met it.
+      if (response.status === 429) this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
       await this.options.retry.sleep(wait);
     }
+  }
+
+  /** Waits out a rate limit another request of this client met. */
+  private async rateLimitPause(): Promise<void> {
+    const wait = this.resumeAt - Date.now();
+    if (wait > 0) await this.options.retry.sleep(wait);
   }
 
   /** A one-line reason for a non-2xx response, without secrets. */

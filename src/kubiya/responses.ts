@@ -92,6 +92,7 @@ function readListedKey(entry: Json, index: number): ApiKey {
     createdAt: toDate(entry['created_at']),
     lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
     expiresAt: toDate(entry['expires_at']),
+    description: typeof entry['description'] === 'string' ? entry['description'] : undefined,
     revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
   };
 }

@@ -1,7 +1,6 @@
 // The repository secret store against the GitHub emulator, which opens sealed boxes with its private keys.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
-import { sealSecret } from '../../src/github/seal.ts';
 import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { GitHubSecretStore } from '../../src/github/secrets.ts';
 import { environmentSlot, organizationSlot, repositorySlot, type Slot } from '../../src/slots.ts';
@@ -28,7 +27,7 @@ function store(options: { token?: string; baseUrl?: string; timeoutMs?: number }
 
 async function write(value: string, s = store()): Promise<'created' | 'updated'> {
   const target = await s.prepare(slot);
-  return s.put(slot, await sealSecret(value, target.publicKey), target);
+  return s.put(slot, value, target, { maySend: () => true });
 }
 
 beforeEach(async () => {
@@ -83,8 +82,40 @@ describe('repository secrets', () => {
   it('reports no response when the PUT never gets an answer, so the caller knows the outcome is unknown', async () => {
     github.injectFault({ method: 'PUT', kind: 'hang', times: Infinity });
     const error = await failure(write('lost', store({ timeoutMs: 150 })));
-    expect(error.noResponse).toBe(true);
+    expect(error.outcomeUnknown).toBe(true);
     expect(github.count('PUT')).toBe(4);
+  });
+
+  it('writes once more, with the public key read again, when GitHub replaced it since it was read (422)', async () => {
+    const s = store();
+    const target = await s.prepare(slot);
+    github.rotatePublicKey({ repo: 'acme/web' });
+    expect(await s.put(slot, 'resealed', target, { maySend: () => true })).toBe('created');
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('resealed');
+    expect(github.matching('PUT').map((request) => request.status)).toEqual([422, 201]);
+  });
+
+  it('reports an unknown outcome when any attempt got no answer, even if later attempts were refused', async () => {
+    github.injectFault({ method: 'PUT', kind: 'lost-response', times: 1 });
+    github.injectFault({ method: 'PUT', kind: 'status', status: 500, nth: 2, times: Infinity });
+    const error = await failure(write('stored-by-the-lost-attempt'));
+    expect(error.outcomeUnknown).toBe(true);
+    expect(error.message).toMatch(/an earlier attempt got no answer and may have been stored/);
+    expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY'), 'the lost attempt was stored').toBe('stored-by-the-lost-attempt');
+  });
+
+  it('sends no attempt that the caller no longer allows, and says whether an earlier one may have landed', async () => {
+    const s = store();
+    const target = await s.prepare(slot);
+    const never = await failure(s.put(slot, 'never', target, { maySend: () => false }));
+    expect(never.outcomeUnknown).toBe(false);
+    expect(github.count('PUT')).toBe(0);
+
+    github.injectFault({ method: 'PUT', kind: 'reset' });
+    let sent = 0;
+    const late = await failure(s.put(slot, 'late', target, { maySend: () => sent++ === 0 }));
+    expect(github.count('PUT'), 'the retry was not sent').toBe(1);
+    expect(late.outcomeUnknown, 'the first attempt got no answer').toBe(true);
   });
 
   it('waits out a secondary rate limit with its retry-after', async () => {
@@ -107,7 +138,7 @@ describe('environment, Dependabot and organization secrets', () => {
 
   async function writeTo(target: Slot, value: string, s = store()): Promise<'created' | 'updated'> {
     const prepared = await s.prepare(target);
-    return s.put(target, await sealSecret(value, prepared.publicKey), prepared);
+    return s.put(target, value, prepared, { maySend: () => true });
   }
 
   it('encodes an environment name once: prod/eu is reached, not prod%2Feu', async () => {

@@ -23,7 +23,8 @@ function client(overrides: { adminKey?: string; timeoutMs?: number; baseUrl?: st
 }
 
 const inAnHour = () => new Date(Date.now() + 3_600_000);
-const create = (name = NAME, c = client()) => c.createKey({ name, description: 'contract test', expiresAt: inAnHour() });
+const create = (name = NAME, c = client()) =>
+  c.createKey({ name, description: 'contract test (mint c0ffee00)', mintId: 'c0ffee00', expiresAt: inAnHour() });
 
 beforeEach(async () => {
   kubiya = await startKubiyaEmulator();
@@ -66,13 +67,17 @@ describe('creating keys', () => {
     async (shape) => {
       kubiya.options.createResponseShape = shape;
       const expiresAt = inAnHour();
-      const minted = await client().createKey({ name: NAME, description: 'd', expiresAt });
+      const minted = await client().createKey({ name: NAME, description: 'd (mint c0ffee00)', mintId: 'c0ffee00', expiresAt });
       const stored = kubiya.keyById(minted.id)!;
       expect(stored).toMatchObject({ name: NAME, token: minted.token });
       expect(Math.abs(minted.expiresAt.getTime() - expiresAt.getTime())).toBeLessThan(1000);
       expect(masked).toEqual([minted.token]);
       expect(kubiya.isValid(minted.token)).toBe(true);
-      expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({ name: NAME, description: 'd', expires_at: expiresAt.toISOString() });
+      expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({
+        name: NAME,
+        description: 'd (mint c0ffee00)',
+        expires_at: expiresAt.toISOString(),
+      });
     },
   );
 

@@ -2,7 +2,8 @@
 import { describe, expect } from 'vitest';
 import { isMaskedBeforeUse, maskIndexOf } from '../sandbox/runner.ts';
 import type { AllowedPlace } from '../sandbox/leak-scan.ts';
-import { HOUR, KEY_PATH, SELF_PATH, annotations, at, expectExit, it, keyName, results } from './world.ts';
+import { intercept } from '../faults/harness.ts';
+import { HOUR, KEYS_PATH, KEY_PATH, SELF_PATH, annotations, at, expectExit, it, keyName, results } from './world.ts';
 
 /** Where mint mode is meant to put the key. */
 const KEY_PLACES: AllowedPlace[] = ['output:api-key', 'env:KUBIYA_API_KEY'];
@@ -34,7 +35,15 @@ describe('mode: mint', () => {
     expect(maskIndexOf(main, apiKey!), 'the key is masked').toBeGreaterThanOrEqual(0);
     expect(isMaskedBeforeUse(main, apiKey!), '... before it appears anywhere').toBe(true);
     expect(main.env).toEqual({ KUBIYA_API_KEY: apiKey });
-    expect(Object.keys(main.state).sort(), 'state holds only the key id and expiry').toEqual(['expires-at', 'key-id']);
+    // The name and the create's id are saved before the create is sent, so a cancelled job's key is still found.
+    expect(Object.keys(main.state).sort(), 'state holds the key name, the create id, the key id and expiry').toEqual([
+      'expires-at',
+      'key-id',
+      'key-name',
+      'mint-id',
+    ]);
+    expect(main.state['key-name']).toBe(key.name);
+    expect(key.description).toContain(`(mint ${main.state['mint-id']})`);
     expect(main.state['key-id']).toBe(key.id);
     expect(at(main.state['expires-at'])).toBe(at(key.expires_at));
     expect(main.outputs['key-id']).toBe(key.id);
@@ -79,6 +88,42 @@ describe('mode: mint', () => {
     const key = world.keyOf(main.outputs['api-key']);
     expect(results(main)[0]).toMatchObject({ status: 'minted', keyId: key.id });
     expect(key.revoked_at, 'the post step still revoked it').not.toBeNull();
+  });
+
+  it('revokes, by its exact name, a key whose create was in flight when the job was cancelled', async ({ world }) => {
+    // The create takes effect, but its answer never comes: the job is cancelled (the step killed) meanwhile.
+    let created!: () => void;
+    const createdKey = new Promise<void>((resolve) => (created = resolve));
+    intercept(world.kubiya, async (request, handle) => {
+      if (request.method !== 'POST' || request.path !== KEYS_PATH) return handle();
+      await handle();
+      created();
+      return new Promise(() => {});
+    });
+    // A key of a sibling job (another leg of the same matrix: same job id, same run, so the same name) stays alive.
+    const runId = world.runId();
+    const name = keyName({ runId, scope: 'acme/web/job/deploy' });
+    const sibling = world.seedKey({ name, description: 'CI key (mint 5ib1in65) for the KUBIYA_API_KEY secret of acme/web' });
+
+    const main = await world.run({
+      inputs: MINT,
+      github: { runId, job: 'deploy' },
+      env: { KUBIYA_ACTION_REQUEST_TIMEOUT_MS: '60000' }, // the step is killed long before it would give up
+      allow: KEY_PLACES,
+      timeoutMs: 3_000,
+    });
+    await createdKey;
+    expect(main.timedOut, 'the step was killed while the create was in flight').toBe(true);
+    expect(main.state['key-id'] ?? '', 'no id reached the state').toBe('');
+    expect(main.state['key-name']).toBe(name);
+
+    const post = await world.run({ entry: 'post', inputs: MINT, github: { runId, job: 'deploy' }, state: main.state });
+    expectExit(post, 0);
+    const orphan = world.keysNamed(name).find((key) => key.id !== sibling.id)!;
+    expect(orphan, 'the create took effect').toBeDefined();
+    expect(world.keyValid(orphan.id), "the post step revoked the cancelled job's key").toBe(false);
+    expect(world.keyValid(sibling.id), "the sibling job's key with the same name is not this job's").toBe(true);
+    expect(annotations(post, 'warning')).toEqual([]);
   });
 
   it('does not revoke, or warn about, a key that has already expired', async ({ world }) => {

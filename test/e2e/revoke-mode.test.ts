@@ -9,13 +9,23 @@ function seedSlotAndLookAlikes(world: World) {
   const slot = [
     world.seedManagedKey({ runId: world.runId(), createdAt: new Date(now - 2 * DAY), lastUsed: new Date(now - DAY) }),
     world.seedManagedKey({ runId: world.runId(), createdAt: new Date(now - DAY), lastUsed: new Date(now - HOUR) }),
+    // A mint-mode key of one of the repository's jobs, kept with revoke-on-exit: false: retiring the repository revokes it too.
+    world.seedManagedKey({
+      runId: world.runId(),
+      scope: 'acme/web/job/deploy',
+      createdAt: new Date(now - 2 * HOUR),
+      lastUsed: new Date(now - HOUR),
+    }),
   ];
   const alreadyRevoked = world.seedManagedKey({ runId: world.runId(), createdAt: new Date(now - 3 * DAY), revoked: true });
   const runId = world.runId();
   const lookAlikes = [
     world.seedManagedKey({ runId, scope: 'acme/web-api' }),
     world.seedManagedKey({ runId, secretName: 'OTHER_SECRET' }),
-    world.seedManagedKey({ runId, scope: 'acme/web/job/deploy' }),
+    world.seedManagedKey({ runId, scope: 'acme/web2/job/deploy' }),
+    world.seedManagedKey({ runId, scope: 'acme/we/job/deploy' }),
+    world.seedManagedKey({ runId, scope: 'acme/web/job/deploy', secretName: 'OTHER_SECRET' }),
+    world.seedManagedKey({ runId, scope: 'acme/web/job/deploy/x' }),
     world.seedManagedKey({ runId, scope: 'acme/web@production' }),
     world.seedManagedKey({ runId, prefix: 'ci' }),
   ];
@@ -53,6 +63,22 @@ describe('mode: revoke', () => {
       expect(step.summary, 'created time').toContain(summaryTime(record.created_at));
       expect(step.summary, 'last-used time').toContain(summaryTime(record.last_used));
     }
+  });
+
+  it('revokes 300 keys under a 20 requests/s rate limit: a bounded number at a time, each 429 waited out', async ({ world }) => {
+    const keys = Array.from({ length: 300 }, (_, i) =>
+      world.seedManagedKey({ runId: world.runId(), createdAt: new Date(Date.now() - (400 - i) * HOUR) }),
+    );
+    world.kubiya.options.rateLimitPerSecond = 20;
+
+    const step = await world.run({ inputs: { mode: 'revoke', 'github-token': undefined } });
+    expectExit(step, 0);
+
+    for (const key of keys) expect(world.keyValid(key.id), `${key.name} revoked`).toBe(false);
+    expect(results(step)[0]!.revokedKeyIds).toHaveLength(300);
+    expect(world.kubiya.maxInFlight, 'revocations run a bounded number at a time').toBeLessThanOrEqual(8);
+    // A rate limit met by one request pauses the others: a few 429s per window, not one per request.
+    expect(world.kubiya.rateLimited, '429s answered').toBeLessThan(150);
   });
 
   it('lists what it would revoke in a dry-run, and revokes nothing', async ({ world }) => {

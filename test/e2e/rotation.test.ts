@@ -49,6 +49,8 @@ describe('rotate (repository secret)', () => {
     const first = await world.run();
     expectExit(first, 0);
     const firstKey = world.keyOf(world.secret());
+    // A week passes, as between two scheduled rotations: a key minted seconds ago would be kept (in-flight window).
+    world.kubiya.passTime(7 * DAY);
 
     const secondRun = world.runId();
     const second = await world.run({ github: { runId: secondRun } });

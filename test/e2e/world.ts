@@ -39,6 +39,8 @@ export interface StepOptions {
   state?: Record<string, string>;
   /** Places a credential may legitimately be (mint mode: `output:api-key`, `env:KUBIYA_API_KEY`). */
   allow?: AllowedPlace[];
+  /** The step is killed past this, as the runner kills a cancelled job's step. */
+  timeoutMs?: number;
 }
 
 interface RecordedStep {
@@ -153,6 +155,7 @@ export class World {
       inputs,
       github: { repository: REPO, runId: this.runId(), ...options.github },
       env: { ...this.hooks, ...options.env },
+      timeoutMs: options.timeoutMs,
     };
   }
 

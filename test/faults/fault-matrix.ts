@@ -3,12 +3,20 @@
 import type { FaultSpec, Position, Recording, Scenario } from './harness.ts';
 import { checkRotation, describePosition, injectAt, rotateOnce, stage, withWorld } from './harness.ts';
 
-export type MatrixKind = '5xx' | 'reset' | 'hang' | 'lost-response' | 'lost-response, every try';
+export type MatrixKind = '5xx' | 'reset' | 'hang' | 'lost-response' | 'lost-response, every try' | 'lost-response, then 5xx';
 
-export const MATRIX_KINDS: readonly MatrixKind[] = ['5xx', 'reset', 'hang', 'lost-response', 'lost-response, every try'];
+export const MATRIX_KINDS: readonly MatrixKind[] = [
+  '5xx',
+  'reset',
+  'hang',
+  'lost-response',
+  'lost-response, every try',
+  'lost-response, then 5xx',
+];
 
 interface KindSpec {
-  fault: FaultSpec;
+  /** several: the first applies to the request, each next one to the retries after it */
+  fault: FaultSpec | FaultSpec[];
   /** no answer ever comes: a PUT with this fault has an unknown outcome */
   noAnswer: boolean;
   what: string;
@@ -33,6 +41,16 @@ export const KIND_SPECS: Record<MatrixKind, KindSpec> = {
     fault: { kind: 'lost-response', times: Infinity },
     noAnswer: true,
     what: 'every try takes effect (a mint: creates a key), every answer lost',
+  },
+  // The first try takes effect and its answer is lost; every retry is told 503. A PUT's outcome is then unknown:
+  // the secret may hold the new key, whatever the last answer said.
+  'lost-response, then 5xx': {
+    fault: [
+      { kind: 'lost-response', times: 1 },
+      { kind: 'status', status: 503, body: { message: 'Service Unavailable' }, times: Infinity },
+    ],
+    noAnswer: true,
+    what: 'the first try takes effect and its answer is lost, every retry gets 503',
   },
 };
 

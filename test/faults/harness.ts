@@ -215,11 +215,12 @@ export type FaultSpec = Omit<Fault, 'method' | 'path' | 'nth'>;
  * `times: Infinity` that request and every later one to the same endpoint get it (an outage of the
  * endpoint from then on: its retries, and on Kubiya the same call for other targets too).
  */
-export function injectAt(staged: Stage, position: Position, fault: FaultSpec): void {
+export function injectAt(staged: Stage, position: Position, fault: FaultSpec | FaultSpec[]): void {
   const emulator: HttpEmulator = staged.world[position.emulator];
   const previous = position.previousKeyOf ? staged.previous.get(position.previousKeyOf) : undefined;
   const path = previous ? `${KEYS_PATH}/${encodeURIComponent(previous.id)}` : position.path;
-  emulator.injectFault({ ...fault, method: position.method, path, nth: position.nth });
+  // A sequence: the i-th fault from the i-th try on (each earlier one, having fired, is gone by then).
+  [fault].flat().forEach((each, index) => emulator.injectFault({ ...each, method: position.method, path, nth: position.nth + index }));
 }
 
 /** The requests of a fresh stage's run that correspond to `position` and its retries (same emulator, method, path). */

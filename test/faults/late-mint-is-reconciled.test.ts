@@ -2,7 +2,7 @@
 // (its 300 ms timeout), so the reconciling list the client runs before trying again cannot see it. The key
 // appears later, under the run's own name — a duplicate of the key the retry minted.
 import { describe, expect, it } from 'vitest';
-import { KEYS_PATH, slotPrefix } from '../e2e/world.ts';
+import { DAY, KEYS_PATH, slotPrefix } from '../e2e/world.ts';
 import { ONE_REPOSITORY, checkRotation, intercept, readResults, rotateOnce, stage, withWorld } from './harness.ts';
 
 /** A promise and the function that resolves it. */
@@ -75,6 +75,7 @@ describe('a mint that takes effect after the client gave up on it', () => {
       expect(late, 'the late key: live, held nowhere').toHaveLength(1);
       expect(world.keyValid(late[0]!.id)).toBe(true);
 
+      world.kubiya.passTime(7 * DAY); // the next scheduled run: a key minted seconds ago would be kept in flight
       const next = await world.run({ github: { runId: world.runId() } });
       expect(next.exitCode).toBe(0);
       expect(world.keyValid(late[0]!.id), 'the next run revoked it as superseded').toBe(false);

@@ -66,7 +66,8 @@ describe('after the canary rotation', () => {
     const stored = sandbox.github.secretValue({ repo: 'acme/web' }, SECRET)!;
     expect(await check('authenticates', [], { KUBIYA_API_KEY: stored })).toMatchObject({ ok: true });
 
-    // The next rotation revokes the first key: the checks see it.
+    // The next rotation, a week later, revokes the first key: the checks see it.
+    sandbox.kubiya.passTime(7 * 86_400_000);
     const second = await rotate('5002');
     expect(await check('slot', ['--prefix', PREFIX, '--id', second.keyId])).toMatchObject({ ok: true });
     expect(await check('slot', ['--prefix', PREFIX, '--id', first.keyId])).toMatchObject({ ok: false });

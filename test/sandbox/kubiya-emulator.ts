@@ -25,6 +25,8 @@ export interface KubiyaBehaviour {
   /** true → revoked keys are listed with status 'revoked' and revoked_at set. */
   listRevoked: boolean;
   listOrder: 'newest-first' | 'oldest-first';
+  /** When set, at most this many requests per second (fixed one-second windows); past it, 429 with Retry-After. */
+  rateLimitPerSecond: number | undefined;
 }
 
 export interface KubiyaEmulatorOptions extends HttpEmulatorOptions, Partial<KubiyaBehaviour> {}
@@ -112,6 +114,7 @@ export class KubiyaEmulator extends HttpEmulator {
       pageLinks: options.pageLinks ?? 'absolute',
       listRevoked: options.listRevoked ?? false,
       listOrder: options.listOrder ?? 'newest-first',
+      rateLimitPerSecond: options.rateLimitPerSecond,
     };
   }
 
@@ -171,6 +174,21 @@ export class KubiyaEmulator extends HttpEmulator {
     return true;
   }
 
+  /**
+   * Time passes for the keys: every key's timestamps move back by `ms`, as if they had been made that much
+   * earlier. A weekly schedule's second rotation sees the first key a week old, as it would on GitHub.
+   */
+  passTime(ms: number): void {
+    const back = (iso: string) => new Date(Date.parse(iso) - ms).toISOString();
+    for (const key of this.#keys.values()) {
+      key.created_at = back(key.created_at);
+      key.expires_at = back(key.expires_at);
+      if (key.last_used !== null) key.last_used = back(key.last_used);
+      if (key.revoked_at !== null) key.revoked_at = back(key.revoked_at);
+    }
+    this.#lastCreatedMs -= ms;
+  }
+
   // ---- introspection --------------------------------------------------------------------
 
   /** Every key ever created, revoked ones included, in creation order. */
@@ -213,6 +231,8 @@ export class KubiyaEmulator extends HttpEmulator {
   // ---- HTTP -----------------------------------------------------------------------------
 
   protected override handle(req: EmulatedRequest): EmulatedResponse {
+    const limited = this.#rateLimit();
+    if (limited) return limited;
     const route = this.#route(req.path);
     if (route === undefined) return notFound;
     if (!route.methods.includes(req.method)) return methodNotAllowed;
@@ -226,6 +246,28 @@ export class KubiyaEmulator extends HttpEmulator {
       case 'key':
         return this.#revoke(route.id, caller);
     }
+  }
+
+  /** The rate-limit window: its start (epoch s) and the requests served in it. */
+  #window = { second: 0, served: 0 };
+  /** Requests answered 429 by the rate limit. */
+  rateLimited = 0;
+
+  #rateLimit(): EmulatedResponse | undefined {
+    const limit = this.options.rateLimitPerSecond;
+    if (limit === undefined) return undefined;
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.#window.second) this.#window = { second, served: 0 };
+    if (++this.#window.served <= limit) return undefined;
+    this.rateLimited += 1;
+    const retryAfter = String(Math.max(1, Math.ceil((second + 1) * 1000 - now) / 1000));
+    return {
+      status: 429,
+      headers: { 'retry-after': retryAfter },
+      body: { detail: `Rate limit exceeded: ${limit} requests per second` },
+      fault: 'rate limited',
+    };
   }
 
   #route(path: string): Route | undefined {

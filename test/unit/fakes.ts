@@ -1,7 +1,6 @@
 // In-memory KeyService and SecretStore that record every call, for the rotation's unit tests.
-import sodium from 'libsodium-wrappers';
-import type { ApiKey, Identity, KeyService, MintedKey } from '../../src/key-service.ts';
-import type { SealedSecret, SecretStore, WriteTarget } from '../../src/secret-store.ts';
+import type { ApiKey, CreateKeyRequest, Identity, KeyService, MintedKey } from '../../src/key-service.ts';
+import type { SecretStore, WriteOptions, WriteTarget } from '../../src/secret-store.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import type { Slot } from '../../src/slots.ts';
 
@@ -30,6 +29,10 @@ export class FakeKeys implements KeyService {
   readonly calls: Calls;
   /** runs after a key is created, before the next listing (to simulate a concurrent run) */
   afterCreate?: () => void;
+  /** ids the listing leaves out (a list that lags behind a create) */
+  readonly unlisted = new Set<string>();
+  /** the expiry Kubiya gives, if not the one asked for */
+  givesExpiry?: Date;
 
   constructor(calls: Calls) {
     this.calls = calls;
@@ -48,22 +51,31 @@ export class FakeKeys implements KeyService {
 
   async listKeys(): Promise<ApiKey[]> {
     this.calls.record('list');
-    return this.keys.map(({ token: _token, ...key }) => ({ ...key }));
+    return this.keys.filter((key) => !this.unlisted.has(key.id)).map(({ token: _token, ...key }) => ({ ...key }));
   }
 
-  async createKey(request: { name: string; description: string; expiresAt: Date }): Promise<MintedKey> {
+  async createKey(request: CreateKeyRequest): Promise<MintedKey> {
     this.calls.record('create', request.name);
     this.clock += 1000;
     const key = {
       id: `new${this.nextId++}`,
       name: request.name,
       createdAt: new Date(this.clock),
+      description: request.description,
       revoked: false,
       token: `minted-token-${this.nextId}`,
     };
     this.keys.push(key);
     this.afterCreate?.();
-    return { id: key.id, name: key.name, token: key.token, expiresAt: request.expiresAt, createdAt: key.createdAt };
+    return {
+      id: key.id,
+      name: key.name,
+      token: key.token,
+      expiresAt: this.givesExpiry ?? request.expiresAt,
+      createdAt: key.createdAt,
+      mintId: request.mintId,
+      uncertain: false,
+    };
   }
 
   async revokeKey(id: string): Promise<void> {
@@ -84,28 +96,21 @@ export class FakeKeys implements KeyService {
 export class FakeSecrets implements SecretStore {
   readonly values = new Map<string, string>();
   readonly calls: Calls;
-  private pair?: { publicKey: Uint8Array; privateKey: Uint8Array };
 
   constructor(calls: Calls) {
     this.calls = calls;
   }
 
   async prepare(slot: Slot): Promise<WriteTarget> {
-    await sodium.ready;
-    this.pair ??= sodium.crypto_box_keypair();
     this.calls.record('prepare', slot.target);
-    return { publicKey: { keyId: 'k-1', key: sodium.to_base64(this.pair.publicKey, sodium.base64_variants.ORIGINAL) } };
+    return { publicKey: { keyId: 'k-1', key: 'public-key' } };
   }
 
-  async put(slot: Slot, sealed: SealedSecret): Promise<'created' | 'updated'> {
+  async put(slot: Slot, value: string, _target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
+    if (!options.maySend()) throw new ServiceError('no further attempt was sent');
     this.calls.record('put', slot.target);
-    const plain = sodium.crypto_box_seal_open(
-      sodium.from_base64(sealed.encryptedValue, sodium.base64_variants.ORIGINAL),
-      this.pair!.publicKey,
-      this.pair!.privateKey,
-    );
     const existed = this.values.has(slot.target);
-    this.values.set(slot.target, sodium.to_string(plain));
+    this.values.set(slot.target, value);
     return existed ? 'updated' : 'created';
   }
 }

@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config.ts';
-import type { MintedKey } from '../../src/key-service.ts';
 import { mint } from '../../src/mint.ts';
 import { revokeAll } from '../../src/revoke.ts';
 import { ServiceError } from '../../src/service-error.ts';
@@ -16,24 +15,29 @@ function config(inputs: Record<string, string>): Config {
 
 let calls: Calls;
 let keys: FakeKeys;
-let remembered: MintedKey[];
 const log = { info: () => {}, warning: () => {}, done: () => {} };
 
 beforeEach(() => {
   calls = new Calls();
   keys = new FakeKeys(calls);
-  remembered = [];
 });
 
 describe('mint mode', () => {
-  const deps = () => ({ keys, log, now: () => NOW, remember: (key: MintedKey) => remembered.push(key) });
+  const state = new Map<string, string>();
+  const deps = () => ({
+    keys,
+    log,
+    now: () => NOW,
+    state: { save: (name: string, value: string) => void state.set(name, value), get: (name: string) => state.get(name) ?? '' },
+  });
 
   it('mints a one-hour key named after the job, remembers it for the post step, then verifies it', async () => {
     const { result, minted } = await mint(config({ mode: 'mint' }), deps());
     expect(result).toMatchObject({ status: 'minted', keyName: 'gha:acme/web/job/deploy:KUBIYA_API_KEY:run-500-2', target: 'acme/web' });
     expect(result.expiresAt).toEqual(new Date(NOW.getTime() + 3_600_000));
     expect(minted?.token).toBe(keys.tokenOf(result.keyId!));
-    expect(remembered.map((key) => key.id)).toEqual([result.keyId]);
+    expect(state.get('key-id')).toBe(result.keyId);
+    expect(state.get('key-name')).toBe(result.keyName);
     expect(calls.log).toEqual(['create:gha:acme/web/job/deploy:KUBIYA_API_KEY:run-500-2', 'verify']);
   });
 

@@ -69,7 +69,7 @@ describe('rotate', () => {
 
   it('revokes neither key when the outcome of the secret write is unknown', async () => {
     const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
-    calls.fail('put', new ServiceError('GitHub did not answer', { noResponse: true }));
+    calls.fail('put', new ServiceError('GitHub did not answer', { outcomeUnknown: true }));
     const [result] = await rotate(config(), deps());
     expect(result).toMatchObject({ status: 'failed' });
     expect(result!.error).toMatch(/neither was revoked/);
@@ -138,5 +138,65 @@ describe('rotate', () => {
     const [result] = await rotate(config({ 'dry-run': 'true', 'github-token': '' }), { ...deps(), secrets: undefined });
     expect(result!.note).toMatch(/GitHub access not checked/);
     expect(calls.log.sort()).toEqual(['list', 'whoami']);
+  });
+});
+
+describe('rotate without a concurrency group', () => {
+  it('keeps a superseded key minted minutes before its own, naming it: it may still be on its way into the secret', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    const overlapping = keys.seed('gha:acme/web:KUBIYA_API_KEY:run-499-1', new Date('2026-11-27T11:58:00Z'));
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'rotated' });
+    expect(result!.revokedKeys.map((key) => key.id)).toEqual([previous.id]);
+    expect(result!.inFlightKeys.map((key) => key.id)).toEqual([overlapping.id]);
+    expect(result!.note).toMatch(/may still be on its way into the secret/);
+    expect(keys.live()).toContain(overlapping.id);
+  });
+
+  it('sends no write past the deadline after its key was minted, and rolls back', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    // The first reading is when the create answered; by the write, six minutes have passed (a slow verify and re-list).
+    let readings = 0;
+    const monotonicMs = () => (readings++ === 0 ? 0 : 6 * 60_000);
+    const [result] = await rotate(config(), { ...deps(), monotonicMs });
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/^secret write: no write was sent more than 5 minutes after the key was minted.*was revoked/);
+    expect(calls.log).not.toContain('put:acme/web');
+    expect(keys.live()).toEqual([previous.id]);
+  });
+
+  it('rolls back when the re-list never shows the key just minted: it cannot be trusted to show a newer one', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    keys.afterCreate = () => keys.unlisted.add(keys.keys.at(-1)!.id);
+    const slept: number[] = [];
+    const [result] = await rotate(config(), { ...deps(), sleep: async (ms: number) => void slept.push(ms) });
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/^list: Kubiya's key list does not show the key just minted/);
+    expect(slept, 'listed again once, a couple of seconds later').toEqual([2_000]);
+    expect(keys.live()).toEqual([previous.id]);
+  });
+
+  it('goes on when the second listing shows the key just minted', async () => {
+    keys.afterCreate = () => keys.unlisted.add(keys.keys.at(-1)!.id);
+    const [result] = await rotate(config(), { ...deps(), sleep: async () => void keys.unlisted.clear() });
+    expect(result).toMatchObject({ status: 'rotated' });
+  });
+
+  it('warns when Kubiya gives another expiry than the ttl asked for, and reports the one it gave', async () => {
+    keys.givesExpiry = new Date('2027-11-27T12:00:00Z');
+    const [result] = await rotate(config({ ttl: '30d' }), deps());
+    expect(result!.expiresAt).toEqual(keys.givesExpiry);
+    expect(warnings.join('\n')).toMatch(/gave key .* the expiry 2027-11-27T12:00:00.000Z, not the 2026-12-27T12:00:00.000Z asked for/);
+  });
+
+  it('steps back for a newer key of another job of the same run (same name), and does not revoke it', async () => {
+    keys.afterCreate = () => {
+      keys.afterCreate = undefined;
+      const peer = keys.seed(NAME, new Date('2026-11-27T12:00:05Z'));
+      peer.description = 'CI key (mint feedbeef) for …';
+    };
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'skipped' });
+    expect(keys.keys.filter((key) => key.name === NAME && !key.revoked)).toHaveLength(1);
   });
 });

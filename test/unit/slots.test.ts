@@ -27,7 +27,7 @@ describe('managed key names', () => {
   });
 
   it('describe what minted the key and link the run', () => {
-    expect(keyDescription(repositorySlot('acme', 'web', 'KUBIYA_API_KEY'), run)).toContain(
+    expect(keyDescription(repositorySlot('acme', 'web', 'KUBIYA_API_KEY'), run, 'c0ffee00')).toContain(
       'https://github.com/acme/admin/actions/runs/9876543210',
     );
   });
