@@ -14,6 +14,13 @@ export interface SlotResult {
   revokedKeys: ApiKey[];
   /** superseded keys left for a later run (grace period, or revoke-previous false) */
   keptKeys: ApiKey[];
+  /**
+   * superseded keys kept because they are younger than the in-flight window (W) relative to this run's key:
+   * another run may still be writing them into the secret; the next run revokes them
+   */
+  inFlightKeys?: ApiKey[];
+  /** the PUT's outcome is unknown: the secret may hold `keyId` or the key it held before; neither was revoked */
+  writeUnknown?: true;
   /** what happened, one line, for the summary: "secret updated", "dry-run: would mint …" */
   note?: string;
   error?: string;
