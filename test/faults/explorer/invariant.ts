@@ -27,6 +27,16 @@ export function endViolations(world: World, explanations: Explanation[]): string
   for (const run of world.runs) {
     if (run.crash) violations.push(`run ${run.spec.label} threw: ${run.crash}`);
     const result = run.results?.[0];
+    if (result?.status === 'skipped') {
+      // Step back (Revocation): no PUT, a warning naming the newer key, and the run's own key revoked.
+      const put = world.scheduler.exchanges.some((exchange) => exchange.run === run.spec.label && exchange.request.method === 'PUT');
+      if (put) violations.push(`run ${run.spec.label} stepped back after sending a PUT`);
+      if (!run.log.some((line) => line.startsWith('warning: '))) violations.push(`run ${run.spec.label} stepped back without a warning`);
+      const own = result.keyId === undefined ? undefined : world.kubiya.keyById(result.keyId);
+      if (own && own.revoked_at === null && !/could NOT be revoked/.test(result.note ?? '')) {
+        violations.push(`run ${run.spec.label} stepped back and left its own key ${own.name} live`);
+      }
+    }
     if (result?.status === 'failed' && /neither was revoked/.test(result.error ?? '') && !result.writeUnknown) {
       violations.push(`run ${run.spec.label}: an unknown PUT outcome is not flagged by writeUnknown (${result.error})`);
     }
