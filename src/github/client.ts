@@ -47,7 +47,12 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
       request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs, options.fetch) },
       // Waits are handed to plugin-retry in milliseconds.
       retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
-      throttle: { id: options.throttleId, onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
+      throttle: {
+        // Only when set: plugin-throttling copies an explicit `id: undefined` over its own default.
+        ...(options.throttleId === undefined ? {} : { id: options.throttleId }),
+        onRateLimit: rateLimited('primary'),
+        onSecondaryRateLimit: rateLimited('secondary'),
+      },
     }),
   );
 }
