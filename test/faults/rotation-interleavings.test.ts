@@ -31,6 +31,16 @@ interface CaseReport {
 
 const reports: Record<string, CaseReport> = {};
 
+/** What sort of violation, for the tally (counted once per broken interleaving). */
+function kindOf(violation: string): string {
+  if (violation.startsWith('final: ')) return 'after the clean rotation';
+  if (/which was revoked|Kubiya does not know/.test(violation)) return 'the secret held a revoked key';
+  if (/no rule explains it/.test(violation)) return 'a minted key leaked';
+  if (/not flagged by writeUnknown/.test(violation)) return 'an unknown PUT without writeUnknown';
+  if (/stepped back/.test(violation)) return 'a step back misbehaved';
+  return 'other';
+}
+
 beforeAll(async () => {
   await ready();
   vi.useFakeTimers({ toFake: [...FAKED] });
@@ -61,6 +71,8 @@ for (const testCase of CASES) {
         } else if (result.violations.length > 0) {
           report.broken += 1;
           brokenRuns.push(result);
+          for (const kind of new Set(result.violations.map(kindOf)))
+            report.tally[`broken: ${kind}`] = (report.tally[`broken: ${kind}`] ?? 0) + 1;
           if (report.examples.length < 5)
             report.examples.push({ reproduction: reproduction(testCase, seed), violations: result.violations });
         }
