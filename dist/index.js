@@ -39600,10 +39600,15 @@ function createOctokit(options) {
     return new Octokit(getOctokitOptions(options.token, {
         baseUrl: options.baseUrl,
         userAgent: options.userAgent,
-        request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs) },
+        request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs, options.fetch) },
         // Waits are handed to plugin-retry in milliseconds.
         retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
-        throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
+        throttle: {
+            // Only when set: plugin-throttling copies an explicit `id: undefined` over its own default.
+            ...(options.throttleId === undefined ? {} : { id: options.throttleId }),
+            onRateLimit: rateLimited('primary'),
+            onSecondaryRateLimit: rateLimited('secondary'),
+        },
     }));
 }
 /** A request whose next attempt `Attempts.maySend` refused. Shaped so that neither plugin retries it. */
@@ -39652,7 +39657,8 @@ function retryPolicy(policy) {
  * as a failed request — the token and the sealed value never leave GitHub, and a write that was not
  * performed is never taken for one that was.
  */
-function guardedFetch(baseUrl, timeoutMs) {
+function guardedFetch(baseUrl, timeoutMs, transport) {
+    const exchange = (transport ?? undici.fetch);
     const dispatcher = new lib_HttpClient().getAgentDispatcher(baseUrl);
     const origin = new URL(baseUrl).origin;
     return (async (url, init = {}) => {
@@ -39660,7 +39666,7 @@ function guardedFetch(baseUrl, timeoutMs) {
         for (let hop = 0; hop <= 5; hop++) {
             const timeout = AbortSignal.timeout(timeoutMs);
             const signal = init['signal'] ? AbortSignal.any([init['signal'], timeout]) : timeout;
-            const response = await (0,undici.fetch)(target, { ...init, signal, dispatcher, redirect: 'manual' });
+            const response = await exchange(target, { ...init, signal, dispatcher, redirect: 'manual' });
             const location = response.headers.get('location');
             if (response.status < 300 || response.status >= 400 || response.status === 304 || !location)
                 return response;
@@ -40128,10 +40134,15 @@ class KubiyaHttp {
         }
     }
     async exchange(method, url, headers, body) {
-        const response = await this.client.request(method, url, body === undefined ? null : JSON.stringify(body), headers);
-        const text = await response.readBody();
+        const text = body === undefined ? null : JSON.stringify(body);
+        if (this.options.transport) {
+            const answer = await this.options.transport(method, url, { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers }, text);
+            return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
+        }
+        const response = await this.client.request(method, url, text, headers);
+        const read = await response.readBody();
         const status = response.message.statusCode ?? 0;
-        return { status, headers: response.message.headers, body: parseBody(text) };
+        return { status, headers: response.message.headers, body: parseBody(read) };
     }
 }
 function parseBody(text) {
@@ -40279,7 +40290,7 @@ class KubiyaClient {
         }
         catch (error) {
             throw new ServiceError(`Kubiya may have created key ${request.name} without confirming it, and the key list to find it failed ` +
-                `(${error.message}); revoke any key with that name by hand (it expires on its own at its expiry)`);
+                `(${error.message}); the next rotation (in mint mode, the post step) revokes any key with that name, and it expires on its own`);
         }
         const strays = keys.filter((key) => !key.revoked && (slots_isKeyOfMint(key, request.name, request.mintId) || key.id === id));
         await Promise.all(strays.map((key) => this.revokeKey(key.id)));
@@ -40612,7 +40623,8 @@ class SlotRotation {
         return {
             ...result,
             status: 'failed',
-            error: `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked (${failures[0].reason}); ` +
+            error: `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked: ` +
+                `${failures.map(({ key }) => key.name).join(', ')} (${failures[0].reason}); ` +
                 'the secret holds the new key and the next run revokes them',
         };
     }

@@ -32106,10 +32106,15 @@ class KubiyaHttp {
         }
     }
     async exchange(method, url, headers, body) {
-        const response = await this.client.request(method, url, body === undefined ? null : JSON.stringify(body), headers);
-        const text = await response.readBody();
+        const text = body === undefined ? null : JSON.stringify(body);
+        if (this.options.transport) {
+            const answer = await this.options.transport(method, url, { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers }, text);
+            return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
+        }
+        const response = await this.client.request(method, url, text, headers);
+        const read = await response.readBody();
         const status = response.message.statusCode ?? 0;
-        return { status, headers: response.message.headers, body: parseBody(text) };
+        return { status, headers: response.message.headers, body: parseBody(read) };
     }
 }
 function parseBody(text) {
@@ -32257,7 +32262,7 @@ class KubiyaClient {
         }
         catch (error) {
             throw new service_error_ServiceError(`Kubiya may have created key ${request.name} without confirming it, and the key list to find it failed ` +
-                `(${error.message}); revoke any key with that name by hand (it expires on its own at its expiry)`);
+                `(${error.message}); the next rotation (in mint mode, the post step) revokes any key with that name, and it expires on its own`);
         }
         const strays = keys.filter((key) => !key.revoked && (slots_isKeyOfMint(key, request.name, request.mintId) || key.id === id));
         await Promise.all(strays.map((key) => this.revokeKey(key.id)));
@@ -32571,7 +32576,8 @@ class SlotRotation {
         return {
             ...result,
             status: 'failed',
-            error: `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked (${failures[0].reason}); ` +
+            error: `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked: ` +
+                `${failures.map(({ key }) => key.name).join(', ')} (${failures[0].reason}); ` +
                 'the secret holds the new key and the next run revokes them',
         };
     }

@@ -1,5 +1,9 @@
 // npm run bench: what one rotation costs, measured against the emulators with injected latency, and
 // how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { faultMatrixSurvival } from '../test/faults/survival.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
@@ -103,6 +107,37 @@ for (const row of survival) {
     value: `${row.survived}/${row.total}`,
     note: `survived; ${row.what}${row.total === row.requests ? '' : ` (at ${row.total} of the K = ${row.requests} requests)`}`,
   });
+}
+
+// ---- interleaving explorer: racing rotations of one slot, in virtual time (test/faults/explorer) ----------
+const reportDir = mkdtempSync(join(tmpdir(), 'kubiya-explorer-'));
+try {
+  const reportPath = join(reportDir, 'report.json');
+  // The explorer's "0 broken" tests fail while the rotation breaks the invariant: the report is read either way.
+  spawnSync(join('node_modules', '.bin', 'vitest'), ['run', 'test/faults/rotation-interleavings.test.ts'], {
+    env: { ...process.env, KUBIYA_EXPLORER_REPORT: reportPath },
+    stdio: 'ignore',
+  });
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
+    cases: Record<
+      string,
+      { explored: number; broken: number; harnessErrors: number; seconds: number; examples: { reproduction: string }[] }
+    >;
+  };
+  for (const [name, counts] of Object.entries(report.cases)) {
+    rows.push({
+      measure: `interleavings, ${name}: explored / broken`,
+      value: `${counts.explored}/${counts.broken}`,
+      note:
+        `goal: 0 broken; ${counts.seconds} s` +
+        (counts.harnessErrors ? `; ${counts.harnessErrors} harness errors` : '') +
+        (counts.examples[0] ? `; e.g. ${counts.examples[0].reproduction}` : ''),
+    });
+  }
+} catch (error) {
+  rows.push({ measure: 'interleavings', value: 'n/a', note: `the explorer wrote no report: ${(error as Error).message}` });
+} finally {
+  rmSync(reportDir, { recursive: true, force: true });
 }
 
 const width = Math.max(...rows.map((row) => row.measure.length));

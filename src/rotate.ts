@@ -170,7 +170,8 @@ class SlotRotation {
       ...result,
       status: 'failed',
       error:
-        `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked (${failures[0]!.reason}); ` +
+        `revocation: ${countKeys(superseded.failed.length, duplicates.failed.length)} could not be revoked: ` +
+        `${failures.map(({ key }) => key.name).join(', ')} (${failures[0]!.reason}); ` +
         'the secret holds the new key and the next run revokes them',
     };
   }

@@ -17,6 +17,16 @@ export interface GitHubClientOptions {
   retry: RetryPolicy;
   userAgent: string;
   warn: (message: string) => void;
+  /**
+   * Replaces undici's fetch under the proxy, timeout and redirect guard (tests run Octokit in-process against
+   * the emulator, in virtual time). Unset in production.
+   */
+  fetch?: typeof fetch;
+  /**
+   * Keeps this Octokit's rate limiters (plugin-throttling's, shared per process and keyed by this id) apart
+   * from other Octokits' in the same process: tests run several "runs" in one process. Unset in production.
+   */
+  throttleId?: string;
 }
 
 // plugin-retry decides nothing itself: retryPolicy below makes every decision, plugin-retry waits and repeats.
@@ -34,10 +44,15 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
     getOctokitOptions(options.token, {
       baseUrl: options.baseUrl,
       userAgent: options.userAgent,
-      request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs) },
+      request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs, options.fetch) },
       // Waits are handed to plugin-retry in milliseconds.
       retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
-      throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
+      throttle: {
+        // Only when set: plugin-throttling copies an explicit `id: undefined` over its own default.
+        ...(options.throttleId === undefined ? {} : { id: options.throttleId }),
+        onRateLimit: rateLimited('primary'),
+        onSecondaryRateLimit: rateLimited('secondary'),
+      },
     }),
   );
 }
@@ -107,7 +122,8 @@ function retryPolicy(policy: RetryPolicy) {
  * as a failed request — the token and the sealed value never leave GitHub, and a write that was not
  * performed is never taken for one that was.
  */
-function guardedFetch(baseUrl: string, timeoutMs: number): typeof fetch {
+function guardedFetch(baseUrl: string, timeoutMs: number, transport?: typeof fetch): typeof fetch {
+  const exchange = (transport ?? undiciFetch) as (url: string, init: Record<string, unknown>) => Promise<Response>;
   const dispatcher = new HttpClient().getAgentDispatcher(baseUrl);
   const origin = new URL(baseUrl).origin;
   return (async (url: string, init: Record<string, unknown> = {}) => {
@@ -115,7 +131,7 @@ function guardedFetch(baseUrl: string, timeoutMs: number): typeof fetch {
     for (let hop = 0; hop <= 5; hop++) {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = init['signal'] ? AbortSignal.any([init['signal'] as AbortSignal, timeout]) : timeout;
-      const response = await undiciFetch(target, { ...init, signal, dispatcher, redirect: 'manual' });
+      const response = await exchange(target, { ...init, signal, dispatcher, redirect: 'manual' });
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
       const next = new URL(location, target);

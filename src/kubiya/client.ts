@@ -143,7 +143,7 @@ export class KubiyaClient implements KeyService {
     } catch (error) {
       throw new ServiceError(
         `Kubiya may have created key ${request.name} without confirming it, and the key list to find it failed ` +
-          `(${(error as Error).message}); revoke any key with that name by hand (it expires on its own at its expiry)`,
+          `(${(error as Error).message}); the next rotation (in mint mode, the post step) revokes any key with that name, and it expires on its own`,
       );
     }
     const strays = keys.filter((key) => !key.revoked && (isKeyOfMint(key, request.name, request.mintId) || key.id === id));

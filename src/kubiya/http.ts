@@ -12,11 +12,24 @@ export interface KubiyaResponse {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** One HTTP exchange: the answer's status, headers and body text; rejects when no answer came (a network error). */
+export type KubiyaTransport = (
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string | null,
+) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>;
+
 export interface KubiyaHttpOptions {
   baseUrl: string;
   timeoutMs: number;
   retry: RetryPolicy;
   userAgent: string;
+  /**
+   * Replaces the @actions/http-client exchange (tests run the client in-process against the emulator, in
+   * virtual time). Unset in production. Timeouts, retries and scrubbing stay this class's own.
+   */
+  transport?: KubiyaTransport;
 }
 
 const MAX_BODY_CHARS = 1_000_000;
@@ -120,10 +133,20 @@ export class KubiyaHttp {
   }
 
   private async exchange(method: string, url: string, headers: Record<string, string>, body: unknown): Promise<KubiyaResponse> {
-    const response = await this.client.request(method, url, body === undefined ? null : JSON.stringify(body), headers);
-    const text = await response.readBody();
+    const text = body === undefined ? null : JSON.stringify(body);
+    if (this.options.transport) {
+      const answer = await this.options.transport(
+        method,
+        url,
+        { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers },
+        text,
+      );
+      return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
+    }
+    const response = await this.client.request(method, url, text, headers);
+    const read = await response.readBody();
     const status = response.message.statusCode ?? 0;
-    return { status, headers: response.message.headers, body: parseBody(text) };
+    return { status, headers: response.message.headers, body: parseBody(read) };
   }
 }
 

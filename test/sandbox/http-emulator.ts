@@ -65,6 +65,39 @@ export interface Fault {
   body?: unknown;
 }
 
+/** A request handed to `dispatch`: no socket, the same log, faults and handler. */
+export interface DispatchRequest {
+  method: string;
+  /** Path and query as a client sends them (`/api/v1/auth/keys?page=2`); an absolute URL is reduced to those. */
+  url: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the client of a dispatched request would have received. */
+export type DispatchOutcome =
+  | { kind: 'response'; status: number; headers: Record<string, string>; text: string }
+  /** no answer: the connection was reset before (or instead of) the handler */
+  | { kind: 'reset' }
+  /** the handler ran (the request took effect) but its answer never reached the client */
+  | { kind: 'lost' }
+  | { kind: 'hang' };
+
+interface Arrival {
+  record: RequestRecord;
+  fault: Fault | undefined;
+  finish: (status: RequestOutcome, faultNote?: string) => void;
+}
+
+/** How #respond reaches its client: a socket's response, or dispatch's answer. */
+interface ResponderIo {
+  /** the answer can no longer be sent (headers went out, or the client is gone) */
+  gone(): boolean;
+  destroy(): void;
+  send(response: EmulatedResponse): boolean;
+}
+
 export interface HttpEmulatorOptions {
   latencyMs?: number;
   /** Extra delay, uniformly drawn from [0, jitterMs) with a PRNG seeded by `seed`. */
@@ -266,16 +299,43 @@ export class HttpEmulator {
     });
   }
 
-  async #serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /**
+   * Runs one request through the same path as one that came over a socket — the log, injected faults (and
+   * `fault`, for this request only), latency, the handler — without a socket: tests that drive clients
+   * in-process (and in virtual time) see their requests logged like real ones. Resolves with what the client
+   * would have received; 'hang' resolves at once, with the request left 'hang' in the log.
+   */
+  async dispatch(request: DispatchRequest, fault?: Fault): Promise<DispatchOutcome> {
+    const arrival = this.#arrive(request.method, request.url, request.headers, fault);
+    arrival.record.body = request.body;
+    let answer: DispatchOutcome = { kind: 'reset' };
+    let gone = false;
+    await this.#respond(arrival, {
+      gone: () => gone,
+      destroy: () => {
+        gone = true;
+      },
+      send: (response) => {
+        if (gone) return false;
+        const { headers, text } = renderResponse(response);
+        answer = { kind: 'response', status: response.status, headers, text: text ?? '' };
+        return true;
+      },
+    });
+    if (arrival.record.status === 'hang') return { kind: 'hang' };
+    if (arrival.record.status === 'lost') return { kind: 'lost' };
+    return answer;
+  }
+
+  #arrive(method: string, url: string, headers: Record<string, string>, override?: Fault): Arrival {
     const seq = ++this.requestCount;
-    const method = (req.method ?? 'GET').toUpperCase();
-    const target = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const target = new URL(url || '/', 'http://emulator.invalid');
     const record: RequestRecord = {
       seq,
-      method,
+      method: method.toUpperCase(),
       path: target.pathname,
       query: target.searchParams,
-      headers: flattenHeaders(req.headers),
+      headers,
       body: '',
       status: 'pending',
       startedAt: now(),
@@ -284,7 +344,7 @@ export class HttpEmulator {
     this.requests.push(record);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const fault = this.#pickFault(seq, method, record.path);
+    const picked = this.#pickFault(seq, record.method, record.path);
     let finished = false;
     const finish = (status: RequestOutcome, faultNote?: string): void => {
       if (finished) return;
@@ -294,10 +354,31 @@ export class HttpEmulator {
       record.endedAt = now();
       this.inFlight -= 1;
     };
+    return { record, fault: override ?? picked, finish };
+  }
+
+  async #serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrival = this.#arrive(req.method ?? 'GET', req.url ?? '/', flattenHeaders(req.headers));
+    const io: ResponderIo = {
+      gone: () => res.headersSent,
+      destroy: () => req.socket.destroy(),
+      send: (response) => this.#send(res, response),
+    };
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      record.body = Buffer.concat(chunks).toString('utf8');
+      arrival.record.body = Buffer.concat(chunks).toString('utf8');
+    } catch (error) {
+      this.#failed(arrival, io, error);
+      return;
+    }
+    await this.#respond(arrival, io);
+  }
+
+  /** Everything after the request's body was read: the part socket and in-process requests share. */
+  async #respond(arrival: Arrival, io: ResponderIo): Promise<void> {
+    const { record, fault, finish } = arrival;
+    try {
       for (const listener of [...this.#arrivalListeners]) listener(record);
       if (fault?.kind === 'hang') {
         record.status = 'hang';
@@ -307,20 +388,20 @@ export class HttpEmulator {
       await this.#delay();
       if (this.#closed) return;
       if (fault?.kind === 'reset') {
-        req.socket.destroy();
+        io.destroy();
         finish('reset', 'reset');
         return;
       }
       if (fault?.kind === 'status') {
         const status = fault.status ?? 500;
-        if (this.#send(res, { status, headers: fault.headers ?? {}, body: fault.body })) finish(status, `status ${status}`);
+        if (io.send({ status, headers: fault.headers ?? {}, body: fault.body })) finish(status, `status ${status}`);
         else finish('lost', `client-gone (status ${status})`);
         return;
       }
       const body = record.body;
       const response = await this.handle({
-        seq,
-        method,
+        seq: record.seq,
+        method: record.method,
         path: record.path,
         query: record.query,
         headers: record.headers,
@@ -329,41 +410,51 @@ export class HttpEmulator {
       });
       if (this.#closed) return;
       if (fault?.kind === 'lost-response') {
-        req.socket.destroy();
+        io.destroy();
         finish('lost', `lost-response (handled as ${response.status})`);
         return;
       }
-      if (this.#send(res, response)) finish(response.status, response.fault);
+      if (io.send(response)) finish(response.status, response.fault);
       else finish('lost', `client-gone (handled as ${response.status})`);
     } catch (error) {
-      if (this.#closed || res.headersSent) {
-        finish('reset', `error: ${String(error)}`);
-        return;
-      }
-      if (this.#send(res, { status: 500, body: { message: `emulator error: ${String(error)}` } })) {
-        finish(500, `handler-error: ${String(error)}`);
-      } else finish('lost', `client-gone (error: ${String(error)})`);
+      this.#failed(arrival, io, error);
     }
+  }
+
+  #failed({ finish }: Arrival, io: ResponderIo, error: unknown): void {
+    if (this.#closed || io.gone()) {
+      finish('reset', `error: ${String(error)}`);
+      return;
+    }
+    if (io.send({ status: 500, body: { message: `emulator error: ${String(error)}` } })) {
+      finish(500, `handler-error: ${String(error)}`);
+    } else finish('lost', `client-gone (error: ${String(error)})`);
   }
 
   /** False when the client went away (e.g. its timeout fired) before the answer could be sent. */
   #send(res: http.ServerResponse, response: EmulatedResponse): boolean {
     if (res.destroyed || res.socket === null || res.socket.destroyed) return false;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = value;
-    let text: string | undefined;
-    if (typeof response.body === 'string') {
-      text = response.body;
-      headers['content-type'] ??= 'text/plain; charset=utf-8';
-    } else if (response.body !== undefined) {
-      text = JSON.stringify(response.body);
-      headers['content-type'] ??= 'application/json; charset=utf-8';
-    }
-    if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
+    const { headers, text } = renderResponse(response);
     res.writeHead(response.status, headers);
     res.end(text);
     return true;
   }
+}
+
+/** Lower-cased headers (content type and length added) and body text of a response, as it goes on the wire. */
+function renderResponse(response: EmulatedResponse): { headers: Record<string, string>; text: string | undefined } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = value;
+  let text: string | undefined;
+  if (typeof response.body === 'string') {
+    text = response.body;
+    headers['content-type'] ??= 'text/plain; charset=utf-8';
+  } else if (response.body !== undefined) {
+    text = JSON.stringify(response.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
+  return { headers, text };
 }
 
 export async function startHttpEmulator(handler: EmulatedHandler, options: HttpEmulatorOptions = {}): Promise<HttpEmulator> {
