@@ -8,6 +8,8 @@ export interface ApiKey {
   expiresAt?: Date;
   /** already revoked (listed with status `revoked` or a `revoked_at`) */
   revoked: boolean;
+  /** as listed, when the list carries one */
+  description?: string;
 }
 
 export interface MintedKey {
@@ -15,8 +17,19 @@ export interface MintedKey {
   name: string;
   /** the key itself: masked by the client the moment it is parsed, and never logged */
   token: string;
+  /** the expiry the server gave (the create response's `expires_at`, else the key's JWT `exp`); the requested one only when neither exists */
   expiresAt: Date;
+  /** the expiry this run asked for: warn when it differs from `expiresAt` by more than 10 minutes */
+  requestedExpiresAt: Date;
   createdAt?: Date;
+}
+
+export interface CreateKeyRequest {
+  name: string;
+  description: string;
+  expiresAt: Date;
+  /** the requested lifetime, sent as `ttl`; default: from now until `expiresAt`, to the minute */
+  ttlMs?: number;
 }
 
 export interface Identity {
@@ -29,7 +42,7 @@ export interface KeyService {
   whoami(key?: string): Promise<Identity>;
   listKeys(): Promise<ApiKey[]>;
   /** Mints a key. A lost response is reconciled by name, so a failed mint leaves no key behind. */
-  createKey(request: { name: string; description: string; expiresAt: Date }): Promise<MintedKey>;
+  createKey(request: CreateKeyRequest): Promise<MintedKey>;
   /** Revokes a key; one that is already gone counts as revoked. */
   revokeKey(id: string): Promise<void>;
 }

@@ -72,7 +72,7 @@ describe('creating keys', () => {
       expect(Math.abs(minted.expiresAt.getTime() - expiresAt.getTime())).toBeLessThan(1000);
       expect(masked).toEqual([minted.token]);
       expect(kubiya.isValid(minted.token)).toBe(true);
-      expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({ name: NAME, description: 'd', expires_at: expiresAt.toISOString() });
+      expect(JSON.parse(kubiya.requests[0]!.body)).toEqual({ name: NAME, description: 'd', expires_at: expiresAt.toISOString(), ttl: '1h' });
     },
   );
 

@@ -63,7 +63,14 @@ export class FakeKeys implements KeyService {
     };
     this.keys.push(key);
     this.afterCreate?.();
-    return { id: key.id, name: key.name, token: key.token, expiresAt: request.expiresAt, createdAt: key.createdAt };
+    return {
+      id: key.id,
+      name: key.name,
+      token: key.token,
+      expiresAt: request.expiresAt,
+      requestedExpiresAt: request.expiresAt,
+      createdAt: key.createdAt,
+    };
   }
 
   async revokeKey(id: string): Promise<void> {
