@@ -81,7 +81,7 @@ export class KubiyaClient implements KeyService {
         );
       }
       const ids = current.keys.map((key) => key.id).join('\n');
-      if (page > 1 && current.entries > 0 && ids === previousIds) {
+      if (page > 1 && current.keys.length > 0 && ids === previousIds) {
         throw new ServiceError(
           `Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (it ignores the paging the ` +
             `previous page asked for); refusing to act on a partial list. See ${DOCS}`,
