@@ -61,6 +61,7 @@ export class KubiyaClient implements KeyService {
     let url = this.http.resolve(KEYS);
     let previousIds: string | undefined;
     let entries = 0;
+    let skippedFields: string[] | undefined;
     for (let page = 1; ; page++) {
       if (page > MAX_PAGES) {
         throw new ServiceError(
@@ -90,8 +91,9 @@ export class KubiyaClient implements KeyService {
       previousIds = ids;
       keys.push(...current.keys);
       entries += current.entries;
+      skippedFields ??= current.skippedFields;
       const next = this.nextPage(url, current, page, entries);
-      if (!next) return keys;
+      if (!next) return this.checked(keys, entries, skippedFields);
       if (requested.has(next.href)) {
         throw new ServiceError(
           `Kubiya's key list points back to a page already read (${next.pathname}${next.search}) after page ${page}; ` +
@@ -100,6 +102,19 @@ export class KubiyaClient implements KeyService {
       }
       url = next;
     }
+  }
+
+  /**
+   * An entry without an id or a name is someone else's key and is skipped. But when NOT ONE entry can be read (the
+   * admin key's own is among them), the fields were renamed: the list would read as empty, a false all-clear.
+   */
+  private checked(keys: ApiKey[], entries: number, skippedFields: string[] | undefined): ApiKey[] {
+    if (keys.length > 0 || entries === 0) return keys;
+    throw new ServiceError(
+      `Kubiya's key list has ${entries} entries but not one with both an id (id, uuid, key_id, token_id) and a name ` +
+        `(name, token_name); an entry has the fields ${(skippedFields ?? []).slice(0, 12).join(', ') || '(none)'}. ` +
+        `The list's shape has changed, so nothing was changed; see ${DOCS}`,
+    );
   }
 
   /** Where the page after `url` is, by whichever paging form the page used; undefined at the end. */

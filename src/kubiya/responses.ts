@@ -116,6 +116,8 @@ export interface KeyPage {
   entries: number;
   /** entries that cannot be managed keys: no id, or an empty or missing name */
   skipped: number;
+  /** the field names of the first skipped entry, to say what was seen when nothing could be read */
+  skippedFields?: string[];
   /** where the list was: `array` or the wrapper's field name */
   wrapper: string;
   paging: Paging;
@@ -179,14 +181,17 @@ export function readKeyPage(body: unknown): KeyPage {
     );
   }
   const keys: ApiKey[] = [];
+  let skippedFields: string[] | undefined;
   for (const entry of found.list) {
     const key = isObject(entry) ? readListedKey(entry) : undefined;
     if (key) keys.push(key);
+    else skippedFields ??= isObject(entry) ? Object.keys(entry) : [`(${typeof entry})`];
   }
   return {
     keys,
     entries: found.list.length,
     skipped: found.list.length - keys.length,
+    ...(skippedFields ? { skippedFields } : {}),
     wrapper: found.wrapper,
     paging: isObject(body) ? readPaging(body) : {},
   };

@@ -406,3 +406,30 @@ describe('key lists as the evidence shows them', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 120_000);
 });
+
+describe('answers too big to be a key list', () => {
+  it('refuses a body over 64 MB with a clear error, without retrying', async () => {
+    kubiya.injectFault({
+      method: 'GET',
+      path: '/api/v1/auth/keys',
+      kind: 'status',
+      status: 200,
+      body: `{"keys": [], "p": "${'x'.repeat(65 * 1024 * 1024)}"}`,
+    });
+    const error = await failure(client({ timeoutMs: 30_000 }).listKeys());
+    expect(error.message).toMatch(/answer to GET \/api\/v1\/auth\/keys was larger than 64 MB/);
+    expect(kubiya.count('GET', '/api/v1/auth/keys')).toBe(1);
+  }, 60_000);
+
+  it('refuses a list in which no entry has an id and a name (renamed fields), rather than reading it as empty', async () => {
+    const body = {
+      keys: [
+        { key_uuid: 'a', title: 'x' },
+        { key_uuid: 'b', title: '' },
+      ],
+    };
+    kubiya.injectFault({ method: 'GET', path: '/api/v1/auth/keys', kind: 'status', status: 200, body });
+    const error = await failure(client().listKeys());
+    expect(error.message).toMatch(/has 2 entries but not one with both an id .* and a name .*; an entry has the fields key_uuid, title/);
+  });
+});
