@@ -39932,6 +39932,9 @@ function gitHubFailure(error, slot, action) {
 
 ;// CONCATENATED MODULE: ./build/kubiya/responses.js
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const KEY_FIELDS = ['key', 'token', 'api_key', 'apiKey', 'value'];
+const ID_FIELDS = ['id', 'uuid', 'key_id', 'token_id'];
+const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
 function firstString(sources, fields) {
     for (const source of sources) {
         if (!isObject(source))
@@ -39946,10 +39949,47 @@ function firstString(sources, fields) {
     }
     return undefined;
 }
-function toDate(value) {
-    if (typeof value !== 'string' && typeof value !== 'number')
+function firstValue(sources, field) {
+    for (const source of sources)
+        if (isObject(source) && source[field] !== undefined && source[field] !== null)
+            return source[field];
+    return undefined;
+}
+// ISO-8601 date-time; the zone (Z or ±hh[:]mm) is optional and, when absent, means UTC.
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const EPOCH_MS_FROM = 1e11;
+/**
+ * A timestamp as Kubiya may send it, independent of the runner's time zone: ISO-8601 (no zone offset = UTC), or a
+ * number (or numeric string) of epoch seconds below 10^11, else milliseconds. Undefined when it is none of these.
+ */
+function parseTimestamp(value) {
+    let ms;
+    if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))) {
+        const n = Number(value);
+        if (!Number.isFinite(n) || n < 0)
+            return undefined;
+        ms = n < EPOCH_MS_FROM ? n * 1000 : n;
+    }
+    else if (typeof value === 'string') {
+        const match = ISO_DATE_TIME.exec(value.trim());
+        if (!match)
+            return undefined;
+        const [, date, time = '00:00:00', fraction = '', zone = 'Z'] = match;
+        const seconds = time.length === 5 ? `${time}:00` : time;
+        const millis = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
+        const offset = zone.toUpperCase() === 'Z'
+            ? 'Z'
+            : zone.length === 3
+                ? `${zone}:00`
+                : zone.includes(':')
+                    ? zone
+                    : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+        ms = Date.parse(`${date}T${seconds}${millis}${offset}`);
+    }
+    else {
         return undefined;
-    const date = new Date(value);
+    }
+    const date = new Date(Math.round(ms));
     return Number.isNaN(date.getTime()) ? undefined : date;
 }
 /** The payload of a JWT-shaped key, or undefined when it is not one. */
@@ -39967,48 +40007,103 @@ function jwtClaims(token) {
 }
 function readCreatedKey(body) {
     const sources = [body, isObject(body) ? body['data'] : undefined];
-    const token = firstString(sources, ['key', 'token', 'api_key', 'apiKey', 'value']);
+    const token = firstString(sources, KEY_FIELDS);
     const claims = token ? jwtClaims(token) : undefined;
-    const exp = claims?.['exp'];
     return {
         token,
-        id: firstString(sources, ['id', 'uuid', 'key_id', 'token_id']) ?? firstString([claims], ['token_id']),
-        expiresAt: toDate(firstString(sources, ['expires_at'])) ?? (typeof exp === 'number' ? new Date(exp * 1000) : undefined),
-        createdAt: toDate(firstString(sources, ['created_at'])),
+        id: firstString(sources, ID_FIELDS) ?? firstString([claims], ['token_id']),
+        expiresAt: parseTimestamp(firstValue(sources, 'expires_at')) ?? parseTimestamp(claims?.['exp']),
+        createdAt: parseTimestamp(firstValue(sources, 'created_at')),
     };
 }
+const num = (value) => typeof value === 'number' && Number.isFinite(value)
+    ? value
+    : typeof value === 'string' && /^\d+$/.test(value)
+        ? Number(value)
+        : undefined;
+function readPaging(body) {
+    const next = [body['next'], body['next_page'], body['next_url']].find((value) => (typeof value === 'string' && value !== '') || typeof value === 'number');
+    const cursor = [body['next_cursor'], body['cursor']].find((value) => (typeof value === 'string' && value !== '') || typeof value === 'number');
+    return {
+        next,
+        hasMore: typeof body['has_more'] === 'boolean' ? body['has_more'] : undefined,
+        page: num(body['page']),
+        total: num(body['total']),
+        limit: num(body['limit']) ?? num(body['per_page']) ?? num(body['page_size']),
+        offset: num(body['offset']),
+        cursor: cursor === undefined ? undefined : String(cursor),
+    };
+}
+function listIn(body) {
+    for (const wrapper of LIST_WRAPPERS) {
+        const value = body[wrapper];
+        if (Array.isArray(value))
+            return { list: value, wrapper };
+    }
+    // `{"data": {"keys": [...]}}`: one level of nesting under `data`.
+    const data = body['data'];
+    if (isObject(data)) {
+        const inner = listIn(data);
+        if (inner)
+            return { list: inner.list, wrapper: `data.${inner.wrapper}` };
+    }
+    return undefined;
+}
+const describeFields = (body) => {
+    const fields = Object.keys(body);
+    return fields.length === 0
+        ? 'an empty object'
+        : `an object with fields ${fields.slice(0, 12).join(', ')}${fields.length > 12 ? ', …' : ''}`;
+};
+/** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
 function readKeyPage(body) {
-    const list = Array.isArray(body)
-        ? body
-        : isObject(body)
-            ? ([body['keys'], body['items'], body['data']].find(Array.isArray) ?? [])
-            : undefined;
-    if (!list)
-        throw new Error('the key list response is not JSON with a list of keys');
-    const next = isObject(body) ? firstString([body], ['next', 'next_page']) : undefined;
-    const total = isObject(body) && typeof body['total'] === 'number' ? body['total'] : undefined;
+    let found;
+    if (Array.isArray(body))
+        found = { list: body, wrapper: 'array' };
+    else if (isObject(body))
+        found = listIn(body);
+    if (!found) {
+        const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
+        throw new Error(`the key list response has no list of keys: it is ${seen}, not an array nor an object with one under ${LIST_WRAPPERS.join(', ')}`);
+    }
+    const keys = [];
+    let skippedFields;
+    for (const entry of found.list) {
+        const key = isObject(entry) ? readListedKey(entry) : undefined;
+        if (key)
+            keys.push(key);
+        else
+            skippedFields ??= isObject(entry) ? Object.keys(entry) : [`(${typeof entry})`];
+    }
     return {
-        keys: list.map((entry, index) => readListedKey(isObject(entry) ? entry : {}, index)),
-        next: next && !/^\d+$/.test(next) ? next : undefined,
-        hasMore: isObject(body) && body['has_more'] === true,
-        total,
+        keys,
+        entries: found.list.length,
+        skipped: found.list.length - keys.length,
+        ...(skippedFields ? { skippedFields } : {}),
+        wrapper: found.wrapper,
+        paging: isObject(body) ? readPaging(body) : {},
     };
 }
-/** An entry without an id or a name cannot be told apart from a managed key: the listing is not trusted. */
-function readListedKey(entry, index) {
-    const id = firstString([entry], ['id', 'uuid', 'key_id', 'token_id']);
+/** A listed key, or undefined when the entry cannot be a managed key (no id, or an empty or missing name). */
+function readListedKey(entry) {
+    const id = firstString([entry], ID_FIELDS);
     const name = firstString([entry], ['name', 'token_name']);
-    if (!id || name === undefined)
-        throw new Error(`key ${index + 1} of the list has no ${id ? 'name' : 'id'}`);
-    return {
+    if (!id || !name || name.trim() === '')
+        return undefined;
+    const status = typeof entry['status'] === 'string' ? entry['status'].toLowerCase() : '';
+    const key = {
         id,
         name,
-        createdAt: toDate(entry['created_at']),
-        lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
-        expiresAt: toDate(entry['expires_at']),
-        description: typeof entry['description'] === 'string' ? entry['description'] : undefined,
-        revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
+        createdAt: parseTimestamp(entry['created_at']),
+        lastUsed: parseTimestamp(entry['last_used'] ?? entry['last_used_at']),
+        expiresAt: parseTimestamp(entry['expires_at']),
+        revoked: status === 'revoked' ||
+            (entry['revoked_at'] !== undefined && entry['revoked_at'] !== null && entry['revoked_at'] !== '') ||
+            entry['revoked'] === true,
     };
+    if (typeof entry['description'] === 'string')
+        key.description = entry['description'];
+    return key;
 }
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */
 function readErrorDetail(body) {
@@ -40039,7 +40134,8 @@ function readErrorDetail(body) {
 
 
 
-const MAX_BODY_CHARS = 1_000_000;
+/** Bodies are read whole (a key list of 50,000 keys is about 15 MB); past this a response is refused, not parsed. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 // Anything JWT-shaped, in case a server echoes a key back in an error.
 const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 class KubiyaHttp {
@@ -40069,7 +40165,7 @@ class KubiyaHttp {
     }
     /** One request, retried on network errors, 429 and 5xx when `retry` is set. Returns the final response. */
     async send(method, pathOrUrl, { key, body, retry, what }) {
-        const url = this.resolve(pathOrUrl);
+        const url = this.resolve(pathOrUrl).href;
         const { retries } = this.options.retry;
         for (let attempt = 0;; attempt++) {
             await this.rateLimitPause();
@@ -40078,6 +40174,8 @@ class KubiyaHttp {
                 response = await this.once(method, url, key, body);
             }
             catch (error) {
+                if (error instanceof ServiceError)
+                    throw error;
                 if (retry && attempt < retries) {
                     await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry));
                     continue;
@@ -40109,13 +40207,14 @@ class KubiyaHttp {
         const text = detail ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
         return this.scrub(response.status === 429 && retryAfter ? `${text}; retry after ${String(retryAfter)} s` : text).slice(0, 400);
     }
+    /** A path under the base URL, or a URL of the base URL's origin; another origin is refused. */
     resolve(pathOrUrl) {
         const base = new URL(this.options.baseUrl);
         const url = new URL(pathOrUrl.startsWith('/') ? base.pathname.replace(/\/$/, '') + pathOrUrl : pathOrUrl, base);
         if (url.origin !== base.origin) {
             throw new ServiceError(`Kubiya pointed to another origin (${url.origin}); keys are only sent to ${base.origin}`);
         }
-        return url.href;
+        return url;
     }
     async once(method, url, key, body) {
         const headers = { authorization: `UserKey ${key}` };
@@ -40137,23 +40236,36 @@ class KubiyaHttp {
         const text = body === undefined ? null : JSON.stringify(body);
         if (this.options.transport) {
             const answer = await this.options.transport(method, url, { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers }, text);
+            if (Buffer.byteLength(answer.text) > MAX_BODY_BYTES)
+                throw tooLarge(method, url);
             return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
         }
         const response = await this.client.request(method, url, text, headers);
-        const read = await response.readBody();
+        const chunks = [];
+        let size = 0;
+        for await (const chunk of response.message) {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) {
+                response.message.destroy();
+                throw tooLarge(method, url);
+            }
+            chunks.push(chunk);
+        }
         const status = response.message.statusCode ?? 0;
-        return { status, headers: response.message.headers, body: parseBody(read) };
+        return { status, headers: response.message.headers, body: parseBody(Buffer.concat(chunks).toString('utf8')) };
     }
 }
 function parseBody(text) {
-    if (text.length > MAX_BODY_CHARS)
-        return undefined;
     try {
         return JSON.parse(text);
     }
     catch {
         return undefined;
     }
+}
+function tooLarge(method, url) {
+    return new ServiceError(`Kubiya's answer to ${method} ${new URL(url).pathname} was larger than ${MAX_BODY_BYTES / 1024 / 1024} MB, more than any ` +
+        'key list this action expects (50,000 keys are about 15 MB); check kubiya-api-url');
 }
 
 ;// CONCATENATED MODULE: ./build/kubiya/client.js
@@ -40163,7 +40275,11 @@ function parseBody(text) {
 
 
 const KEYS = '/api/v1/auth/keys';
-const MAX_PAGES = 100;
+/** 50,000 keys at 25 a page; a list longer than this is refused, not truncated. */
+const MAX_PAGES = 2_000;
+const DOCS = 'https://github.com/kubiya/api-key-action/blob/v1/docs/kubiya-api.md';
+/** The lifetimes Kubiya's web UI offers, for a server that refuses the requested one. */
+const UI_LIFETIMES = '24 hours, 7 days, 30 days, 90 days, 180 days or 1 year (ttl: 24h, 7d, 30d, 90d, 180d, 365d)';
 class KubiyaClient {
     http;
     adminKey;
@@ -40194,30 +40310,118 @@ class KubiyaClient {
             org: typeof body?.['org'] === 'string' ? body['org'] : undefined,
         };
     }
+    /**
+     * Every key of the organization, across every paging form docs/kubiya-api.md lists. Never a partial list: a page
+     * that cannot be followed, a page that repeats, or a list that does not end is an error.
+     */
     async listKeys() {
         const keys = [];
-        let path = KEYS;
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const response = await this.http.send('GET', path, { key: this.adminKey, retry: true, what: 'the key list' });
+        const requested = new Set();
+        let url = this.http.resolve(KEYS);
+        let previousIds;
+        let entries = 0;
+        let skippedFields;
+        for (let page = 1;; page++) {
+            if (page > MAX_PAGES) {
+                throw new ServiceError(`Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read); refusing to act on a partial list. ` +
+                    `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`);
+            }
+            requested.add(url.href);
+            const response = await this.http.send('GET', url.href, { key: this.adminKey, retry: true, what: 'the key list' });
             if (!client_ok(response))
-                throw this.failure('listing API keys', response);
+                throw this.failure('listing API keys', response, true);
             let current;
             try {
                 current = readKeyPage(response.body);
             }
             catch (error) {
-                throw new ServiceError(`Kubiya answered the key list with something unexpected: ${error.message}`);
+                throw new ServiceError(`Kubiya answered the key list (page ${page}) with something this action cannot read: ${error.message}. ` +
+                    `Nothing was changed; check kubiya-api-url (now ${this.http.options.baseUrl}) and see ${DOCS}`);
             }
+            const ids = current.keys.map((key) => key.id).join('\n');
+            if (page > 1 && current.keys.length > 0 && ids === previousIds) {
+                throw new ServiceError(`Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (it ignores the paging the ` +
+                    `previous page asked for); refusing to act on a partial list. See ${DOCS}`);
+            }
+            previousIds = ids;
             keys.push(...current.keys);
-            const more = current.next ?? (current.hasMore || (current.total ?? 0) > keys.length ? `${KEYS}?page=${page + 1}` : undefined);
-            if (!more || current.keys.length === 0)
-                return keys;
-            path = more;
+            entries += current.entries;
+            skippedFields ??= current.skippedFields;
+            const next = this.nextPage(url, current, page, entries);
+            if (!next)
+                return this.checked(keys, entries, skippedFields);
+            if (requested.has(next.href)) {
+                throw new ServiceError(`Kubiya's key list points back to a page already read (${next.pathname}${next.search}) after page ${page}; ` +
+                    `refusing to act on a partial list. See ${DOCS}`);
+            }
+            url = next;
         }
-        throw new ServiceError(`Kubiya's key list did not end after ${MAX_PAGES} pages`);
+    }
+    /**
+     * An entry without an id or a name is someone else's key and is skipped. But when NOT ONE entry can be read (the
+     * admin key's own is among them), the fields were renamed: the list would read as empty, a false all-clear.
+     */
+    checked(keys, entries, skippedFields) {
+        if (keys.length > 0 || entries === 0)
+            return keys;
+        throw new ServiceError(`Kubiya's key list has ${entries} entries but not one with both an id (id, uuid, key_id, token_id) and a name ` +
+            `(name, token_name); an entry has the fields ${(skippedFields ?? []).slice(0, 12).join(', ') || '(none)'}. ` +
+            `The list's shape has changed, so nothing was changed; see ${DOCS}`);
+    }
+    /** Where the page after `url` is, by whichever paging form the page used; undefined at the end. */
+    nextPage(url, current, page, seen) {
+        const paging = current.paging;
+        const withParams = (params) => {
+            const next = new URL(url);
+            for (const [name, value] of Object.entries(params))
+                if (value !== undefined)
+                    next.searchParams.set(name, String(value));
+            return next;
+        };
+        const pageNumber = paging.page ?? (Number(url.searchParams.get('page')) || page);
+        if (paging.next !== undefined) {
+            if (typeof paging.next === 'number' || /^\d+$/.test(paging.next))
+                return withParams({ page: paging.next });
+            let next;
+            try {
+                // A path is under the base URL, as the first request was; anything else is resolved against the page.
+                next = /^\/(?!\/)/.test(paging.next) ? this.http.resolve(paging.next) : new URL(paging.next, url);
+            }
+            catch {
+                throw new ServiceError(`Kubiya's key list names its next page in a form this action cannot read; see ${DOCS}`);
+            }
+            if (next.origin !== url.origin) {
+                throw new ServiceError(`Kubiya's key list continues at another origin (${next.origin}); admin-api-key is only sent to ${url.origin}, so ` +
+                    `the list cannot be read in full and nothing was changed. Set kubiya-api-url to the origin that serves the keys; see ${DOCS}`);
+            }
+            return next;
+        }
+        if (current.entries === 0)
+            return undefined;
+        if (paging.cursor !== undefined)
+            return paging.cursor === url.searchParams.get('cursor') ? this.stuck('cursor') : withParams({ cursor: paging.cursor });
+        if (paging.hasMore === false)
+            return undefined;
+        if (paging.offset !== undefined) {
+            const offset = paging.offset + current.entries;
+            const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
+            return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
+        }
+        if (paging.hasMore === true)
+            return withParams({ page: pageNumber + 1 });
+        if (paging.total !== undefined) {
+            const more = paging.limit !== undefined ? pageNumber * paging.limit < paging.total : seen < paging.total;
+            return more ? withParams({ page: pageNumber + 1 }) : undefined;
+        }
+        return undefined;
+    }
+    stuck(what) {
+        throw new ServiceError(`Kubiya's key list gave the same ${what} twice, so it would never end; refusing to act on a partial list. See ${DOCS}`);
     }
     async createKey(request) {
-        const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString() };
+        // Kubiya's docs disagree on how a lifetime is asked for: send both forms (docs/kubiya-api.md, "Expiry").
+        const ttl = ttlText(request.ttlMs ?? request.expiresAt.getTime() - Date.now());
+        const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString(), ttl };
         const what = `the creation of key ${request.name}`;
         const policy = this.http.options.retry;
         let uncertain = false;
@@ -40243,7 +40447,7 @@ class KubiyaClient {
             const retryable = unknownOutcome || response?.status === 429;
             const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
             if (wait === undefined) {
-                const reason = lost ? lost.message : this.failure(`creating key ${request.name}`, response).message;
+                const reason = lost ? lost.message : this.createFailure(request.name, ttl, response).message;
                 const cleaned = unknownOutcome ? ' (any key the lost requests created under that name was revoked)' : '';
                 throw new ServiceError(`${reason}${cleaned}`, { status: response?.status });
             }
@@ -40258,7 +40462,7 @@ class KubiyaClient {
         });
         if (client_ok(response) || response.status === 404)
             return;
-        throw this.failure(`revoking key ${id}`, response);
+        throw this.failure(`revoking key ${id}`, response, true);
     }
     async readMinted(response, request, uncertain) {
         const created = readCreatedKey(response.body);
@@ -40270,7 +40474,7 @@ class KubiyaClient {
             await this.revokeStrays(request, created.id);
             throw new ServiceError(`Kubiya created key ${request.name} but its response carried no ${created.token ? 'key id' : 'key'} ` +
                 '(looked for key/token/api_key/apiKey/value and id/uuid/key_id/token_id); the key was revoked. ' +
-                'The create response may have changed: see shared/spec/KUBIYA-API.md.');
+                `The create response may have changed: see ${DOCS}`);
         }
         return {
             id: created.id,
@@ -40295,9 +40499,22 @@ class KubiyaClient {
         const strays = keys.filter((key) => !key.revoked && (slots_isKeyOfMint(key, request.name, request.mintId) || key.id === id));
         await Promise.all(strays.map((key) => this.revokeKey(key.id)));
     }
-    failure(action, response) {
+    /** A refused create: a 4xx that is about the request (not auth, a missing endpoint or a rate limit) may be the lifetime. */
+    createFailure(name, ttl, response) {
+        const status = response.status;
+        if (status >= 400 && status < 500 && ![401, 403, 404, 405, 429].includes(status)) {
+            return new ServiceError(`Kubiya refused creating key ${name} (${this.http.reason(response)}); the request asked for a lifetime of ${ttl}. ` +
+                `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`, { status });
+        }
+        return this.failure(`creating key ${name}`, response, true);
+    }
+    failure(action, response, keyEndpoint = false) {
         const reason = this.http.reason(response);
         const base = this.http.options.baseUrl;
+        if (keyEndpoint && (response.status === 404 || response.status === 405)) {
+            return new ServiceError(`Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
+                `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`, { status: response.status });
+        }
         if (response.status === 401) {
             return new ServiceError(`Kubiya rejected admin-api-key while ${action} (${reason}): the key is invalid, revoked or expired, or belongs to ` +
                 `another Kubiya deployment (check kubiya-api-url, now ${base}).`, { status: 401 });
@@ -40312,6 +40529,15 @@ class KubiyaClient {
 /** The client for admin-api-key at kubiya-api-url; `onSecret` masks each minted key (core.setSecret). */
 function kubiyaClient(config, settings, onSecret) {
     return new KubiyaClient({ baseUrl: config.kubiyaApiUrl, adminKey: config.adminApiKey, onSecret, ...settings });
+}
+/** A lifetime as Kubiya's `ttl`: `<n>d`, `<n>h` or `<n>m` in the largest whole unit (at least 1m). */
+function ttlText(ms) {
+    const minutes = Math.max(1, Math.round(ms / 60_000));
+    if (minutes % 1440 === 0)
+        return `${minutes / 1440}d`;
+    if (minutes % 60 === 0)
+        return `${minutes / 60}h`;
+    return `${minutes}m`;
 }
 function client_ok(response) {
     return response.status >= 200 && response.status < 300;
@@ -40559,7 +40785,7 @@ class SlotRotation {
         const description = keyDescription(this.slot, this.config.run, mintId);
         let minted;
         try {
-            minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested });
+            minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested, ttlMs: this.config.ttlMs });
         }
         catch (error) {
             return slotResult(this.slot, 'failed', { error: `mint: ${service_error_errorMessage(error)}` });
@@ -40748,7 +40974,8 @@ async function mint(config, deps) {
     }
     let minted;
     try {
-        minted = await keys.createKey({ name, description: keyDescription(slot, config.run, mintId), mintId, expiresAt: requested });
+        const description = keyDescription(slot, config.run, mintId);
+        minted = await keys.createKey({ name, description, mintId, expiresAt: requested, ttlMs: config.ttlMs });
     }
     catch (error) {
         return { result: slotResult(slot, 'failed', { error: `mint: ${service_error_errorMessage(error)}` }) };

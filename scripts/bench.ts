@@ -1,9 +1,10 @@
 // npm run bench: what one rotation costs, measured against the emulators with injected latency, and
 // how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { faultMatrixSurvival } from '../test/faults/survival.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
@@ -23,9 +24,17 @@ export function sequentialRoundTrips(requests: Pick<RequestRecord, 'startedAt' |
   return Math.max(0, ...chain);
 }
 
+const FAN_OUT_LATENCY_MS_BIG = 20;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const rows: { measure: string; value: string; note: string }[] = [];
+const WIDTH = 44;
+/** Rows are printed as they finish: the fan-out and the fault matrix take minutes. */
+function row(measure: string, value: string, note: string): void {
+  rows.push({ measure, value, note });
+  console.log(`${measure.padEnd(WIDTH)}  ${value.padStart(8)}   ${note}`);
+}
+console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
 const sandbox = await startSandbox({ kubiya: { latencyMs: LATENCY_MS }, github: { latencyMs: LATENCY_MS } });
 try {
   const trips: number[] = [];
@@ -43,7 +52,7 @@ try {
     walls.push(main.durationMs);
     coldStarts.push(Math.min(...log.map((request) => request.startedAt)) - main.startedAt);
   }
-  rows.push(
+  pushRows(
     {
       measure: 'sequential round trips / rotation',
       value: String(median(trips)),
@@ -65,6 +74,51 @@ try {
   await sandbox.close();
 }
 
+// ---- one rotation against an organization of 50,000 keys: one 15 MB answer, then paged -------------------
+// Peak memory is the action process's maximum resident set size, written at exit by a preloaded module.
+const BIG_ORG = 50_000;
+const probeDir = mkdtempSync(path.join(tmpdir(), 'bench-rss-'));
+const preload = path.join(probeDir, 'max-rss.mjs');
+writeFileSync(
+  preload,
+  "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+);
+try {
+  for (const paging of [undefined, { pageSize: 500, label: '500 a page by next_page numbers' }] as const) {
+    const big = await startSandbox({ kubiya: { latencyMs: FAN_OUT_LATENCY_MS_BIG } });
+    try {
+      for (let i = 0; i < BIG_ORG - 1; i++) {
+        big.kubiya.seedKey({ userEmail: 'ci-bot@acme.test', name: `gha:acme/repo-${i % 1000}:KUBIYA_API_KEY:run-${i}-1` });
+      }
+      if (paging) Object.assign(big.kubiya.options, { pageSize: paging.pageSize, paging: 'next_page', pageLinks: 'number' });
+      const rssFile = path.join(probeDir, 'rss');
+      const { main } = await big.run({
+        runId: '4000',
+        timeoutMs: 300_000,
+        env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, BENCH_RSS_FILE: rssFile },
+      });
+      if (main.exitCode !== 0) throw new Error(`rotation against ${BIG_ORG} keys failed:\n${main.stdout}${main.stderr}`);
+      const peakMb = Math.round(Number(readFileSync(rssFile, 'utf8')) / 1024);
+      const what = paging ? paging.label : 'one answer (~15 MB)';
+      row(
+        `${BIG_ORG} keys, ${paging ? 'paged' : 'unpaged'}: rotation wall time`,
+        `${(main.durationMs / 1000).toFixed(1)} s`,
+        `${what}, ${FAN_OUT_LATENCY_MS_BIG} ms latency`,
+      );
+      row(`${BIG_ORG} keys, ${paging ? 'paged' : 'unpaged'}: peak memory`, `${peakMb} MB`, 'max RSS of the action process');
+      row(
+        `${BIG_ORG} keys, ${paging ? 'paged' : 'unpaged'}: requests`,
+        String(big.kubiya.requests.length + big.github.requests.length),
+        `of which ${big.kubiya.count('GET', '/api/v1/auth/keys')} key-list pages (two listings: before the mint and the re-list)`,
+      );
+    } finally {
+      await big.close();
+    }
+  }
+} finally {
+  rmSync(probeDir, { recursive: true, force: true });
+}
+
 // ---- fan-out: rotations of 10 and 100 repositories in one run -------------------------------------
 // 20 ms per request and GitHub's documented secondary limits (80 content-creating requests a minute, 100
 // concurrent). The floor is set by the write spacing of @octokit/plugin-throttling (one write a second,
@@ -82,7 +136,7 @@ for (const count of [10, 100]) {
     if (main.exitCode !== 0) throw new Error(`fan-out over ${count} repositories failed:\n${main.stdout}${main.stderr}`);
     const floorMs = (count - 1) * 1000 + 5 * FAN_OUT_LATENCY_MS;
     const requests = fanOut.kubiya.requests.length + fanOut.github.requests.length;
-    rows.push(
+    pushRows(
       {
         measure: `fan-out, ${count} repositories: wall time`,
         value: `${(main.durationMs / 1000).toFixed(1)} s`,
@@ -101,20 +155,24 @@ for (const count of [10, 100]) {
 
 // ---- fault matrix: a fault at every request of a clean rotation (test/faults) -------------------------
 const survival = await faultMatrixSurvival();
-for (const row of survival) {
-  rows.push({
-    measure: `fault matrix, ${row.scenario}: ${row.kind}`,
-    value: `${row.survived}/${row.total}`,
-    note: `survived; ${row.what}${row.total === row.requests ? '' : ` (at ${row.total} of the K = ${row.requests} requests)`}`,
-  });
+for (const entry of survival) {
+  row(
+    `fault matrix, ${entry.scenario}: ${entry.kind}`,
+    `${entry.survived}/${entry.total}`,
+    `survived; ${entry.what}${entry.total === entry.requests ? '' : ` (at ${entry.total} of the K = ${entry.requests} requests)`}`,
+  );
+}
+
+function pushRows(...entries: { measure: string; value: string; note: string }[]): void {
+  for (const entry of entries) row(entry.measure, entry.value, entry.note);
 }
 
 // ---- interleaving explorer: racing rotations of one slot, in virtual time (test/faults/explorer) ----------
-const reportDir = mkdtempSync(join(tmpdir(), 'kubiya-explorer-'));
+const reportDir = mkdtempSync(path.join(tmpdir(), 'kubiya-explorer-'));
 try {
-  const reportPath = join(reportDir, 'report.json');
+  const reportPath = path.join(reportDir, 'report.json');
   // The explorer's "0 broken" tests fail while the rotation breaks the invariant: the report is read either way.
-  spawnSync(join('node_modules', '.bin', 'vitest'), ['run', 'test/faults/rotation-interleavings.test.ts'], {
+  spawnSync(path.join('node_modules', '.bin', 'vitest'), ['run', 'test/faults/rotation-interleavings.test.ts'], {
     env: { ...process.env, KUBIYA_EXPLORER_REPORT: reportPath },
     stdio: 'ignore',
   });
@@ -125,23 +183,19 @@ try {
     >;
   };
   for (const [name, counts] of Object.entries(report.cases)) {
-    rows.push({
-      measure: `interleavings, ${name}: explored / broken`,
-      value: `${counts.explored}/${counts.broken}`,
-      note:
-        `goal: 0 broken; ${counts.seconds} s` +
+    row(
+      `interleavings, ${name}: explored / broken`,
+      `${counts.explored}/${counts.broken}`,
+      `goal: 0 broken; ${counts.seconds} s` +
         (counts.harnessErrors ? `; ${counts.harnessErrors} harness errors` : '') +
         (counts.examples[0] ? `; e.g. ${counts.examples[0].reproduction}` : ''),
-    });
+    );
   }
 } catch (error) {
-  rows.push({ measure: 'interleavings', value: 'n/a', note: `the explorer wrote no report: ${(error as Error).message}` });
+  row('interleavings', 'n/a', `the explorer wrote no report: ${(error as Error).message}`);
 } finally {
   rmSync(reportDir, { recursive: true, force: true });
 }
 
-const width = Math.max(...rows.map((row) => row.measure.length));
-console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
-for (const row of rows) console.log(`${row.measure.padEnd(width)}  ${row.value.padStart(8)}   ${row.note}`);
 const lost = survival.flatMap((row) => row.lost.map((where) => `${row.scenario}, ${row.kind}: ${where}`));
 if (lost.length > 0) console.log(`\nfault-matrix runs that broke the invariant:\n${lost.map((line) => `  ${line}`).join('\n')}`);

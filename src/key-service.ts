@@ -17,6 +17,7 @@ export interface MintedKey {
   name: string;
   /** the key itself: masked by the client the moment it is parsed, and never logged */
   token: string;
+  /** the expiry Kubiya gave (the create response's `expires_at`, else the key's JWT `exp`); the requested one only when neither exists */
   expiresAt: Date;
   createdAt?: Date;
   /** the create call's own id, in the key's description (slots.ts isKeyOfMint) */
@@ -31,6 +32,8 @@ export interface CreateKeyRequest {
   description: string;
   mintId: string;
   expiresAt: Date;
+  /** the requested lifetime, sent as `ttl`; default: from now until `expiresAt`, to the minute */
+  ttlMs?: number;
 }
 
 export interface Identity {

@@ -56,7 +56,8 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
   }
   let minted: MintedKey;
   try {
-    minted = await keys.createKey({ name, description: keyDescription(slot, config.run, mintId), mintId, expiresAt: requested });
+    const description = keyDescription(slot, config.run, mintId);
+    minted = await keys.createKey({ name, description, mintId, expiresAt: requested, ttlMs: config.ttlMs });
   } catch (error) {
     return { result: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
   }

@@ -109,7 +109,7 @@ class SlotRotation {
     const description = keyDescription(this.slot, this.config.run, mintId);
     let minted: MintedKey;
     try {
-      minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested });
+      minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested, ttlMs: this.config.ttlMs });
     } catch (error) {
       return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
     }

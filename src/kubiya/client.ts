@@ -4,10 +4,14 @@ import { isKeyOfMint } from '../slots.ts';
 import { ServiceError } from '../service-error.ts';
 import { waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
-import { readCreatedKey, readKeyPage } from './responses.ts';
+import { readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
 
 const KEYS = '/api/v1/auth/keys';
-const MAX_PAGES = 100;
+/** 50,000 keys at 25 a page; a list longer than this is refused, not truncated. */
+const MAX_PAGES = 2_000;
+const DOCS = 'https://github.com/kubiya/api-key-action/blob/v1/docs/kubiya-api.md';
+/** The lifetimes Kubiya's web UI offers, for a server that refuses the requested one. */
+const UI_LIFETIMES = '24 hours, 7 days, 30 days, 90 days, 180 days or 1 year (ttl: 24h, 7d, 30d, 90d, 180d, 365d)';
 
 export interface KubiyaClientOptions extends KubiyaHttpOptions {
   adminKey: string;
@@ -48,28 +52,125 @@ export class KubiyaClient implements KeyService {
     };
   }
 
+  /**
+   * Every key of the organization, across every paging form docs/kubiya-api.md lists. Never a partial list: a page
+   * that cannot be followed, a page that repeats, or a list that does not end is an error.
+   */
   async listKeys(): Promise<ApiKey[]> {
     const keys: ApiKey[] = [];
-    let path = KEYS;
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const response = await this.http.send('GET', path, { key: this.adminKey, retry: true, what: 'the key list' });
-      if (!ok(response)) throw this.failure('listing API keys', response);
-      let current;
+    const requested = new Set<string>();
+    let url = this.http.resolve(KEYS);
+    let previousIds: string | undefined;
+    let entries = 0;
+    let skippedFields: string[] | undefined;
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES) {
+        throw new ServiceError(
+          `Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read); refusing to act on a partial list. ` +
+            `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`,
+        );
+      }
+      requested.add(url.href);
+      const response = await this.http.send('GET', url.href, { key: this.adminKey, retry: true, what: 'the key list' });
+      if (!ok(response)) throw this.failure('listing API keys', response, true);
+      let current: KeyPage;
       try {
         current = readKeyPage(response.body);
       } catch (error) {
-        throw new ServiceError(`Kubiya answered the key list with something unexpected: ${(error as Error).message}`);
+        throw new ServiceError(
+          `Kubiya answered the key list (page ${page}) with something this action cannot read: ${(error as Error).message}. ` +
+            `Nothing was changed; check kubiya-api-url (now ${this.http.options.baseUrl}) and see ${DOCS}`,
+        );
       }
+      const ids = current.keys.map((key) => key.id).join('\n');
+      if (page > 1 && current.keys.length > 0 && ids === previousIds) {
+        throw new ServiceError(
+          `Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (it ignores the paging the ` +
+            `previous page asked for); refusing to act on a partial list. See ${DOCS}`,
+        );
+      }
+      previousIds = ids;
       keys.push(...current.keys);
-      const more = current.next ?? (current.hasMore || (current.total ?? 0) > keys.length ? `${KEYS}?page=${page + 1}` : undefined);
-      if (!more || current.keys.length === 0) return keys;
-      path = more;
+      entries += current.entries;
+      skippedFields ??= current.skippedFields;
+      const next = this.nextPage(url, current, page, entries);
+      if (!next) return this.checked(keys, entries, skippedFields);
+      if (requested.has(next.href)) {
+        throw new ServiceError(
+          `Kubiya's key list points back to a page already read (${next.pathname}${next.search}) after page ${page}; ` +
+            `refusing to act on a partial list. See ${DOCS}`,
+        );
+      }
+      url = next;
     }
-    throw new ServiceError(`Kubiya's key list did not end after ${MAX_PAGES} pages`);
+  }
+
+  /**
+   * An entry without an id or a name is someone else's key and is skipped. But when NOT ONE entry can be read (the
+   * admin key's own is among them), the fields were renamed: the list would read as empty, a false all-clear.
+   */
+  private checked(keys: ApiKey[], entries: number, skippedFields: string[] | undefined): ApiKey[] {
+    if (keys.length > 0 || entries === 0) return keys;
+    throw new ServiceError(
+      `Kubiya's key list has ${entries} entries but not one with both an id (id, uuid, key_id, token_id) and a name ` +
+        `(name, token_name); an entry has the fields ${(skippedFields ?? []).slice(0, 12).join(', ') || '(none)'}. ` +
+        `The list's shape has changed, so nothing was changed; see ${DOCS}`,
+    );
+  }
+
+  /** Where the page after `url` is, by whichever paging form the page used; undefined at the end. */
+  private nextPage(url: URL, current: KeyPage, page: number, seen: number): URL | undefined {
+    const paging = current.paging;
+    const withParams = (params: Record<string, string | number | undefined>) => {
+      const next = new URL(url);
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) next.searchParams.set(name, String(value));
+      return next;
+    };
+    const pageNumber = paging.page ?? (Number(url.searchParams.get('page')) || page);
+    if (paging.next !== undefined) {
+      if (typeof paging.next === 'number' || /^\d+$/.test(paging.next)) return withParams({ page: paging.next });
+      let next: URL;
+      try {
+        // A path is under the base URL, as the first request was; anything else is resolved against the page.
+        next = /^\/(?!\/)/.test(paging.next) ? this.http.resolve(paging.next) : new URL(paging.next, url);
+      } catch {
+        throw new ServiceError(`Kubiya's key list names its next page in a form this action cannot read; see ${DOCS}`);
+      }
+      if (next.origin !== url.origin) {
+        throw new ServiceError(
+          `Kubiya's key list continues at another origin (${next.origin}); admin-api-key is only sent to ${url.origin}, so ` +
+            `the list cannot be read in full and nothing was changed. Set kubiya-api-url to the origin that serves the keys; see ${DOCS}`,
+        );
+      }
+      return next;
+    }
+    if (current.entries === 0) return undefined;
+    if (paging.cursor !== undefined)
+      return paging.cursor === url.searchParams.get('cursor') ? this.stuck('cursor') : withParams({ cursor: paging.cursor });
+    if (paging.hasMore === false) return undefined;
+    if (paging.offset !== undefined) {
+      const offset = paging.offset + current.entries;
+      const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
+      return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
+    }
+    if (paging.hasMore === true) return withParams({ page: pageNumber + 1 });
+    if (paging.total !== undefined) {
+      const more = paging.limit !== undefined ? pageNumber * paging.limit < paging.total : seen < paging.total;
+      return more ? withParams({ page: pageNumber + 1 }) : undefined;
+    }
+    return undefined;
+  }
+
+  private stuck(what: string): never {
+    throw new ServiceError(
+      `Kubiya's key list gave the same ${what} twice, so it would never end; refusing to act on a partial list. See ${DOCS}`,
+    );
   }
 
   async createKey(request: CreateKeyRequest): Promise<MintedKey> {
-    const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString() };
+    // Kubiya's docs disagree on how a lifetime is asked for: send both forms (docs/kubiya-api.md, "Expiry").
+    const ttl = ttlText(request.ttlMs ?? request.expiresAt.getTime() - Date.now());
+    const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString(), ttl };
     const what = `the creation of key ${request.name}`;
     const policy = this.http.options.retry;
     let uncertain = false;
@@ -92,7 +193,7 @@ export class KubiyaClient implements KeyService {
       const retryable = unknownOutcome || response?.status === 429;
       const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
       if (wait === undefined) {
-        const reason = lost ? lost.message : this.failure(`creating key ${request.name}`, response!).message;
+        const reason = lost ? lost.message : this.createFailure(request.name, ttl, response!).message;
         const cleaned = unknownOutcome ? ' (any key the lost requests created under that name was revoked)' : '';
         throw new ServiceError(`${reason}${cleaned}`, { status: response?.status });
       }
@@ -107,7 +208,7 @@ export class KubiyaClient implements KeyService {
       what: `the revocation of key ${id}`,
     });
     if (ok(response) || response.status === 404) return;
-    throw this.failure(`revoking key ${id}`, response);
+    throw this.failure(`revoking key ${id}`, response, true);
   }
 
   private async readMinted(response: KubiyaResponse, request: CreateKeyRequest, uncertain: boolean): Promise<MintedKey> {
@@ -121,7 +222,7 @@ export class KubiyaClient implements KeyService {
       throw new ServiceError(
         `Kubiya created key ${request.name} but its response carried no ${created.token ? 'key id' : 'key'} ` +
           '(looked for key/token/api_key/apiKey/value and id/uuid/key_id/token_id); the key was revoked. ' +
-          'The create response may have changed: see shared/spec/KUBIYA-API.md.',
+          `The create response may have changed: see ${DOCS}`,
       );
     }
     return {
@@ -150,9 +251,29 @@ export class KubiyaClient implements KeyService {
     await Promise.all(strays.map((key) => this.revokeKey(key.id)));
   }
 
-  private failure(action: string, response: KubiyaResponse): ServiceError {
+  /** A refused create: a 4xx that is about the request (not auth, a missing endpoint or a rate limit) may be the lifetime. */
+  private createFailure(name: string, ttl: string, response: KubiyaResponse): ServiceError {
+    const status = response.status;
+    if (status >= 400 && status < 500 && ![401, 403, 404, 405, 429].includes(status)) {
+      return new ServiceError(
+        `Kubiya refused creating key ${name} (${this.http.reason(response)}); the request asked for a lifetime of ${ttl}. ` +
+          `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`,
+        { status },
+      );
+    }
+    return this.failure(`creating key ${name}`, response, true);
+  }
+
+  private failure(action: string, response: KubiyaResponse, keyEndpoint = false): ServiceError {
     const reason = this.http.reason(response);
     const base = this.http.options.baseUrl;
+    if (keyEndpoint && (response.status === 404 || response.status === 405)) {
+      return new ServiceError(
+        `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
+          `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`,
+        { status: response.status },
+      );
+    }
     if (response.status === 401) {
       return new ServiceError(
         `Kubiya rejected admin-api-key while ${action} (${reason}): the key is invalid, revoked or expired, or belongs to ` +
@@ -178,6 +299,14 @@ export function kubiyaClient(
   onSecret: (secret: string) => void,
 ): KubiyaClient {
   return new KubiyaClient({ baseUrl: config.kubiyaApiUrl, adminKey: config.adminApiKey, onSecret, ...settings });
+}
+
+/** A lifetime as Kubiya's `ttl`: `<n>d`, `<n>h` or `<n>m` in the largest whole unit (at least 1m). */
+export function ttlText(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`;
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  return `${minutes}m`;
 }
 
 function ok(response: KubiyaResponse): boolean {

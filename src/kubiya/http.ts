@@ -32,7 +32,8 @@ export interface KubiyaHttpOptions {
   transport?: KubiyaTransport;
 }
 
-const MAX_BODY_CHARS = 1_000_000;
+/** Bodies are read whole (a key list of 50,000 keys is about 15 MB); past this a response is refused, not parsed. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 // Anything JWT-shaped, in case a server echoes a key back in an error.
 const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 
@@ -70,7 +71,7 @@ export class KubiyaHttp {
     pathOrUrl: string,
     { key, body, retry, what }: { key: string; body?: unknown; retry: boolean; what: string },
   ): Promise<KubiyaResponse> {
-    const url = this.resolve(pathOrUrl);
+    const url = this.resolve(pathOrUrl).href;
     const { retries } = this.options.retry;
     for (let attempt = 0; ; attempt++) {
       await this.rateLimitPause();
@@ -78,6 +79,7 @@ export class KubiyaHttp {
       try {
         response = await this.once(method, url, key, body);
       } catch (error) {
+        if (error instanceof ServiceError) throw error;
         if (retry && attempt < retries) {
           await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry)!);
           continue;
@@ -108,13 +110,14 @@ export class KubiyaHttp {
     return this.scrub(response.status === 429 && retryAfter ? `${text}; retry after ${String(retryAfter)} s` : text).slice(0, 400);
   }
 
-  private resolve(pathOrUrl: string): string {
+  /** A path under the base URL, or a URL of the base URL's origin; another origin is refused. */
+  resolve(pathOrUrl: string): URL {
     const base = new URL(this.options.baseUrl);
     const url = new URL(pathOrUrl.startsWith('/') ? base.pathname.replace(/\/$/, '') + pathOrUrl : pathOrUrl, base);
     if (url.origin !== base.origin) {
       throw new ServiceError(`Kubiya pointed to another origin (${url.origin}); keys are only sent to ${base.origin}`);
     }
-    return url.href;
+    return url;
   }
 
   private async once(method: string, url: string, key: string, body: unknown): Promise<KubiyaResponse> {
@@ -141,20 +144,36 @@ export class KubiyaHttp {
         { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers },
         text,
       );
+      if (Buffer.byteLength(answer.text) > MAX_BODY_BYTES) throw tooLarge(method, url);
       return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
     }
     const response = await this.client.request(method, url, text, headers);
-    const read = await response.readBody();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.message as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        response.message.destroy();
+        throw tooLarge(method, url);
+      }
+      chunks.push(chunk);
+    }
     const status = response.message.statusCode ?? 0;
-    return { status, headers: response.message.headers, body: parseBody(read) };
+    return { status, headers: response.message.headers, body: parseBody(Buffer.concat(chunks).toString('utf8')) };
   }
 }
 
 function parseBody(text: string): unknown {
-  if (text.length > MAX_BODY_CHARS) return undefined;
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+function tooLarge(method: string, url: string): ServiceError {
+  return new ServiceError(
+    `Kubiya's answer to ${method} ${new URL(url).pathname} was larger than ${MAX_BODY_BYTES / 1024 / 1024} MB, more than any ` +
+      'key list this action expects (50,000 keys are about 15 MB); check kubiya-api-url',
+  );
 }

@@ -1,10 +1,15 @@
-// Kubiya's key-management responses are not documented (shared/spec/KUBIYA-API.md), so they are read
-// defensively: several wrappers and field names are accepted, and JWT claims fill the gaps.
+// Kubiya's key-management responses are only partly documented (docs/kubiya-api.md), so they are read
+// defensively: several wrappers, paging forms and field names are accepted, and JWT claims fill the gaps.
+// What cannot be read is an error naming what was seen, never an empty list.
 import type { ApiKey } from '../key-service.ts';
 
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export const KEY_FIELDS = ['key', 'token', 'api_key', 'apiKey', 'value'];
+export const ID_FIELDS = ['id', 'uuid', 'key_id', 'token_id'];
+export const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
 
 function firstString(sources: unknown[], fields: string[]): string | undefined {
   for (const source of sources) {
@@ -18,9 +23,44 @@ function firstString(sources: unknown[], fields: string[]): string | undefined {
   return undefined;
 }
 
-function toDate(value: unknown): Date | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const date = new Date(value);
+function firstValue(sources: unknown[], field: string): unknown {
+  for (const source of sources) if (isObject(source) && source[field] !== undefined && source[field] !== null) return source[field];
+  return undefined;
+}
+
+// ISO-8601 date-time; the zone (Z or ±hh[:]mm) is optional and, when absent, means UTC.
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const EPOCH_MS_FROM = 1e11;
+
+/**
+ * A timestamp as Kubiya may send it, independent of the runner's time zone: ISO-8601 (no zone offset = UTC), or a
+ * number (or numeric string) of epoch seconds below 10^11, else milliseconds. Undefined when it is none of these.
+ */
+export function parseTimestamp(value: unknown): Date | undefined {
+  let ms: number;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))) {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) return undefined;
+    ms = n < EPOCH_MS_FROM ? n * 1000 : n;
+  } else if (typeof value === 'string') {
+    const match = ISO_DATE_TIME.exec(value.trim());
+    if (!match) return undefined;
+    const [, date, time = '00:00:00', fraction = '', zone = 'Z'] = match;
+    const seconds = time.length === 5 ? `${time}:00` : time;
+    const millis = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
+    const offset =
+      zone.toUpperCase() === 'Z'
+        ? 'Z'
+        : zone.length === 3
+          ? `${zone}:00`
+          : zone.includes(':')
+            ? zone
+            : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+    ms = Date.parse(`${date}T${seconds}${millis}${offset}`);
+  } else {
+    return undefined;
+  }
+  const date = new Date(Math.round(ms));
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
@@ -39,62 +79,143 @@ export function jwtClaims(token: string): Json | undefined {
 export interface CreatedKey {
   token?: string;
   id?: string;
+  /** the expiry the server gave: the response's `expires_at`, else the JWT's `exp` */
   expiresAt?: Date;
   createdAt?: Date;
 }
 
 export function readCreatedKey(body: unknown): CreatedKey {
   const sources = [body, isObject(body) ? body['data'] : undefined];
-  const token = firstString(sources, ['key', 'token', 'api_key', 'apiKey', 'value']);
+  const token = firstString(sources, KEY_FIELDS);
   const claims = token ? jwtClaims(token) : undefined;
-  const exp = claims?.['exp'];
   return {
     token,
-    id: firstString(sources, ['id', 'uuid', 'key_id', 'token_id']) ?? firstString([claims], ['token_id']),
-    expiresAt: toDate(firstString(sources, ['expires_at'])) ?? (typeof exp === 'number' ? new Date(exp * 1000) : undefined),
-    createdAt: toDate(firstString(sources, ['created_at'])),
+    id: firstString(sources, ID_FIELDS) ?? firstString([claims], ['token_id']),
+    expiresAt: parseTimestamp(firstValue(sources, 'expires_at')) ?? parseTimestamp(claims?.['exp']),
+    createdAt: parseTimestamp(firstValue(sources, 'created_at')),
   };
+}
+
+/** How a page of the key list says where the next one is; every field is as the server sent it. */
+export interface Paging {
+  /** `next`, `next_page` or `next_url`: a URL, a path, or a page number */
+  next?: string | number;
+  hasMore?: boolean;
+  page?: number;
+  total?: number;
+  /** `limit`, `per_page` or `page_size` */
+  limit?: number;
+  offset?: number;
+  /** `next_cursor`, else `cursor` */
+  cursor?: string;
 }
 
 export interface KeyPage {
   keys: ApiKey[];
-  /** a link to the next page, if the response names one */
-  next?: string;
-  hasMore: boolean;
-  total?: number;
+  /** entries on the page, the skipped ones included */
+  entries: number;
+  /** entries that cannot be managed keys: no id, or an empty or missing name */
+  skipped: number;
+  /** the field names of the first skipped entry, to say what was seen when nothing could be read */
+  skippedFields?: string[];
+  /** where the list was: `array` or the wrapper's field name */
+  wrapper: string;
+  paging: Paging;
 }
 
-export function readKeyPage(body: unknown): KeyPage {
-  const list = Array.isArray(body)
-    ? body
-    : isObject(body)
-      ? ([body['keys'], body['items'], body['data']].find(Array.isArray) ?? [])
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value
+    : typeof value === 'string' && /^\d+$/.test(value)
+      ? Number(value)
       : undefined;
-  if (!list) throw new Error('the key list response is not JSON with a list of keys');
-  const next = isObject(body) ? firstString([body], ['next', 'next_page']) : undefined;
-  const total = isObject(body) && typeof body['total'] === 'number' ? body['total'] : undefined;
+
+function readPaging(body: Json): Paging {
+  const next = [body['next'], body['next_page'], body['next_url']].find(
+    (value) => (typeof value === 'string' && value !== '') || typeof value === 'number',
+  ) as string | number | undefined;
+  const cursor = [body['next_cursor'], body['cursor']].find(
+    (value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number',
+  );
   return {
-    keys: list.map((entry, index) => readListedKey(isObject(entry) ? entry : {}, index)),
-    next: next && !/^\d+$/.test(next) ? next : undefined,
-    hasMore: isObject(body) && body['has_more'] === true,
-    total,
+    next,
+    hasMore: typeof body['has_more'] === 'boolean' ? body['has_more'] : undefined,
+    page: num(body['page']),
+    total: num(body['total']),
+    limit: num(body['limit']) ?? num(body['per_page']) ?? num(body['page_size']),
+    offset: num(body['offset']),
+    cursor: cursor === undefined ? undefined : String(cursor),
   };
 }
 
-/** An entry without an id or a name cannot be told apart from a managed key: the listing is not trusted. */
-function readListedKey(entry: Json, index: number): ApiKey {
-  const id = firstString([entry], ['id', 'uuid', 'key_id', 'token_id']);
-  const name = firstString([entry], ['name', 'token_name']);
-  if (!id || name === undefined) throw new Error(`key ${index + 1} of the list has no ${id ? 'name' : 'id'}`);
+function listIn(body: Json): { list: unknown[]; wrapper: string } | undefined {
+  for (const wrapper of LIST_WRAPPERS) {
+    const value = body[wrapper];
+    if (Array.isArray(value)) return { list: value, wrapper };
+  }
+  // `{"data": {"keys": [...]}}`: one level of nesting under `data`.
+  const data = body['data'];
+  if (isObject(data)) {
+    const inner = listIn(data);
+    if (inner) return { list: inner.list, wrapper: `data.${inner.wrapper}` };
+  }
+  return undefined;
+}
+
+const describeFields = (body: Json) => {
+  const fields = Object.keys(body);
+  return fields.length === 0
+    ? 'an empty object'
+    : `an object with fields ${fields.slice(0, 12).join(', ')}${fields.length > 12 ? ', …' : ''}`;
+};
+
+/** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
+export function readKeyPage(body: unknown): KeyPage {
+  let found: { list: unknown[]; wrapper: string } | undefined;
+  if (Array.isArray(body)) found = { list: body, wrapper: 'array' };
+  else if (isObject(body)) found = listIn(body);
+  if (!found) {
+    const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
+    throw new Error(
+      `the key list response has no list of keys: it is ${seen}, not an array nor an object with one under ${LIST_WRAPPERS.join(', ')}`,
+    );
+  }
+  const keys: ApiKey[] = [];
+  let skippedFields: string[] | undefined;
+  for (const entry of found.list) {
+    const key = isObject(entry) ? readListedKey(entry) : undefined;
+    if (key) keys.push(key);
+    else skippedFields ??= isObject(entry) ? Object.keys(entry) : [`(${typeof entry})`];
+  }
   return {
+    keys,
+    entries: found.list.length,
+    skipped: found.list.length - keys.length,
+    ...(skippedFields ? { skippedFields } : {}),
+    wrapper: found.wrapper,
+    paging: isObject(body) ? readPaging(body) : {},
+  };
+}
+
+/** A listed key, or undefined when the entry cannot be a managed key (no id, or an empty or missing name). */
+function readListedKey(entry: Json): ApiKey | undefined {
+  const id = firstString([entry], ID_FIELDS);
+  const name = firstString([entry], ['name', 'token_name']);
+  if (!id || !name || name.trim() === '') return undefined;
+  const status = typeof entry['status'] === 'string' ? entry['status'].toLowerCase() : '';
+  const key: ApiKey = {
     id,
     name,
-    createdAt: toDate(entry['created_at']),
-    lastUsed: toDate(entry['last_used'] ?? entry['last_used_at']),
-    expiresAt: toDate(entry['expires_at']),
-    description: typeof entry['description'] === 'string' ? entry['description'] : undefined,
-    revoked: entry['status'] === 'revoked' || Boolean(entry['revoked_at']) || entry['revoked'] === true,
+    createdAt: parseTimestamp(entry['created_at']),
+    lastUsed: parseTimestamp(entry['last_used'] ?? entry['last_used_at']),
+    expiresAt: parseTimestamp(entry['expires_at']),
+    revoked:
+      status === 'revoked' ||
+      (entry['revoked_at'] !== undefined && entry['revoked_at'] !== null && entry['revoked_at'] !== '') ||
+      entry['revoked'] === true,
   };
+  if (typeof entry['description'] === 'string') key.description = entry['description'];
+  return key;
 }
 
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */

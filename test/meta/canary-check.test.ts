@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatResult, listKeys, runCheck } from '../../scripts/canary-check.ts';
 import type { CheckResult } from '../../scripts/canary-check.ts';
+import { startKubiyaEmulator, type KubiyaEmulator, type KubiyaEmulatorOptions } from '../sandbox/kubiya-emulator.ts';
 import { startSandbox } from '../sandbox/sandbox.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import { repoRoot } from './project-files.ts';
@@ -155,5 +156,124 @@ describe('the command line', () => {
 
   it('rejects an unknown check', async () => {
     await expect(runCheck('nonsense', [], env)).rejects.toThrow(/unknown check 'nonsense'/);
+  });
+});
+
+// ---- the probe (npm run canary) against the Kubiya emulator in each shape it can take --------------------------
+
+describe('the probe (npm run canary)', () => {
+  const PROBE_PREFIX = 'api-key-action-canary:';
+
+  async function probeAgainst(options: KubiyaEmulatorOptions, prepare?: (kubiya: KubiyaEmulator) => void) {
+    const kubiya = await startKubiyaEmulator(options);
+    try {
+      const admin = kubiya.addUser({ email: 'probe@acme.test', org: 'acme' });
+      kubiya.seedKey({ userEmail: 'probe@acme.test', name: 'someone else', revoked: true });
+      prepare?.(kubiya);
+      const result = await runCheck(
+        'probe',
+        [],
+        { KUBIYA_API_URL: kubiya.url, KUBIYA_ADMIN_API_KEY: admin.apiKey, CANARY_CHECK_ATTEMPTS: '2' },
+        noSleep,
+      );
+      const text = formatResult(result);
+      const minted = kubiya.keys().filter((key) => key.name.startsWith(PROBE_PREFIX));
+      for (const key of kubiya.keys()) {
+        expect(text, 'the report carries no key').not.toContain(key.token);
+        expect(text, 'the report carries no key id').not.toContain(key.id);
+      }
+      return { result, text, minted, live: minted.filter((key) => key.revoked_at === null) };
+    } finally {
+      await kubiya.close();
+    }
+  }
+  const verdictOf = (text: string, assumption: string) => text.split('\n').find((line) => line.startsWith(`| ${assumption}`));
+
+  it('mints 5 minutes, 1 hour and 24 hours, lists, verifies, revokes and confirms, and says every assumption holds', async () => {
+    const { result, text, minted, live } = await probeAgainst({});
+    expect(result.ok, text).toBe(true);
+    expect(minted).toHaveLength(5);
+    expect(live).toEqual([]);
+    expect(text).toMatch(/create, 5 minutes: created \(201\); server gave 5 minutes by expires_at/);
+    expect(text).toMatch(/create, 24 hours: created \(201\); server gave 24 hours/);
+    expect(text).toMatch(/create response fields: `created_at`, `description`, `expires_at`, `id`, `key`, `name`/);
+    expect(text).toMatch(/list: entries under `keys`, 1 page\(s\)/);
+    expect(text).toMatch(/revoke, 1 hour: DELETE answered 204; then the key answered 401, gone from the list/);
+    expect(verdictOf(text, 'everything the probe minted is revoked')).toContain('✅ holds');
+    expect(text).toContain('docs/kubiya-api.md');
+  });
+
+  it.each<KubiyaEmulatorOptions>([
+    { listShape: 'items', pageSize: 2, paging: 'next_page', pageLinks: 'number' },
+    { listShape: 'array', listRevoked: true },
+    { listShape: 'api_keys', pageSize: 2, paging: 'offset' },
+    { listShape: 'results', pageSize: 3, paging: 'next_cursor' },
+    { listShape: 'tokens', pageSize: 2, paging: 'has-more', timestamps: 'zoneless' },
+    { listShape: 'data', pageSize: 2, paging: 'page-total-limit', timestamps: 'epoch-seconds' },
+    { pageSize: 2, paging: 'next', pageLinks: 'relative', timestamps: 'epoch-ms', listRevoked: true },
+    { createResponseShape: 'nested' },
+    { createResponseShape: 'jwt-only' },
+    { createResponseShape: 'no-expiry', selfEndpoint: true },
+  ])('holds with %j', async (options) => {
+    const { result, text, live } = await probeAgainst(options);
+    expect(result.ok, text).toBe(true);
+    expect(live).toEqual([]);
+    expect(text).toContain(`entries under \`${options.listShape ?? 'keys'}\``);
+  });
+
+  it('reports a server that ignores the requested lifetime, and which field it reads', async () => {
+    const ignores = await probeAgainst({ lifetime: 'ignore' });
+    expect(ignores.result.ok).toBe(false);
+    expect(verdictOf(ignores.text, 'the server gives the requested lifetime')).toMatch(/❌ differs \| 5 minutes → 365 days/);
+    expect(ignores.live).toEqual([]);
+    const ttlOnly = await probeAgainst({ lifetime: 'ttl' });
+    expect(verdictOf(ttlOnly.text, '`ttl` alone sets the lifetime')).toContain('✅ holds');
+    expect(verdictOf(ttlOnly.text, '`expires_at` alone sets the lifetime')).toContain('❌ differs');
+    expect(ttlOnly.live).toEqual([]);
+    const rounds = await probeAgainst({ lifetime: 'round-up-day' });
+    expect(rounds.text).toMatch(/create, 1 hour: created \(201\); server gave 24 hours/);
+  });
+
+  it('reports the lifetimes a server refuses', async () => {
+    const { result, text, minted, live } = await probeAgainst({ minLifetimeMs: 24 * 3_600_000 });
+    expect(result.ok).toBe(false);
+    expect(text).toMatch(/create, 5 minutes: refused \(422: .*24 hours, 7 days/);
+    expect(verdictOf(text, 'every lifetime from 5 minutes up is accepted')).toContain('accepted: 24 hours; refused: 5 minutes, 1 hour');
+    expect(minted).toHaveLength(3);
+    expect(live).toEqual([]);
+  });
+
+  it.each(['missing-404', 'missing-405'] as const)('reports key endpoints that are %s, having minted nothing', async (keyEndpoints) => {
+    const { result, text, minted } = await probeAgainst({ keyEndpoints });
+    expect(result.ok).toBe(false);
+    expect(minted).toEqual([]);
+    expect(verdictOf(text, '`POST /api/v1/auth/keys` creates a key')).toContain('❌ differs');
+  });
+
+  it('revokes everything it minted when the list is unreadable, fails, or a create answer is lost', async () => {
+    const unknown = await probeAgainst({ listShape: 'unknown' });
+    expect(unknown.result.ok).toBe(false);
+    expect(unknown.text).toMatch(/The probe stopped early: .*no key array .*\(fields: records, count\)/);
+    expect(unknown.minted).toHaveLength(5);
+    expect(unknown.live).toEqual([]);
+
+    const failing = await probeAgainst({}, (kubiya) =>
+      kubiya.injectFault({ method: 'GET', path: '/api/v1/auth/keys', kind: 'status', status: 500, times: Infinity }),
+    );
+    expect(failing.result.ok).toBe(false);
+    expect(failing.text).toMatch(/stopped early: GET \/api\/v1\/auth\/keys answered 500/);
+    expect(failing.live).toEqual([]);
+
+    const lost = await probeAgainst({}, (kubiya) =>
+      kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', kind: 'lost-response' }),
+    );
+    expect(lost.minted).toHaveLength(5);
+    expect(lost.live).toEqual([]);
+    expect(verdictOf(lost.text, 'everything the probe minted is revoked')).toContain('✅ holds');
+  });
+
+  it('is `npm run canary`, which runs the script with Node directly', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['canary']).toBe('node scripts/canary-check.ts probe');
   });
 });

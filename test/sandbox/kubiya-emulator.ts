@@ -1,6 +1,6 @@
-// Emulator of the Kubiya platform API surface this action uses (see shared/spec/KUBIYA-API.md):
+// Emulator of the Kubiya platform API surface this action uses (see docs/kubiya-api.md):
 // identity, and creating, listing and revoking API keys, with the response shapes left open
-// by the public docs selectable through `options`.
+// by the public docs selectable through `options`. The defaults are the shapes the docs show.
 import { randomUUID } from 'node:crypto';
 import { HttpEmulator } from './http-emulator.ts';
 import type { EmulatedRequest, EmulatedResponse, HttpEmulatorOptions } from './http-emulator.ts';
@@ -9,8 +9,40 @@ import { KubiyaTokenSigner } from './kubiya-token.ts';
 export { decodeKubiyaToken } from './kubiya-token.ts';
 export type { KubiyaTokenClaims } from './kubiya-token.ts';
 
-export type CreateResponseShape = 'flat' | 'nested' | 'jwt-only' | 'no-key';
-export type ListShape = 'keys' | 'array' | 'items' | 'data';
+/** `no-expiry`: id and key but no `expires_at` (the expiry is only in the JWT's `exp`). */
+export type CreateResponseShape = 'flat' | 'nested' | 'jwt-only' | 'no-key' | 'no-expiry';
+/** `unknown`: the keys under a wrapper no docs name (`{"records": [...], "count": N}`). */
+export type ListShape = 'keys' | 'array' | 'items' | 'data' | 'api_keys' | 'results' | 'tokens' | 'unknown';
+/**
+ * How a paged list (`pageSize` set) says where the next page is:
+ * - `all`: `page`, `page_size`, `total`, `next` (a link, see `pageLinks`) and `has_more` together;
+ * - `next` / `next_page` / `next_url`: only that field (a link or a page number, see `pageLinks`);
+ * - `has-more`: `page` and `has_more`; `page-total`: `page` and `total`; `page-total-limit`: also `per_page`;
+ * - `offset`: `offset`, `limit`, `total`, read from `?offset=&limit=`;
+ * - `cursor` / `next_cursor`: an opaque cursor in that field, read from `?cursor=`;
+ * - `ignores-page`: says `has_more: true` but answers page 1 whatever is asked (a server that would loop);
+ * - `stuck-cursor`: always gives the same `next_cursor`.
+ */
+export type PagingForm =
+  | 'all'
+  | 'next'
+  | 'next_page'
+  | 'next_url'
+  | 'has-more'
+  | 'page-total'
+  | 'page-total-limit'
+  | 'offset'
+  | 'cursor'
+  | 'next_cursor'
+  | 'ignores-page'
+  | 'stuck-cursor';
+/** How listed times are written: ISO-8601 with `Z`, ISO-8601 without a zone (UTC), epoch seconds, epoch milliseconds. */
+export type TimestampForm = 'iso' | 'zoneless' | 'epoch-seconds' | 'epoch-ms';
+/**
+ * Which lifetime a create gives the key: `expires_at` (default) or `ttl` of the request; `ignore`: always
+ * `defaultLifetimeMs` (1 year); `round-up-day`: the requested one (`expires_at`) rounded up to whole days.
+ */
+export type LifetimePolicy = 'expires_at' | 'ttl' | 'ignore' | 'round-up-day';
 
 /** Behaviour switches; all of them can be changed after start through `emulator.options`. */
 export interface KubiyaBehaviour {
@@ -20,13 +52,25 @@ export interface KubiyaBehaviour {
   listShape: ListShape;
   /** When set, GET /api/v1/auth/keys is paged (`?page=N`, 1-based). */
   pageSize: number | undefined;
-  /** 'absolute' → `next` is `http://127.0.0.1:PORT/api/v1/auth/keys?page=N`; 'relative' → `/api/v1/auth/keys?page=N`. */
-  pageLinks: 'absolute' | 'relative';
+  /**
+   * 'absolute' → `next` is `http://127.0.0.1:PORT/api/v1/auth/keys?page=N`; 'relative' → `/api/v1/auth/keys?page=N`;
+   * 'number' → `N`; 'other-origin' → `http://localhost:PORT/...` (another origin that serves the same list).
+   */
+  pageLinks: 'absolute' | 'relative' | 'number' | 'other-origin';
+  paging: PagingForm;
   /** true → revoked keys are listed with status 'revoked' and revoked_at set. */
   listRevoked: boolean;
   listOrder: 'newest-first' | 'oldest-first';
   /** When set, at most this many requests per second (fixed one-second windows); past it, 429 with Retry-After. */
   rateLimitPerSecond: number | undefined;
+  timestamps: TimestampForm;
+  /** Raw entries listed after the keys (on the last page): entries without an id or name, junk. */
+  extraListEntries: unknown[];
+  lifetime: LifetimePolicy;
+  /** A create asking for less than this answers 422 (a server that only offers the web UI's presets). */
+  minLifetimeMs: number | undefined;
+  /** 'missing-404' / 'missing-405': the key endpoints are not there (a base URL that does not serve them). */
+  keyEndpoints: 'present' | 'missing-404' | 'missing-405';
 }
 
 export interface KubiyaEmulatorOptions extends HttpEmulatorOptions, Partial<KubiyaBehaviour> {}
@@ -69,6 +113,10 @@ export interface SeedKeyOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const TTL = /^(\d+)([dhm])$/;
+const TTL_UNIT_MS = { d: DAY_MS, h: 3_600_000, m: 60_000 } as const;
+/** What the server gives when it ignores the requested lifetime: the web UI's default, one year. */
+const DEFAULT_LIFETIME_MS = 365 * DAY_MS;
 const KEYS_PATH = '/api/v1/auth/keys';
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
@@ -112,9 +160,15 @@ export class KubiyaEmulator extends HttpEmulator {
       listShape: options.listShape ?? 'keys',
       pageSize: options.pageSize,
       pageLinks: options.pageLinks ?? 'absolute',
+      paging: options.paging ?? 'all',
       listRevoked: options.listRevoked ?? false,
       listOrder: options.listOrder ?? 'newest-first',
       rateLimitPerSecond: options.rateLimitPerSecond,
+      timestamps: options.timestamps ?? 'iso',
+      extraListEntries: options.extraListEntries ?? [],
+      lifetime: options.lifetime ?? 'expires_at',
+      minLifetimeMs: options.minLifetimeMs,
+      keyEndpoints: options.keyEndpoints ?? 'present',
     };
   }
 
@@ -235,6 +289,9 @@ export class KubiyaEmulator extends HttpEmulator {
     if (limited) return limited;
     const route = this.#route(req.path);
     if (route === undefined) return notFound;
+    if (route.name !== 'identity' && this.options.keyEndpoints !== 'present') {
+      return this.options.keyEndpoints === 'missing-404' ? notFound : methodNotAllowed;
+    }
     if (!route.methods.includes(req.method)) return methodNotAllowed;
     const caller = this.#authenticate(req);
     if (!caller) return unauthorized;
@@ -304,7 +361,7 @@ export class KubiyaEmulator extends HttpEmulator {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return unprocessable([{ loc: ['body'], msg: 'Input should be a valid dictionary', type: 'dict_type' }]);
     }
-    const { name, description, expires_at: expiresAt } = body as Record<string, unknown>;
+    const { name, description, expires_at: expiresAt, ttl } = body as Record<string, unknown>;
     const errors: ValidationError[] = [];
     if (name === undefined) errors.push({ loc: ['body', 'name'], msg: 'Field required', type: 'missing' });
     else if (typeof name !== 'string') errors.push({ loc: ['body', 'name'], msg: 'Input should be a valid string', type: 'string_type' });
@@ -313,19 +370,45 @@ export class KubiyaEmulator extends HttpEmulator {
     if (description !== undefined && typeof description !== 'string') {
       errors.push({ loc: ['body', 'description'], msg: 'Input should be a valid string', type: 'string_type' });
     }
+    const ttlMatch = typeof ttl === 'string' ? TTL.exec(ttl) : null;
+    if (ttl !== undefined && !ttlMatch) {
+      errors.push({ loc: ['body', 'ttl'], msg: "Value error, ttl must look like '30d', '12h' or '90m'", type: 'value_error' });
+    }
+    const byTtl = ttlMatch ? Number(ttlMatch[1]) * TTL_UNIT_MS[ttlMatch[2] as keyof typeof TTL_UNIT_MS] : undefined;
     if (expiresAt === undefined) {
-      errors.push({ loc: ['body', 'expires_at'], msg: 'Field required', type: 'missing' });
+      if (byTtl === undefined) errors.push({ loc: ['body', 'expires_at'], msg: 'Field required', type: 'missing' });
     } else if (typeof expiresAt !== 'string' || !ISO_8601.test(expiresAt) || Number.isNaN(Date.parse(expiresAt))) {
       errors.push({ loc: ['body', 'expires_at'], msg: 'Input should be a valid ISO-8601 datetime', type: 'value_error' });
     } else if (Date.parse(expiresAt) <= Date.now()) {
       errors.push({ loc: ['body', 'expires_at'], msg: 'Value error, expires_at must be in the future', type: 'value_error' });
     }
-    if (errors.length > 0 || typeof name !== 'string' || typeof expiresAt !== 'string') return unprocessable(errors);
+    if (errors.length > 0 || typeof name !== 'string') return unprocessable(errors);
+    const now = Date.now();
+    const requestedMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) - now : byTtl!;
+    const { minLifetimeMs, lifetime } = this.options;
+    if (minLifetimeMs !== undefined && requestedMs < minLifetimeMs - 60_000) {
+      return unprocessable([
+        {
+          loc: ['body', typeof expiresAt === 'string' ? 'expires_at' : 'ttl'],
+          msg: 'Value error, the expiration must be one of 24 hours, 7 days, 30 days, 90 days, 180 days or 1 year',
+          type: 'value_error',
+        },
+      ]);
+    }
+    const givenMs =
+      lifetime === 'ignore'
+        ? DEFAULT_LIFETIME_MS
+        : lifetime === 'ttl'
+          ? (byTtl ?? DEFAULT_LIFETIME_MS)
+          : lifetime === 'round-up-day'
+            ? Math.ceil(requestedMs / DAY_MS) * DAY_MS
+            : requestedMs;
+    const createdAt = this.#nextCreatedAt();
     const key = this.#createKey(caller, {
       name,
       description: typeof description === 'string' ? description : '',
-      createdAt: this.#nextCreatedAt(),
-      expiresAt: new Date(Date.parse(expiresAt)),
+      createdAt,
+      expiresAt: new Date((lifetime === 'expires_at' && typeof expiresAt === 'string' ? now : createdAt.getTime()) + givenMs),
     });
     return { status: 201, body: this.#createResponseBody(key) };
   }
@@ -349,47 +432,119 @@ export class KubiyaEmulator extends HttpEmulator {
         return { api_key: key.token };
       case 'no-key':
         return { id: key.id, name: key.name };
+      case 'no-expiry':
+        return { id: key.id, name: key.name, key: key.token };
+    }
+  }
+
+  #time(iso: string | null): string | number | null {
+    if (iso === null) return null;
+    switch (this.options.timestamps) {
+      case 'iso':
+        return iso;
+      case 'zoneless':
+        return iso.replace(/Z$/, '');
+      case 'epoch-seconds':
+        return Math.floor(Date.parse(iso) / 1000);
+      case 'epoch-ms':
+        return Date.parse(iso);
     }
   }
 
   #list(req: EmulatedRequest, caller: KubiyaUser): EmulatedResponse {
+    // Sorted on numbers, and only the page served is turned into entries: lists of 50,000 keys stay fast.
     const listed = this.keys()
       .filter((key) => key.org === caller.org && (this.options.listRevoked || key.revoked_at === null))
-      .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+      .map((key) => ({ key, at: Date.parse(key.created_at) }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ key }) => key);
     if (this.options.listOrder === 'newest-first') listed.reverse();
-    const items = listed.map((key) => ({
+    const entry = (key: KubiyaKey): unknown => ({
       id: key.id,
       name: key.name,
       description: key.description,
-      created_at: key.created_at,
-      last_used: key.last_used,
-      expires_at: key.expires_at,
+      created_at: this.#time(key.created_at),
+      last_used: this.#time(key.last_used),
+      expires_at: this.#time(key.expires_at),
       status: this.keyStatus(key),
-      revoked_at: key.revoked_at,
-    }));
-    const { pageSize, listShape, pageLinks } = this.options;
-    if (pageSize === undefined) return { status: 200, body: listShape === 'array' ? items : { [listShape]: items } };
+      revoked_at: this.#time(key.revoked_at),
+    });
+    const extra = this.options.extraListEntries;
+    const total = listed.length + extra.length;
+    const slice = (start: number, end: number): unknown[] => [
+      ...listed.slice(start, end).map(entry),
+      ...extra.slice(Math.max(0, start - listed.length), Math.max(0, end - listed.length)),
+    ];
+    const { pageSize, listShape, pageLinks, paging } = this.options;
+    const wrap = (items: unknown[], fields: Record<string, unknown> = {}): unknown => {
+      if (listShape === 'unknown') return { records: items, count: items.length, ...fields };
+      if (listShape === 'array') return pageSize === undefined ? items : { keys: items, ...fields };
+      return { [listShape]: items, ...fields };
+    };
+    if (pageSize === undefined) return { status: 200, body: wrap(slice(0, total)) };
+
+    if (paging === 'offset') {
+      const offset = Number(req.query.get('offset') ?? '0');
+      const limit = Number(req.query.get('limit') ?? String(pageSize));
+      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
+        return unprocessable([{ loc: ['query', 'offset'], msg: 'Input should be a non-negative integer', type: 'int_parsing' }]);
+      }
+      return { status: 200, body: wrap(slice(offset, offset + limit), { offset, limit, total }) };
+    }
+    if (paging === 'cursor' || paging === 'next_cursor' || paging === 'stuck-cursor') {
+      const cursor = req.query.get('cursor');
+      const start =
+        cursor === null
+          ? 0
+          : Number(
+              Buffer.from(cursor, 'base64url')
+                .toString('utf8')
+                .replace(/^after:/, ''),
+            );
+      if (!Number.isInteger(start) || start < 0) {
+        return unprocessable([{ loc: ['query', 'cursor'], msg: 'Invalid cursor', type: 'value_error' }]);
+      }
+      const end = start + pageSize;
+      const next =
+        paging === 'stuck-cursor' ? Buffer.from('after:1').toString('base64url') : Buffer.from(`after:${end}`).toString('base64url');
+      const field = paging === 'cursor' ? 'cursor' : 'next_cursor';
+      return { status: 200, body: wrap(slice(start, end), { [field]: end < total ? next : null }) };
+    }
 
     const pageParam = req.query.get('page') ?? '1';
     if (!/^[1-9]\d*$/.test(pageParam)) {
       return unprocessable([{ loc: ['query', 'page'], msg: 'Input should be a positive integer', type: 'int_parsing' }]);
     }
-    const page = Number(pageParam);
+    const page = paging === 'ignores-page' ? 1 : Number(pageParam);
     const start = (page - 1) * pageSize;
-    const hasMore = start + pageSize < items.length;
+    const hasMore = start + pageSize < total;
+    const items = slice(start, start + pageSize);
     const nextPath = `${KEYS_PATH}?page=${page + 1}`;
-    const next = hasMore ? (pageLinks === 'absolute' ? `${this.url}${nextPath}` : nextPath) : null;
-    return {
-      status: 200,
-      body: {
-        [listShape === 'array' ? 'keys' : listShape]: items.slice(start, start + pageSize),
-        page,
-        page_size: pageSize,
-        total: items.length,
-        next,
-        has_more: hasMore,
-      },
-    };
+    const link =
+      pageLinks === 'absolute'
+        ? `${this.url}${nextPath}`
+        : pageLinks === 'relative'
+          ? nextPath
+          : pageLinks === 'number'
+            ? page + 1
+            : `${this.url.replace('127.0.0.1', 'localhost')}${nextPath}`;
+    const next = hasMore ? link : null;
+    switch (paging) {
+      case 'all':
+        return { status: 200, body: wrap(items, { page, page_size: pageSize, total, next, has_more: hasMore }) };
+      case 'next':
+      case 'next_page':
+      case 'next_url':
+        return { status: 200, body: wrap(items, { [paging]: next }) };
+      case 'has-more':
+        return { status: 200, body: wrap(items, { page, has_more: hasMore }) };
+      case 'ignores-page':
+        return { status: 200, body: wrap(items, { page: Number(pageParam), has_more: true }) };
+      case 'page-total':
+        return { status: 200, body: wrap(items, { page, total }) };
+      case 'page-total-limit':
+        return { status: 200, body: wrap(items, { page, per_page: pageSize, total }) };
+    }
   }
 
   #revoke(id: string, caller: KubiyaUser): EmulatedResponse {

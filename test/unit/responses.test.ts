@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readCreatedKey, readErrorDetail, readKeyPage } from '../../src/kubiya/responses.ts';
+import { execFileSync } from 'node:child_process';
+import { readCreatedKey, readErrorDetail, readKeyPage, parseTimestamp } from '../../src/kubiya/responses.ts';
+import { ttlText } from '../../src/kubiya/client.ts';
 
 const jwt = (claims: object) => ['e30', Buffer.from(JSON.stringify(claims)).toString('base64url'), 'c2lnbmF0dXJl'].join('.');
 
@@ -53,11 +55,125 @@ describe('reading a key list', () => {
       has_more: true,
     });
     expect(page.keys.map((key) => key.revoked)).toEqual([true, true]);
-    expect(page.next).toBe('/api/v1/auth/keys?page=2');
+    expect(page.paging).toMatchObject({ next: '/api/v1/auth/keys?page=2', hasMore: true });
   });
 
   it('rejects a body that is not a list', () => {
     expect(() => readKeyPage('<html>')).toThrow(/list of keys/);
+  });
+
+  it.each(['api_keys', 'results', 'tokens'])('accepts the %s wrapper, and a list nested under data', (wrapper) => {
+    expect(readKeyPage({ [wrapper]: [entry] })).toMatchObject({ wrapper, keys: [{ id: 'k1' }] });
+    expect(readKeyPage({ data: { [wrapper]: [entry] } })).toMatchObject({ wrapper: `data.${wrapper}`, keys: [{ id: 'k1' }] });
+  });
+
+  it('reads an empty array under a known wrapper as an empty list', () => {
+    expect(readKeyPage({ keys: [], total: 0 }).keys).toEqual([]);
+    expect(readKeyPage([]).keys).toEqual([]);
+  });
+
+  it('refuses an object without a known wrapper, naming the fields it saw, instead of reading an empty list', () => {
+    expect(() => readKeyPage({ records: [entry], count: 1 })).toThrow(
+      /an object with fields records, count.*keys, api_keys, items, data, results, tokens/,
+    );
+    expect(() => readKeyPage({ keys: null })).toThrow(/fields keys/);
+    expect(() => readKeyPage({})).toThrow(/an empty object/);
+  });
+
+  it('skips entries with an empty or missing name or no id, and reads the rest', () => {
+    const page = readKeyPage({
+      keys: [
+        entry,
+        { ...entry, id: 'k2', name: '' },
+        { ...entry, id: 'k3', name: undefined },
+        { ...entry, id: undefined },
+        'text',
+        { ...entry, id: 'k4', name: '  ' },
+      ],
+    });
+    expect(page.keys.map((key) => key.id)).toEqual(['k1']);
+    expect(page).toMatchObject({ entries: 6, skipped: 5 });
+  });
+
+  it('reads the description, and status or revoked_at as revoked', () => {
+    const [described, byStatus, byTime, live] = readKeyPage({
+      keys: [
+        { ...entry, description: 'minted by run 1' },
+        { ...entry, status: 'Revoked' },
+        { ...entry, revoked_at: 1_700_000_000 },
+        { ...entry, status: 'active', revoked_at: null },
+      ],
+    }).keys;
+    expect(described).toMatchObject({ description: 'minted by run 1', revoked: false });
+    expect([byStatus!.revoked, byTime!.revoked, live!.revoked]).toEqual([true, true, false]);
+    expect(live).not.toHaveProperty('description');
+  });
+
+  it('reads every paging field', () => {
+    expect(readKeyPage({ keys: [], next_page: 3, page: 2, total: 40, per_page: 20 }).paging).toEqual({
+      next: 3,
+      page: 2,
+      total: 40,
+      limit: 20,
+    });
+    expect(readKeyPage({ keys: [], next_url: 'https://x/y' }).paging.next).toBe('https://x/y');
+    expect(readKeyPage({ keys: [], offset: 20, limit: 10, total: 45 }).paging).toMatchObject({ offset: 20, limit: 10, total: 45 });
+    expect(readKeyPage({ keys: [], next_cursor: 'abc', cursor: 'old' }).paging.cursor).toBe('abc');
+    expect(readKeyPage({ keys: [], cursor: 'c2' }).paging.cursor).toBe('c2');
+    expect(readKeyPage({ keys: [], next: null, has_more: false }).paging).toEqual({ hasMore: false });
+  });
+});
+
+describe('timestamps', () => {
+  const utc = Date.UTC(2026, 10, 1, 12, 30, 0);
+  it.each([
+    ['2026-11-01T12:30:00Z', utc],
+    ['2026-11-01T12:30:00', utc],
+    ['2026-11-01 12:30:00', utc],
+    ['2026-11-01T12:30', utc],
+    ['2026-11-01T12:30:00.123456', utc + 123],
+    ['2026-11-01T21:30:00+09:00', utc],
+    ['2026-11-01T21:30:00+0900', utc],
+    ['2026-11-01', Date.UTC(2026, 10, 1)],
+    [utc / 1000, utc],
+    [String(utc / 1000), utc],
+    [utc, utc],
+  ])('reads %j as UTC', (value, expected) => {
+    expect(parseTimestamp(value)?.getTime()).toBe(expected);
+  });
+
+  it.each([['yesterday'], ['Nov 1 2026 12:30'], [null], [true], [-1]])('does not guess at %j', (value) => {
+    expect(parseTimestamp(value)).toBeUndefined();
+  });
+
+  it('reads the same instants when the runner is in Asia/Tokyo', () => {
+    const script = [
+      `import { parseTimestamp } from './src/kubiya/responses.ts';`,
+      `const values = ['2026-11-01T12:30:00', '2026-11-01 12:30:00', '2026-11-01', 1793536200, 1793536200000];`,
+      `console.log(JSON.stringify({ offset: new Date(2026, 10, 1).getTimezoneOffset(), times: values.map((v) => parseTimestamp(v).getTime()) }));`,
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TZ: 'Asia/Tokyo' },
+      encoding: 'utf8',
+    });
+    const { offset, times } = JSON.parse(out) as { offset: number; times: number[] };
+    expect(offset).toBe(-540);
+    expect(times).toEqual([utc, utc, Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 1, 12, 30), Date.UTC(2026, 10, 1, 12, 30)]);
+  });
+});
+
+describe('the requested lifetime as ttl', () => {
+  it.each([
+    [5 * 60_000, '5m'],
+    [90 * 60_000, '90m'],
+    [3_600_000, '1h'],
+    [36 * 3_600_000, '36h'],
+    [86_400_000, '1d'],
+    [30 * 86_400_000, '30d'],
+    [365 * 86_400_000, '365d'],
+    [3_600_000 - 400, '1h'],
+  ])('sends %i ms as %s', (ms, text) => {
+    expect(ttlText(ms)).toBe(text);
   });
 });
 
