@@ -1,6 +1,8 @@
 // npm run bench: what one rotation costs, measured against the emulators with injected latency, and
 // how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
+// The table goes to stdout a row at a time, as each measure finishes; what is being done goes to stderr.
 import { faultMatrixSurvival } from '../test/faults/survival.ts';
+import { useFreshAction } from '../test/sandbox/action-bundle.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
@@ -21,7 +23,20 @@ export function sequentialRoundTrips(requests: Pick<RequestRecord, 'startedAt' |
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+const progress = (line: string) => console.error(`bench: ${line}`);
+const MEASURE_WIDTH = 50;
 const rows: { measure: string; value: string; note: string }[] = [];
+/** Prints a row of the table as soon as it is measured. */
+function report(...measured: typeof rows): void {
+  for (const row of measured) {
+    rows.push(row);
+    console.log(`${row.measure.padEnd(MEASURE_WIDTH)}  ${row.value.padStart(8)}   ${row.note}`);
+  }
+}
+
+await useFreshAction(progress);
+console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
+progress(`one rotation, ${RUNS} runs with ${LATENCY_MS} ms latency per request`);
 const sandbox = await startSandbox({ kubiya: { latencyMs: LATENCY_MS }, github: { latencyMs: LATENCY_MS } });
 try {
   const trips: number[] = [];
@@ -29,6 +44,7 @@ try {
   const walls: number[] = [];
   const coldStarts: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
+    progress(`rotation ${run}/${RUNS}`);
     sandbox.kubiya.clearRequests();
     sandbox.github.clearRequests();
     const { main } = await sandbox.run({ runId: String(2000 + run) });
@@ -39,7 +55,7 @@ try {
     walls.push(main.durationMs);
     coldStarts.push(Math.min(...log.map((request) => request.startedAt)) - main.startedAt);
   }
-  rows.push(
+  report(
     {
       measure: 'sequential round trips / rotation',
       value: String(median(trips)),
@@ -68,6 +84,7 @@ try {
 const FAN_OUT_LATENCY_MS = 20;
 for (const count of [10, 100]) {
   const repositories = Array.from({ length: count }, (_, i) => `acme/repo-${String(i + 1).padStart(3, '0')}`);
+  progress(`fan-out to ${count} repositories (at least ${count - 1} s: GitHub's write spacing)`);
   const fanOut = await startSandbox({
     repositories,
     kubiya: { latencyMs: FAN_OUT_LATENCY_MS },
@@ -78,7 +95,7 @@ for (const count of [10, 100]) {
     if (main.exitCode !== 0) throw new Error(`fan-out over ${count} repositories failed:\n${main.stdout}${main.stderr}`);
     const floorMs = (count - 1) * 1000 + 5 * FAN_OUT_LATENCY_MS;
     const requests = fanOut.kubiya.requests.length + fanOut.github.requests.length;
-    rows.push(
+    report(
       {
         measure: `fan-out, ${count} repositories: wall time`,
         value: `${(main.durationMs / 1000).toFixed(1)} s`,
@@ -96,17 +113,16 @@ for (const count of [10, 100]) {
 }
 
 // ---- fault matrix: a fault at every request of a clean rotation (test/faults) -------------------------
-const survival = await faultMatrixSurvival();
+progress('fault matrix: a fault at every request of a clean rotation (vitest, one dot per run)');
+const survival = await faultMatrixSurvival({ onOutput: (text) => process.stderr.write(text) });
 for (const row of survival) {
-  rows.push({
+  report({
     measure: `fault matrix, ${row.scenario}: ${row.kind}`,
     value: `${row.survived}/${row.total}`,
     note: `survived; ${row.what}${row.total === row.requests ? '' : ` (at ${row.total} of the K = ${row.requests} requests)`}`,
   });
 }
 
-const width = Math.max(...rows.map((row) => row.measure.length));
-console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
-for (const row of rows) console.log(`${row.measure.padEnd(width)}  ${row.value.padStart(8)}   ${row.note}`);
+progress(`done: ${rows.length} measures`);
 const lost = survival.flatMap((row) => row.lost.map((where) => `${row.scenario}, ${row.kind}: ${where}`));
 if (lost.length > 0) console.log(`\nfault-matrix runs that broke the invariant:\n${lost.map((line) => `  ${line}`).join('\n')}`);

@@ -1,8 +1,12 @@
 // npm run demo: two rotations of acme/web's KUBIYA_API_KEY against the local emulators, run as the
 // Actions runner runs the built action. The second revokes the key the first one minted.
+import { useFreshAction } from '../test/sandbox/action-bundle.ts';
 import { maskedLog } from '../test/sandbox/runner.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
+const progress = (line: string) => console.error(`demo: ${line}`);
+await useFreshAction(progress);
+progress('starting the Kubiya and GitHub emulators');
 const sandbox = await startSandbox();
 const { kubiya, github } = sandbox;
 const show = (title: string, text: string) =>
@@ -13,6 +17,7 @@ try {
   show('GitHub emulator', `${github.url}  (repository acme/web; a fine-grained token with "Secrets: Read and write")`);
 
   for (const runId of ['1001', '1002']) {
+    progress(`run ${runId}: the action's main and post steps, as the runner runs them`);
     const { main } = await sandbox.run({ runId, inputs: { ttl: '30d' } });
     show(`Run ${runId}: the step log as the Actions UI shows it (exit ${main.exitCode})`, maskedLog(main));
     show(`Run ${runId}: job summary`, main.summary);
