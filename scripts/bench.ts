@@ -24,7 +24,7 @@ export function sequentialRoundTrips(requests: Pick<RequestRecord, 'startedAt' |
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const progress = (line: string) => console.error(`bench: ${line}`);
-const MEASURE_WIDTH = 50;
+const MEASURE_WIDTH = 62;
 const rows: { measure: string; value: string; note: string }[] = [];
 /** Prints a row of the table as soon as it is measured. */
 function report(...measured: typeof rows): void {
@@ -70,7 +70,7 @@ try {
     {
       measure: 'cold start',
       value: `${Math.round(median(coldStarts))} ms`,
-      note: 'process start to first request (dist/index.js on Node 24)',
+      note: 'process start to first request (the built dist/index.js on Node 24)',
     },
   );
 } finally {
