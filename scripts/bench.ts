@@ -1,11 +1,13 @@
 // npm run bench: what one rotation costs, measured against the emulators with injected latency, and
 // how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
+// The table goes to stdout a row at a time, as each measure finishes; what is being done goes to stderr.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { faultMatrixSurvival } from '../test/faults/survival.ts';
+import { useFreshAction } from '../test/sandbox/action-bundle.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
@@ -34,7 +36,10 @@ function row(measure: string, value: string, note: string): void {
   rows.push({ measure, value, note });
   console.log(`${measure.padEnd(WIDTH)}  ${value.padStart(8)}   ${note}`);
 }
+const progress = (line: string) => console.error(`bench: ${line}`);
+await useFreshAction(progress);
 console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
+progress(`one rotation, ${RUNS} runs with ${LATENCY_MS} ms latency per request`);
 const sandbox = await startSandbox({ kubiya: { latencyMs: LATENCY_MS }, github: { latencyMs: LATENCY_MS } });
 try {
   const trips: number[] = [];
@@ -42,6 +47,7 @@ try {
   const walls: number[] = [];
   const coldStarts: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
+    progress(`rotation ${run}/${RUNS}`);
     sandbox.kubiya.clearRequests();
     sandbox.github.clearRequests();
     const { main } = await sandbox.run({ runId: String(2000 + run) });
@@ -67,7 +73,7 @@ try {
     {
       measure: 'cold start',
       value: `${Math.round(median(coldStarts))} ms`,
-      note: 'process start to first request (dist/index.js on Node 24)',
+      note: 'process start to first request (the built dist/index.js on Node 24)',
     },
   );
 } finally {
@@ -85,6 +91,7 @@ writeFileSync(
 );
 try {
   for (const paging of [undefined, { pageSize: 500, label: '500 a page by next_page numbers' }] as const) {
+    progress(`one rotation against ${BIG_ORG} listed keys, ${paging ? paging.label : 'in one answer'}`);
     const big = await startSandbox({ kubiya: { latencyMs: FAN_OUT_LATENCY_MS_BIG } });
     try {
       for (let i = 0; i < BIG_ORG - 1; i++) {
@@ -125,6 +132,7 @@ try {
 // GitHub's advice for mutating requests): (N - 1) s, plus one rotation's five round trips.
 const FAN_OUT_LATENCY_MS = 20;
 for (const count of [10, 100]) {
+  progress(`fan-out to ${count} repositories (at least ${count - 1} s: GitHub's write spacing)`);
   const repositories = Array.from({ length: count }, (_, i) => `acme/repo-${String(i + 1).padStart(3, '0')}`);
   const fanOut = await startSandbox({
     repositories,
@@ -154,7 +162,8 @@ for (const count of [10, 100]) {
 }
 
 // ---- fault matrix: a fault at every request of a clean rotation (test/faults) -------------------------
-const survival = await faultMatrixSurvival();
+progress('fault matrix: a fault at every request of a clean rotation (vitest, one dot per run)');
+const survival = await faultMatrixSurvival({ onOutput: (text) => process.stderr.write(text) });
 for (const entry of survival) {
   row(
     `fault matrix, ${entry.scenario}: ${entry.kind}`,
@@ -168,6 +177,7 @@ function pushRows(...entries: { measure: string; value: string; note: string }[]
 }
 
 // ---- interleaving explorer: racing rotations of one slot, in virtual time (test/faults/explorer) ----------
+progress('interleaving explorer: racing rotations of one slot, 1,000 seeds per case');
 const reportDir = mkdtempSync(path.join(tmpdir(), 'kubiya-explorer-'));
 try {
   const reportPath = path.join(reportDir, 'report.json');

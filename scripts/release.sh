@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tags a release: scripts/release.sh X.Y.Z [--push]
+# Tags a release and drafts its GitHub Release: scripts/release.sh X.Y.Z [--push] [--dry-run]
 #
 # Refuses unless
 #   - X.Y.Z is a version number (three numbers, no leading v),
@@ -10,7 +10,14 @@
 #   - the tests pass (npm test) and dist/ is what the sources build (npm run check-dist).
 # Then it creates the annotated tag vX.Y.Z (its message is the changelog section) and moves the major tag vX
 # to it (force): users of `kubiya/api-key-action@vX` and of `.github/workflows/rotate.yml@vX` get the release.
-# It prints the push commands; with --push it runs them.
+# The release notes (the same changelog section) are written to .git/release-notes-vX.Y.Z.md.
+# Without --push it prints the commands that publish: push both tags, then
+#   gh release create vX.Y.Z --draft --verify-tag --title vX.Y.Z --notes-file .git/release-notes-vX.Y.Z.md
+# With --push it runs them; it first refuses unless the GitHub CLI is installed and logged in, so it never
+# pushes tags it cannot draft a release for. The draft is published by hand, after a look, on GitHub.
+# With --dry-run it makes every check, prints what it would do and the notes, and changes nothing.
+#
+# RELEASE_GH names the GitHub CLI to run (default: gh); the tests point it at a stand-in.
 #
 # RELEASE_SKIP_CHECKS=1 skips the two npm checks (and nothing else). It exists for test/meta/release.test.ts,
 # which exercises the refusals in a scratch repository without running this project's test suite from
@@ -18,7 +25,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/release.sh X.Y.Z [--push]" >&2
+  echo "usage: scripts/release.sh X.Y.Z [--push] [--dry-run]" >&2
   exit 2
 }
 refuse() {
@@ -28,9 +35,12 @@ refuse() {
 
 version=""
 push=false
+dry_run=false
+gh=${RELEASE_GH:-gh}
 for arg in "$@"; do
   case "$arg" in
     --push) push=true ;;
+    --dry-run) dry_run=true ;;
     -h | --help) usage ;;
     -*) usage ;;
     *) [ -z "$version" ] || usage; version="$arg" ;;
@@ -70,6 +80,14 @@ package_version=$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' package.json | head
 [ "$package_version" = "$version" ] ||
   refuse "package.json's version is '$package_version', not '$version': update it (npm version --no-git-tag-version $version)"
 
+[ -n "$(printf '%s' "$notes" | tr -d '[:space:]')" ] || refuse "CHANGELOG.md's '$heading' section is empty: say what the release changes"
+if [ "$push" = true ]; then
+  command -v "$gh" >/dev/null 2>&1 ||
+    refuse "--push drafts the GitHub Release with the GitHub CLI, and '$gh' is not installed: install gh, or release without --push and publish by hand"
+  "$gh" auth status >/dev/null 2>&1 ||
+    refuse "--push drafts the GitHub Release with the GitHub CLI, and it is not logged in: run 'gh auth login' first"
+fi
+
 if [ "${RELEASE_SKIP_CHECKS:-}" = 1 ]; then
   echo "release: RELEASE_SKIP_CHECKS=1, not running npm test and npm run check-dist" >&2
 else
@@ -78,17 +96,40 @@ else
   [ -z "$(git status --porcelain --untracked-files=all)" ] || refuse "the checks left the work tree changed"
 fi
 
+notes_file="$(git rev-parse --absolute-git-dir)/release-notes-$tag.md"
+release_command=("$gh" release create "$tag" --draft --verify-tag --title "$tag" --notes-file "$notes_file")
+push_commands="git push origin refs/tags/$tag && git push --force origin refs/tags/$major"
+
+if [ "$dry_run" = true ]; then
+  echo "Dry run: every check passed; nothing was changed. A release would"
+  echo "  tag $tag at $(git rev-parse --short HEAD) and move $major to it,"
+  if [ "$push" = true ]; then
+    echo "  push them: $push_commands"
+    echo "  draft the GitHub Release: ${release_command[*]}"
+  else
+    echo "  print the commands that push the tags and draft the GitHub Release."
+  fi
+  echo "Release notes:"
+  printf '%s\n' "$notes"
+  exit 0
+fi
+
 git tag --annotate --cleanup=whitespace "$tag" --file=- <<EOF
 $tag
 $notes
 EOF
 git tag --force --annotate "$major" --message "$major: $tag" "$tag^{commit}"
-echo "Tagged $tag and moved $major to it ($(git rev-parse --short "$tag^{commit}"))."
+printf '%s\n' "$notes" >"$notes_file"
+echo "Tagged $tag and moved $major to it ($(git rev-parse --short "$tag^{commit}")); release notes in $notes_file."
 
 if [ "$push" = true ]; then
   git push origin "refs/tags/$tag"
   git push --force origin "refs/tags/$major"
+  "${release_command[@]}" ||
+    refuse "the tags are pushed, but drafting the GitHub Release failed; retry with: ${release_command[*]}"
+  echo "Drafted the GitHub Release $tag: review and publish it on GitHub."
 else
   echo "Publish with:"
-  echo "  git push origin refs/tags/$tag && git push --force origin refs/tags/$major"
+  echo "  $push_commands"
+  echo "  ${release_command[*]}"
 fi

@@ -5,15 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { marked } from 'marked';
+import { useFreshAction } from '../test/sandbox/action-bundle.ts';
+import type { JobResult, RunJobOptions } from '../test/sandbox/runner.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
 const out = path.resolve(import.meta.dirname, '../.tmp');
 mkdirSync(out, { recursive: true });
 
+const progress = (line: string) => console.error(`summary:preview: ${line}`);
+await useFreshAction(progress);
+progress('starting the Kubiya and GitHub emulators');
 const sandbox = await startSandbox({ repositories: ['acme/web', 'acme/api', 'acme/tools'] });
 const summaries: string[] = [];
+const run = (what: string, options: RunJobOptions & { runId: string }): Promise<JobResult> => {
+  progress(`run ${options.runId}: ${what}`);
+  return sandbox.run(options);
+};
 try {
-  await sandbox.run({ runId: '1001', inputs: { repositories: 'web, api, tools' } });
+  await run('first rotation of three repositories', { runId: '1001', inputs: { repositories: 'web, api, tools' } });
   sandbox.github.injectFault({
     method: 'PUT',
     path: '/repos/acme/api/actions/secrets/KUBIYA_API_KEY',
@@ -21,10 +30,17 @@ try {
     status: 403,
     times: 4,
   });
-  summaries.push((await sandbox.run({ runId: '1002', inputs: { repositories: 'web, api, tools', 'grace-period': '1h' } })).main.summary);
-  summaries.push((await sandbox.run({ runId: '1003', inputs: { repositories: 'web, api', 'dry-run': 'true' } })).main.summary);
-  summaries.push((await sandbox.run({ runId: '1004', inputs: { mode: 'mint' }, github: { job: 'deploy' } })).main.summary);
-  summaries.push((await sandbox.run({ runId: '1005', inputs: { mode: 'revoke', repositories: 'tools' } })).main.summary);
+  summaries.push(
+    (
+      await run('a rotation where one secret write fails', {
+        runId: '1002',
+        inputs: { repositories: 'web, api, tools', 'grace-period': '1h' },
+      })
+    ).main.summary,
+  );
+  summaries.push((await run('a dry-run plan', { runId: '1003', inputs: { repositories: 'web, api', 'dry-run': 'true' } })).main.summary);
+  summaries.push((await run('mint mode', { runId: '1004', inputs: { mode: 'mint' }, github: { job: 'deploy' } })).main.summary);
+  summaries.push((await run('revoke mode', { runId: '1005', inputs: { mode: 'revoke', repositories: 'tools' } })).main.summary);
 } finally {
   await sandbox.close();
 }
@@ -43,6 +59,7 @@ writeFileSync(htmlFile, html);
 console.log(`wrote ${htmlFile}`);
 
 if (existsSync('/usr/bin/chromium')) {
+  progress('screenshot with chromium');
   const png = path.join(out, 'summary-preview.png');
   execFileSync(
     '/usr/bin/chromium',

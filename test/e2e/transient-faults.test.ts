@@ -107,7 +107,8 @@ describe('transient faults', () => {
     expectExit(step, 1);
 
     expect(world.kubiya.count('GET', SELF_PATH)).toBe(1);
-    expect(step.durationMs).toBeLessThan(10_000);
+    // Not a speed check: a run that waited out the hour (or the 60 s cap) would be far past this.
+    expect(step.durationMs).toBeLessThan(30_000);
     expect(failure(step)).toContain('3600');
     expect(world.writes()).toHaveLength(0);
     expect(world.secret()).toBe(previous.token);

@@ -12,8 +12,8 @@ export type { SurvivalRow } from './fault-matrix.ts';
 
 export const MATRIX_SUITE = 'test/faults/invariant-survives-a-fault-at-any-request.test.ts';
 
-/** Runs the fault-matrix suite (built dist/ against the emulators) and returns `survived/total` per scenario and kind. */
-export async function faultMatrixSurvival(): Promise<SurvivalRow[]> {
+/** Runs the fault-matrix suite (the built action against the emulators; `onOutput` sees vitest's output as it comes) and returns `survived/total` per scenario and kind. */
+export async function faultMatrixSurvival(options: { onOutput?: (text: string) => void } = {}): Promise<SurvivalRow[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fault-matrix-'));
   const report = path.join(dir, 'survival.json');
   try {
@@ -25,8 +25,12 @@ export async function faultMatrixSurvival(): Promise<SurvivalRow[]> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString();
+        options.onOutput?.(chunk.toString());
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, output }));
     });

@@ -33,6 +33,7 @@ describe('actionlint', () => {
         '.github/workflows/rotate.yml',
         '.github/workflows/canary.yml',
         '.github/workflows/codeql.yml',
+        '.github/workflows/dependency-review.yml',
         'examples/scheduled-rotation.yml',
         'examples/manual-dispatch.yml',
         'examples/mint-in-deploy-job.yml',

@@ -1,8 +1,9 @@
-// scripts/release.sh in a scratch repository (with a bare "origin"): each refusal, then the tags it makes.
-// The scratch package.json defines its own `test` and `check-dist` scripts, so the real checks run without
-// this suite running itself; RELEASE_SKIP_CHECKS=1 covers the rest.
+// scripts/release.sh in a scratch repository (with a bare "origin"): each refusal, then the tags it makes and
+// the GitHub Release it drafts. The scratch package.json defines its own `test` and `check-dist` scripts, so the
+// real checks run without this suite running itself; RELEASE_SKIP_CHECKS=1 covers the rest. RELEASE_GH points
+// at a stand-in for the GitHub CLI that logs its arguments and keeps the notes file it is given.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -43,8 +44,29 @@ function git(...args: string[]): string {
   return execFileSync('git', args, { cwd: work, env: gitEnv, encoding: 'utf8' }).trim();
 }
 
+let fakeGh: string;
+const ghLog = () => path.join(scratch, 'gh.log');
+
+const FAKE_GH = `#!/usr/bin/env bash
+echo "$*" >>"$GH_LOG"
+case "$1" in
+  auth) exit "\${GH_AUTH_STATUS:-0}" ;;
+  release)
+    for ((i = 1; i < $#; i++)); do
+      next=$((i + 1))
+      [ "\${!i}" = --notes-file ] && cp "\${!next}" "$GH_LOG.notes"
+    done
+    exit "\${GH_RELEASE_STATUS:-0}" ;;
+esac
+exit 2
+`;
+
 function release(args: string[], env: Record<string, string> = { RELEASE_SKIP_CHECKS: '1' }) {
-  const result = spawnSync('bash', ['scripts/release.sh', ...args], { cwd: work, env: { ...gitEnv, ...env }, encoding: 'utf8' });
+  const result = spawnSync('bash', ['scripts/release.sh', ...args], {
+    cwd: work,
+    env: { ...gitEnv, RELEASE_GH: fakeGh, GH_LOG: ghLog(), ...env },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -64,6 +86,10 @@ let template: string;
 
 beforeAll(() => {
   template = mkdtempSync(path.join(tmpdir(), 'release-template-'));
+  fakeGh = path.join(template, 'bin', 'gh');
+  mkdirSync(path.dirname(fakeGh));
+  writeFileSync(fakeGh, FAKE_GH);
+  chmodSync(fakeGh, 0o755);
   scratch = template;
   origin = path.join(template, 'origin.git');
   work = path.join(template, 'work');
@@ -151,6 +177,25 @@ describe('scripts/release.sh refuses', () => {
     expect(result.stderr).toContain('the tag v1.2.3 already exists');
   });
 
+  it('an empty CHANGELOG section', () => {
+    commit('CHANGELOG.md', CHANGELOG.replace('### Added\n\n- Everything.\n', ''), 'empty section');
+    const result = release(['1.2.3']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("CHANGELOG.md's '## [1.2.3]' section is empty");
+  });
+
+  it('--push without a GitHub CLI, or with one that is not logged in, before tagging anything', () => {
+    let result = release(['1.2.3', '--push'], { RELEASE_SKIP_CHECKS: '1', RELEASE_GH: path.join(scratch, 'no-such-gh') });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("'" + path.join(scratch, 'no-such-gh') + "' is not installed");
+
+    result = release(['1.2.3', '--push'], { RELEASE_SKIP_CHECKS: '1', GH_AUTH_STATUS: '1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("it is not logged in: run 'gh auth login' first");
+    expect(git('tag', '--list')).toBe('');
+    expect(git('ls-remote', '--tags', 'origin')).toBe('');
+  });
+
   it('failing tests, and a stale dist/, when the checks run', () => {
     commit('package.json', packageJson('1.2.3', { test: 'exit 3', 'check-dist': 'true' }), 'tests fail');
     let result = release(['1.2.3'], {});
@@ -165,6 +210,27 @@ describe('scripts/release.sh refuses', () => {
   });
 });
 
+describe('scripts/release.sh --dry-run', () => {
+  it('checks everything, prints the plan and the notes, and changes nothing', () => {
+    const result = release(['1.2.3', '--push', '--dry-run'], {});
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Dry run: every check passed; nothing was changed.');
+    expect(result.stdout).toContain(`draft the GitHub Release: ${fakeGh} release create v1.2.3 --draft --verify-tag --title v1.2.3`);
+    expect(result.stdout).toMatch(/Release notes:\n+### Added\n\n- Everything\.\n*$/);
+    expect(git('tag', '--list')).toBe('');
+    expect(git('ls-remote', '--tags', 'origin')).toBe('');
+    expect(readFileSync(ghLog(), 'utf8')).toBe('auth status\n'); // the login check, and no release
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
+  it('still refuses what a release would refuse', () => {
+    const result = release(['1.2.2', '--dry-run']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("package.json's version is '1.2.3', not '1.2.2'");
+  });
+});
+
 describe('scripts/release.sh tags', () => {
   it('vX.Y.Z with its changelog section, moves vX, and prints the push commands without pushing', () => {
     const result = release(['1.2.3'], {});
@@ -175,6 +241,10 @@ describe('scripts/release.sh tags', () => {
     expect(git('tag', '-l', '--format=%(contents)', 'v1.2.3')).toMatch(/^v1\.2\.3\n+### Added\n\n- Everything\.\n*$/);
     expect(git('rev-parse', 'v1^{commit}')).toBe(git('rev-parse', 'HEAD'));
     expect(git('ls-remote', '--tags', 'origin')).toBe('');
+    const notesFile = path.join(work, '.git', 'release-notes-v1.2.3.md');
+    expect(result.stdout).toContain(`${fakeGh} release create v1.2.3 --draft --verify-tag --title v1.2.3 --notes-file ${notesFile}`);
+    expect(readFileSync(notesFile, 'utf8')).toMatch(/^\n*### Added\n\n- Everything\.\n*$/);
+    expect(existsSync(ghLog()), 'the GitHub CLI is not run without --push').toBe(false);
 
     // The next release of the same major moves v1 forward.
     writeFileSync(
@@ -189,5 +259,18 @@ describe('scripts/release.sh tags', () => {
     const remote = git('ls-remote', '--tags', 'origin');
     expect(remote).toContain('refs/tags/v1.2.4');
     expect(remote).toContain('refs/tags/v1\n');
+    // …and drafts the GitHub Release of v1.2.4 with its changelog section.
+    const notes = path.join(work, '.git', 'release-notes-v1.2.4.md');
+    expect(readFileSync(ghLog(), 'utf8')).toBe(
+      `auth status\nrelease create v1.2.4 --draft --verify-tag --title v1.2.4 --notes-file ${notes}\n`,
+    );
+    expect(readFileSync(`${ghLog()}.notes`, 'utf8').trim()).toBe('- More.');
+  });
+
+  it('says how to retry when the tags are pushed but the draft release fails', () => {
+    const result = release(['1.2.3', '--push'], { RELEASE_SKIP_CHECKS: '1', GH_RELEASE_STATUS: '1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('the tags are pushed, but drafting the GitHub Release failed; retry with:');
+    expect(git('ls-remote', '--tags', 'origin')).toContain('refs/tags/v1.2.3');
   });
 });

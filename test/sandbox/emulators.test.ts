@@ -49,15 +49,36 @@ describe('http emulator base', () => {
     expect(emulator.count('post', /^\/a/)).toBe(1);
   });
 
+  // Ordered by the server's own events, not by timers: the answer is held until the server has seen the
+  // client go away, so a busy machine cannot let it slip out first.
   it('records a client that gave up before the answer as lost', async () => {
-    const emulator = await echoServer({ latencyMs: 150 });
-    await expect(fetch(emulator.url, { signal: AbortSignal.timeout(30) })).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(emulator.requests[0]).toMatchObject({ status: 'lost', fault: 'client-gone (handled as 200)' });
+    let answer = (): void => {};
+    const answerHeld = new Promise<void>((resolve) => (answer = resolve));
+    const emulator = await startHttpEmulator(async () => {
+      await answerHeld;
+      return { status: 200, body: {} };
+    });
+    running.push(emulator);
+    const client = new AbortController();
+    const request = fetch(emulator.url, { signal: client.signal });
+    const record = await emulator.waitForRequest();
+    client.abort();
+    await expect(request).rejects.toThrow();
+    await emulator.waitForClientGone(record);
+    answer();
+    expect(await emulator.waitForOutcome(record)).toMatchObject({ status: 'lost', fault: 'client-gone (handled as 200)' });
   });
 
   it('tracks concurrency', async () => {
-    const emulator = await echoServer({ latencyMs: 40, jitterMs: 10, seed: 7 });
+    // Every request is answered only once all four are in, so all four are in flight together.
+    const emulator: HttpEmulator = await startHttpEmulator(
+      async () => {
+        await emulator.waitForRequest(undefined, undefined, { nth: 4 });
+        return { status: 200 };
+      },
+      { latencyMs: 10, jitterMs: 10, seed: 7 },
+    );
+    running.push(emulator);
     await Promise.all([1, 2, 3, 4].map(() => fetch(emulator.url)));
     expect(emulator.maxInFlight).toBe(4);
     expect(emulator.inFlight).toBe(0);
@@ -94,7 +115,7 @@ describe('http emulator base', () => {
 
     emulator.injectFault({ kind: 'hang' });
     const hung = call(emulator.url, 'GET', '/api/v1/users/self', admin, undefined);
-    await emulator.waitForRequest('GET', '/api/v1/users/self', { nth: 2, timeoutMs: 1_000 });
+    await emulator.waitForRequest('GET', '/api/v1/users/self', { nth: 2 });
     expect(emulator.inFlight).toBe(1);
     await emulator.close();
     await expect(hung).rejects.toThrow();

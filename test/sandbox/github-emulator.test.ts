@@ -161,11 +161,24 @@ describe('github emulator', () => {
   });
 
   it('refuses requests beyond maxConcurrent and writes closer than minWriteSpacingMs', async () => {
-    const emulator = await github({ latencyMs: 50, rateLimit: { secondary: { maxConcurrent: 2, minWriteSpacingMs: 10_000 } } });
-    const statuses = await Promise.all([1, 2, 3].map(async () => (await call(emulator, 'GET', '/repos/acme/web')).status));
-    expect(statuses.sort()).toEqual([200, 200, 403]);
+    const emulator = await github({ rateLimit: { secondary: { maxConcurrent: 2, minWriteSpacingMs: 10_000 } } });
+    // The first two requests are held in flight (their handling waits) until the third has its answer, so
+    // three are in flight when the third is admitted — whatever the machine's speed.
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hooked = emulator as unknown as { handle(request: { seq: number }): unknown };
+    const handle = hooked.handle.bind(emulator);
+    hooked.handle = async (request) => {
+      if (request.seq <= 2) await held;
+      return handle(request);
+    };
+    const first = [1, 2].map(async () => (await call(emulator, 'GET', '/repos/acme/web')).status);
+    await emulator.waitForRequest('GET', '/repos/acme/web', { nth: 2 });
+    expect((await call(emulator, 'GET', '/repos/acme/web')).status).toBe(403);
+    release();
+    expect(await Promise.all(first)).toEqual([200, 200]);
+    delete (hooked as { handle?: unknown }).handle;
 
-    emulator.latencyMs = 0;
     expect((await putSealed(emulator, '/repos/acme/web/actions/secrets', 'A', 'a')).status).toBe(201);
     const tooSoon = await putSealed(emulator, '/repos/acme/web/actions/secrets', 'B', 'b');
     expect(tooSoon.status).toBe(403);

@@ -167,7 +167,9 @@ export class HttpEmulator {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #handler: EmulatedHandler | undefined;
   readonly #random: () => number;
-  readonly #arrivalListeners = new Set<(record: RequestRecord) => void>();
+  /** Called after every server-side event: a request arrived, its client went away, it ended. */
+  readonly #listeners = new Set<() => void>();
+  readonly #clientGone = new WeakSet<RequestRecord>();
   #faults: ActiveFault[] = [];
   #closed = false;
 
@@ -238,21 +240,44 @@ export class HttpEmulator {
     path?: string | RegExp,
     { nth = 1, timeoutMs = 5_000 }: { nth?: number; timeoutMs?: number } = {},
   ): Promise<RequestRecord> {
-    const found = this.matching(method, path)[nth - 1];
-    if (found) return Promise.resolve(found);
+    return this.#until(() => this.matching(method, path)[nth - 1], `no ${method ?? 'request'} ${String(path ?? '')}`, timeoutMs);
+  }
+
+  /** Resolves once the server saw the client of this request close its connection (it gave up, or was reset). */
+  async waitForClientGone(record: RequestRecord, { timeoutMs = 5_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    await this.#until(() => this.#clientGone.has(record) || undefined, `the client of request ${record.seq} did not go away`, timeoutMs);
+  }
+
+  /** Resolves once this request has its outcome: a status sent, or 'reset', 'hang', 'lost'. */
+  async waitForOutcome(record: RequestRecord, { timeoutMs = 5_000 }: { timeoutMs?: number } = {}): Promise<RequestRecord> {
+    return this.#until(() => (record.status === 'pending' ? undefined : record), `request ${record.seq} has no outcome`, timeoutMs);
+  }
+
+  /**
+   * Resolves with `found()` as soon as it is defined, checked now and after every server-side event — no
+   * polling and no guessing how long the server needs. `timeoutMs` only bounds a test that would hang.
+   */
+  #until<T>(found: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    const now = found();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#arrivalListeners.delete(listener);
-        reject(new Error(`no ${method ?? 'request'} ${String(path ?? '')} within ${timeoutMs} ms`));
+        this.#listeners.delete(listener);
+        reject(new Error(`${what} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const listener = (record: RequestRecord): void => {
-        if (this.matching(method, path)[nth - 1] !== record) return;
+      const listener = (): void => {
+        const value = found();
+        if (value === undefined) return;
         clearTimeout(timer);
-        this.#arrivalListeners.delete(listener);
-        resolve(record);
+        this.#listeners.delete(listener);
+        resolve(value);
       };
-      this.#arrivalListeners.add(listener);
+      this.#listeners.add(listener);
     });
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
   }
 
   async close(): Promise<void> {
@@ -353,6 +378,7 @@ export class HttpEmulator {
       if (faultNote !== undefined) record.fault = faultNote;
       record.endedAt = now();
       this.inFlight -= 1;
+      this.#notify();
     };
     return { record, fault: override ?? picked, finish };
   }
@@ -364,6 +390,12 @@ export class HttpEmulator {
       destroy: () => req.socket.destroy(),
       send: (response) => this.#send(res, response),
     };
+    // The connection closed before the answer went out: the client gave up (or the server reset it).
+    res.once('close', () => {
+      if (arrival.record.endedAt !== undefined) return;
+      this.#clientGone.add(arrival.record);
+      this.#notify();
+    });
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -379,10 +411,11 @@ export class HttpEmulator {
   async #respond(arrival: Arrival, io: ResponderIo): Promise<void> {
     const { record, fault, finish } = arrival;
     try {
-      for (const listener of [...this.#arrivalListeners]) listener(record);
+      this.#notify();
       if (fault?.kind === 'hang') {
         record.status = 'hang';
         record.fault = 'hang';
+        this.#notify();
         return; // stays in flight until close() destroys the socket
       }
       await this.#delay();

@@ -11,11 +11,13 @@ import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { evaluateTemplate, readActionMetadata, repoRoot, type ExprValue } from './action-metadata.ts';
+import { actionUnderTest } from './action-bundle.ts';
+import { evaluateTemplate, readActionMetadata, type ExprValue } from './action-metadata.ts';
 import { createStepLayout, githubContext, runnerContext, runnerVariables, type GitHubContextOptions } from './job-context.ts';
 import { parseFileCommand, processCommands, type LogLine, type LogStream, type WorkflowCommand } from './workflow-commands.ts';
 
 export { actionMetadataFromYaml, evaluateTemplate, readActionMetadata, repoRoot } from './action-metadata.ts';
+export { actionUnderTest } from './action-bundle.ts';
 export type { ActionInputMetadata, ActionMetadata } from './action-metadata.ts';
 export type { GitHubContextOptions } from './job-context.ts';
 export {
@@ -35,6 +37,7 @@ export type { FileCommandEntry, LogLine, LogStream, WorkflowCommand } from './wo
 // ---------------------------------------------------------------------------------------------
 
 export interface RunStepOptions {
+  /** The action to run; default: the build of the current src/ (./action-bundle.ts), else the repository. */
   actionDir?: string;
   entry?: 'main' | 'post';
   /** Input name → value, like `with:`. Unset inputs get the action.yml default; '' stays ''. */
@@ -98,7 +101,7 @@ export interface StepResult {
 }
 
 export async function runStep(options: RunStepOptions = {}): Promise<StepResult> {
-  const actionDir = path.resolve(options.actionDir ?? repoRoot);
+  const actionDir = path.resolve(options.actionDir ?? actionUnderTest());
   const entry = options.entry ?? 'main';
   const meta = await readActionMetadata(actionDir);
   const entryRel = entry === 'main' ? meta.main : meta.post;
@@ -247,7 +250,7 @@ export interface JobResult {
  */
 export async function runJob(options: RunJobOptions = {}): Promise<JobResult> {
   const { post: postOverrides, keepTempDir, ...stepOptions } = options;
-  const meta = await readActionMetadata(path.resolve(options.actionDir ?? repoRoot));
+  const meta = await readActionMetadata(path.resolve(options.actionDir ?? actionUnderTest()));
   const jobDir = await mkdtemp(path.join(tmpdir(), 'runner-emulator-job-'));
   try {
     const main = await runStep({ ...stepOptions, entry: 'main', jobDir });
