@@ -33978,8 +33978,8 @@ function slotKeyPrefix(slot, keyNamePrefix) {
     return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:run-`;
 }
 const RUN_PART = /^\d+-\d+$/;
-/** GitHub job ids: letters, digits, `-` and `_`. */
-const JOB_KEY = /^([A-Za-z0-9_-]+):([A-Z0-9_]+):run-\d+-\d+$/;
+/** Job ids as config.ts accepts GITHUB_JOB: letters, digits, `.`, `-` and `_`. */
+const JOB_KEY = /^([A-Za-z0-9_.-]+):([A-Z0-9_]+):run-\d+-\d+$/;
 function managedKeyName(slot, keyNamePrefix, run) {
     return `${slotKeyPrefix(slot, keyNamePrefix)}${run.runId}-${run.runAttempt}`;
 }
@@ -39748,8 +39748,6 @@ class GitHubSecretStore {
                     };
                 case 'organization':
                     return await this.prepareOrganization(slot);
-                case 'job':
-                    throw new Error('a job slot has no secret');
             }
         }
         catch (error) {
@@ -39819,8 +39817,6 @@ class GitHubSecretStore {
                         : await actions.createOrUpdateOrgSecret(request));
                 break;
             }
-            case 'job':
-                throw new Error('a job slot has no secret');
         }
         return status === 201 ? 'created' : 'updated';
     }
@@ -39873,8 +39869,6 @@ function permissionFor(slot) {
     switch (slot.kind) {
         case 'organization':
             return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
-        case 'job':
-            return PERMISSION.repository;
         default:
             return PERMISSION[slot.kind];
     }
@@ -40163,35 +40157,38 @@ class KubiyaHttp {
             clean = clean.split(secret).join('***');
         return clean;
     }
-    /** One request, retried on network errors, 429 and 5xx when `retry` is set. Returns the final response. */
-    async send(method, pathOrUrl, { key, body, retry, what }) {
+    /**
+     * One request, retried on network errors, 429 and 5xx by the shared policy. Returns the final response; throws
+     * a ServiceError with `outcomeUnknown` when the last attempt got no answer. `beforeRetry` runs before each
+     * retry with the failed attempt's response (undefined: no answer), for a request that must be reconciled first.
+     */
+    async send(method, pathOrUrl, options) {
         const url = this.resolve(pathOrUrl).href;
-        const { retries } = this.options.retry;
+        const policy = this.options.retry;
         for (let attempt = 0;; attempt++) {
             await this.rateLimitPause();
             let response;
             try {
-                response = await this.once(method, url, key, body);
+                response = await this.once(method, url, options.key, options.body);
             }
             catch (error) {
                 if (error instanceof ServiceError)
                     throw error;
-                if (retry && attempt < retries) {
-                    await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry));
-                    continue;
+                if (attempt >= policy.retries) {
+                    const reason = this.scrub(error instanceof Error ? error.message : String(error));
+                    throw new ServiceError(`Kubiya did not answer ${options.what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
                 }
-                const reason = this.scrub(error instanceof Error ? error.message : String(error));
-                throw new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
             }
-            if (!retry || !isRetryableStatus(response.status) || attempt >= retries)
+            if (response && (!isRetryableStatus(response.status) || attempt >= policy.retries))
                 return response;
-            const wait = waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
+            const wait = waitBeforeRetry(attempt, response?.headers['retry-after'], policy);
             if (wait === undefined)
-                return response;
+                return response; // a Retry-After past the cap: the caller reports it
             // A rate limit holds for every request of this client, not just the one that met it.
-            if (response.status === 429)
+            if (response?.status === 429)
                 this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
-            await this.options.retry.sleep(wait);
+            await options.beforeRetry?.(response);
+            await policy.sleep(wait);
         }
     }
     /** Waits out a rate limit another request of this client met. */
@@ -40273,7 +40270,6 @@ function tooLarge(method, url) {
 
 
 
-
 const KEYS = '/api/v1/auth/keys';
 /** 50,000 keys at 25 a page; a list longer than this is refused, not truncated. */
 const MAX_PAGES = 2_000;
@@ -40291,12 +40287,12 @@ class KubiyaClient {
         this.onSecret = options.onSecret;
         this.http.protect(options.adminKey);
     }
-    async whoami(key) {
+    async authenticate(key) {
         const what = key ? 'the check of the new key' : 'the check of admin-api-key';
-        let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, retry: true, what });
+        let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
         if (response.status === 404 && this.identityPath.endsWith('/self')) {
             this.identityPath = '/api/v1/users/current';
-            response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, retry: true, what });
+            response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
         }
         if (!client_ok(response)) {
             if (key && response.status === 401) {
@@ -40304,11 +40300,6 @@ class KubiyaClient {
             }
             throw this.failure(key ? 'verifying the new key' : 'checking admin-api-key', response);
         }
-        const body = response.body;
-        return {
-            email: typeof body?.['email'] === 'string' ? body['email'] : undefined,
-            org: typeof body?.['org'] === 'string' ? body['org'] : undefined,
-        };
     }
     /**
      * Every key of the organization, across every paging form docs/kubiya-api.md lists. Never a partial list: a page
@@ -40327,7 +40318,7 @@ class KubiyaClient {
                     `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`);
             }
             requested.add(url.href);
-            const response = await this.http.send('GET', url.href, { key: this.adminKey, retry: true, what: 'the key list' });
+            const response = await this.http.send('GET', url.href, { key: this.adminKey, what: 'the key list' });
             if (!client_ok(response))
                 throw this.failure('listing API keys', response, true);
             let current;
@@ -40422,42 +40413,39 @@ class KubiyaClient {
         // Kubiya's docs disagree on how a lifetime is asked for: send both forms (docs/kubiya-api.md, "Expiry").
         const ttl = ttlText(request.ttlMs ?? request.expiresAt.getTime() - Date.now());
         const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString(), ttl };
-        const what = `the creation of key ${request.name}`;
-        const policy = this.http.options.retry;
         let uncertain = false;
-        for (let attempt = 0;; attempt++) {
-            let response;
-            let lost;
-            try {
-                response = await this.http.send('POST', KEYS, { key: this.adminKey, body, retry: false, what });
-            }
-            catch (error) {
-                if (!(error instanceof ServiceError))
-                    throw error;
-                lost = error;
-            }
-            if (response && client_ok(response))
-                return this.readMinted(response, request, uncertain);
-            const unknownOutcome = lost !== undefined || (response !== undefined && response.status >= 500);
-            // A create whose answer was lost may still have made a key: revoke it before trying again.
-            if (unknownOutcome) {
-                uncertain = true;
-                await this.revokeStrays(request);
-            }
-            const retryable = unknownOutcome || response?.status === 429;
-            const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
-            if (wait === undefined) {
-                const reason = lost ? lost.message : this.createFailure(request.name, ttl, response).message;
-                const cleaned = unknownOutcome ? ' (any key the lost requests created under that name was revoked)' : '';
-                throw new ServiceError(`${reason}${cleaned}`, { status: response?.status });
-            }
-            await policy.sleep(wait);
+        // A create that got no answer, or a 5xx, may still have made a key: revoke what it made before trying again.
+        const reconcile = async (failed) => {
+            if (failed && failed.status < 500)
+                return;
+            uncertain = true;
+            await this.revokeStrays(request);
+        };
+        const cleaned = ' (any key the lost requests created under that name was revoked)';
+        let response;
+        try {
+            response = await this.http.send('POST', KEYS, {
+                key: this.adminKey,
+                body,
+                what: `the creation of key ${request.name}`,
+                beforeRetry: reconcile,
+            });
         }
+        catch (error) {
+            if (!(error instanceof ServiceError && error.outcomeUnknown))
+                throw error;
+            await reconcile(undefined);
+            throw new ServiceError(`${error.message}${cleaned}`);
+        }
+        if (client_ok(response))
+            return this.readMinted(response, request, uncertain);
+        await reconcile(response);
+        const failure = this.createFailure(request.name, ttl, response);
+        throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status });
     }
     async revokeKey(id) {
         const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, {
             key: this.adminKey,
-            retry: true,
             what: `the revocation of key ${id}`,
         });
         if (client_ok(response) || response.status === 404)
@@ -40611,7 +40599,7 @@ async function revokeAll(config, deps) {
     const { keys } = deps;
     let listing;
     try {
-        [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+        [, listing] = await Promise.all([keys.authenticate(), keys.listKeys()]);
     }
     catch (error) {
         return config.slots.map((slot) => slotResult(slot, 'failed', { error: service_error_errorMessage(error) }));
@@ -40721,13 +40709,15 @@ const RELIST_DELAY_MS = 2_000;
 const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 async function rotate(config, deps) {
     const { keys, secrets } = deps;
+    // Rotate mode's config has no mint-mode job slot (config.ts makes one only for mint mode).
+    const slots = config.slots.filter((slot) => slot.kind !== 'job');
     // First round trip: the admin key, every slot's public key (proof the token can write there) and one listing.
     const [admin, listing, ...writeTargets] = await Promise.allSettled([
-        keys.whoami(),
+        keys.authenticate(),
         keys.listKeys(),
-        ...config.slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
+        ...slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
     ]);
-    return mapBounded(config.slots, deps.concurrency, async (slot, index) => {
+    return mapBounded(slots, deps.concurrency, async (slot, index) => {
         const log = deps.log.forSlot(slot.target);
         try {
             const target = writeTargets[index];
@@ -40780,21 +40770,13 @@ class SlotRotation {
     }
     async run(target) {
         const { keys } = this.deps;
-        const requested = new Date(this.deps.now().getTime() + this.config.ttlMs);
-        const mintId = newMintId();
-        const description = keyDescription(this.slot, this.config.run, mintId);
-        let minted;
-        try {
-            minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested, ttlMs: this.config.ttlMs });
-        }
-        catch (error) {
-            return slotResult(this.slot, 'failed', { error: `mint: ${service_error_errorMessage(error)}` });
-        }
+        const minted = await createSlotKey(this.slot, this.config, { ...this.deps, log: this.log, mintId: newMintId() });
+        if ('failed' in minted)
+            return minted.failed;
         const mintedAt = this.monotonicMs();
-        reportMinted(this.log, minted, requested);
         // Verify the new key while listing again: the listing shows whether a newer run got here first.
         const [verified, relisted] = await Promise.allSettled([
-            this.config.verify ? keys.whoami(minted.token) : Promise.resolve(undefined),
+            this.config.verify ? keys.authenticate(minted.token) : Promise.resolve(undefined),
             this.relist(minted),
         ]);
         if (verified.status === 'rejected')
@@ -40920,7 +40902,28 @@ class SlotRotation {
         return slotResult(this.slot, status, { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt, ...fields });
     }
 }
-/** The "Minted" line, and a warning when Kubiya gave another expiry than the one asked for. */
+/**
+ * Mints the slot's key for this run (rotate and mint mode alike): the "Minted" line, and a warning when Kubiya
+ * gave another expiry than the one asked for. `mintId` goes into the key's description (slots.ts isKeyOfMint).
+ */
+async function createSlotKey(slot, config, deps) {
+    const requested = new Date(deps.now().getTime() + config.ttlMs);
+    let minted;
+    try {
+        minted = await deps.keys.createKey({
+            name: managedKeyName(slot, config.keyNamePrefix, config.run),
+            description: keyDescription(slot, config.run, deps.mintId),
+            mintId: deps.mintId,
+            expiresAt: requested,
+            ttlMs: config.ttlMs,
+        });
+    }
+    catch (error) {
+        return { failed: slotResult(slot, 'failed', { error: `mint: ${service_error_errorMessage(error)}` }) };
+    }
+    reportMinted(deps.log, minted, requested);
+    return minted;
+}
 function reportMinted(log, minted, requested) {
     log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
     if (Math.abs(minted.expiresAt.getTime() - requested.getTime()) > EXPIRY_TOLERANCE_MS) {
@@ -40956,7 +40959,7 @@ async function mint(config, deps) {
     const requested = new Date(deps.now().getTime() + config.ttlMs);
     if (config.dryRun) {
         try {
-            const [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+            const [, listing] = await Promise.all([keys.authenticate(), keys.listKeys()]);
             const existing = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
             const note = `dry-run: would mint ${name} (expires ${requested.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
             log.info(note);
@@ -40972,23 +40975,17 @@ async function mint(config, deps) {
         deps.state.save(STATE.keyName, name);
         deps.state.save(STATE.mintId, mintId);
     }
-    let minted;
-    try {
-        const description = keyDescription(slot, config.run, mintId);
-        minted = await keys.createKey({ name, description, mintId, expiresAt: requested, ttlMs: config.ttlMs });
-    }
-    catch (error) {
-        return { result: slotResult(slot, 'failed', { error: `mint: ${service_error_errorMessage(error)}` }) };
-    }
+    const minted = await createSlotKey(slot, config, { ...deps, mintId });
+    if ('failed' in minted)
+        return { result: minted.failed };
     if (config.revokeOnExit) {
         deps.state.save(STATE.keyId, minted.id);
         deps.state.save(STATE.expiresAt, minted.expiresAt.toISOString());
     }
     const result = slotResult(slot, 'minted', { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt });
-    reportMinted(log, minted, requested);
     if (config.verify) {
         try {
-            await keys.whoami(minted.token);
+            await keys.authenticate(minted.token);
             log.info('The new key authenticates.');
         }
         catch (error) {

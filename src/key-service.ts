@@ -36,14 +36,9 @@ export interface CreateKeyRequest {
   ttlMs?: number;
 }
 
-export interface Identity {
-  email?: string;
-  org?: string;
-}
-
 export interface KeyService {
-  /** Who the admin key (or `key`, to verify a new key) authenticates as. */
-  whoami(key?: string): Promise<Identity>;
+  /** Resolves when the admin key (or `key`, to verify a new key) authenticates; rejects with why not. */
+  authenticate(key?: string): Promise<void>;
   listKeys(): Promise<ApiKey[]>;
   /**
    * Mints a key. A lost response is reconciled by name and description, so a failed mint leaves no key

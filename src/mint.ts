@@ -4,9 +4,9 @@ import type { Config } from './config.ts';
 import type { KeyService, MintedKey } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import { revokeKeys, revokeNewKey } from './revoke.ts';
-import { reportMinted, type SlotLog } from './rotate.ts';
+import { createSlotKey, type SlotLog } from './rotate.ts';
 import { errorMessage } from './service-error.ts';
-import { isKeyOfMint, isSlotKey, keyDescription, managedKeyName, newMintId } from './slots.ts';
+import { isKeyOfMint, isSlotKey, managedKeyName, newMintId } from './slots.ts';
 
 /** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
 export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
@@ -38,7 +38,7 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
 
   if (config.dryRun) {
     try {
-      const [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+      const [, listing] = await Promise.all([keys.authenticate(), keys.listKeys()]);
       const existing = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
       const note = `dry-run: would mint ${name} (expires ${requested.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
       log.info(note);
@@ -54,22 +54,16 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
     deps.state.save(STATE.keyName, name);
     deps.state.save(STATE.mintId, mintId);
   }
-  let minted: MintedKey;
-  try {
-    const description = keyDescription(slot, config.run, mintId);
-    minted = await keys.createKey({ name, description, mintId, expiresAt: requested, ttlMs: config.ttlMs });
-  } catch (error) {
-    return { result: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
-  }
+  const minted = await createSlotKey(slot, config, { ...deps, mintId });
+  if ('failed' in minted) return { result: minted.failed };
   if (config.revokeOnExit) {
     deps.state.save(STATE.keyId, minted.id);
     deps.state.save(STATE.expiresAt, minted.expiresAt.toISOString());
   }
   const result = slotResult(slot, 'minted', { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt });
-  reportMinted(log, minted, requested);
   if (config.verify) {
     try {
-      await keys.whoami(minted.token);
+      await keys.authenticate(minted.token);
       log.info('The new key authenticates.');
     } catch (error) {
       const { text: undo } = await revokeNewKey(keys, minted);

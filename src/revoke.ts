@@ -54,7 +54,7 @@ export async function revokeAll(config: Config, deps: { keys: KeyService; log: R
   const { keys } = deps;
   let listing: ApiKey[];
   try {
-    [, listing] = await Promise.all([keys.whoami(), keys.listKeys()]);
+    [, listing] = await Promise.all([keys.authenticate(), keys.listKeys()]);
   } catch (error) {
     return config.slots.map((slot) => slotResult(slot, 'failed', { error: errorMessage(error) }));
   }

@@ -9,7 +9,7 @@ import { revokeKeys, revokeNewKey } from './revoke.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { SecretStore, WriteTarget } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
-import { isSlotKey, keyDescription, managedKeyName, newMintId, type Slot } from './slots.ts';
+import { isSlotKey, keyDescription, managedKeyName, newMintId, type SecretSlot, type Slot } from './slots.ts';
 
 export interface SlotLog {
   info(message: string): void;
@@ -42,14 +42,16 @@ const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 
 export async function rotate(config: Config, deps: RotationDeps): Promise<SlotResult[]> {
   const { keys, secrets } = deps;
+  // Rotate mode's config has no mint-mode job slot (config.ts makes one only for mint mode).
+  const slots = config.slots.filter((slot): slot is SecretSlot => slot.kind !== 'job');
   // First round trip: the admin key, every slot's public key (proof the token can write there) and one listing.
   const [admin, listing, ...writeTargets] = await Promise.allSettled([
-    keys.whoami(),
+    keys.authenticate(),
     keys.listKeys(),
-    ...config.slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
+    ...slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
   ]);
 
-  return mapBounded(config.slots, deps.concurrency, async (slot, index) => {
+  return mapBounded(slots, deps.concurrency, async (slot, index) => {
     const log = deps.log.forSlot(slot.target);
     try {
       const target = writeTargets[index]!;
@@ -67,12 +69,12 @@ export async function rotate(config: Config, deps: RotationDeps): Promise<SlotRe
 class SlotRotation {
   private readonly config: Config;
   private readonly deps: RotationDeps;
-  private readonly slot: Slot;
+  private readonly slot: SecretSlot;
   private readonly log: SlotLog;
   private readonly name: string;
   private readonly monotonicMs: () => number;
 
-  constructor(config: Config, deps: RotationDeps, slot: Slot, log: SlotLog) {
+  constructor(config: Config, deps: RotationDeps, slot: SecretSlot, log: SlotLog) {
     this.config = config;
     this.deps = deps;
     this.slot = slot;
@@ -104,21 +106,13 @@ class SlotRotation {
 
   async run(target: WriteTarget): Promise<SlotResult> {
     const { keys } = this.deps;
-    const requested = new Date(this.deps.now().getTime() + this.config.ttlMs);
-    const mintId = newMintId();
-    const description = keyDescription(this.slot, this.config.run, mintId);
-    let minted: MintedKey;
-    try {
-      minted = await keys.createKey({ name: this.name, description, mintId, expiresAt: requested, ttlMs: this.config.ttlMs });
-    } catch (error) {
-      return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
-    }
+    const minted = await createSlotKey(this.slot, this.config, { ...this.deps, log: this.log, mintId: newMintId() });
+    if ('failed' in minted) return minted.failed;
     const mintedAt = this.monotonicMs();
-    reportMinted(this.log, minted, requested);
 
     // Verify the new key while listing again: the listing shows whether a newer run got here first.
     const [verified, relisted] = await Promise.allSettled([
-      this.config.verify ? keys.whoami(minted.token) : Promise.resolve(undefined),
+      this.config.verify ? keys.authenticate(minted.token) : Promise.resolve(undefined),
       this.relist(minted),
     ]);
     if (verified.status === 'rejected') return this.rollBack(minted, 'verify', verified.reason);
@@ -254,8 +248,33 @@ class SlotRotation {
   }
 }
 
-/** The "Minted" line, and a warning when Kubiya gave another expiry than the one asked for. */
-export function reportMinted(log: SlotLog, minted: MintedKey, requested: Date): void {
+/**
+ * Mints the slot's key for this run (rotate and mint mode alike): the "Minted" line, and a warning when Kubiya
+ * gave another expiry than the one asked for. `mintId` goes into the key's description (slots.ts isKeyOfMint).
+ */
+export async function createSlotKey(
+  slot: Slot,
+  config: Config,
+  deps: { keys: KeyService; log: SlotLog; now: () => Date; mintId: string },
+): Promise<MintedKey | { failed: SlotResult }> {
+  const requested = new Date(deps.now().getTime() + config.ttlMs);
+  let minted: MintedKey;
+  try {
+    minted = await deps.keys.createKey({
+      name: managedKeyName(slot, config.keyNamePrefix, config.run),
+      description: keyDescription(slot, config.run, deps.mintId),
+      mintId: deps.mintId,
+      expiresAt: requested,
+      ttlMs: config.ttlMs,
+    });
+  } catch (error) {
+    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
+  }
+  reportMinted(deps.log, minted, requested);
+  return minted;
+}
+
+function reportMinted(log: SlotLog, minted: MintedKey, requested: Date): void {
   log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
   if (Math.abs(minted.expiresAt.getTime() - requested.getTime()) > EXPIRY_TOLERANCE_MS) {
     log.warning(

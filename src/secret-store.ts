@@ -1,5 +1,5 @@
 // What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
-import type { OrgSecretVisibility, Slot } from './slots.ts';
+import type { OrgSecretVisibility, SecretSlot } from './slots.ts';
 
 export interface PublicKey {
   keyId: string;
@@ -26,10 +26,10 @@ export interface WriteOptions {
 }
 
 export interface SecretStore {
-  prepare(slot: Slot): Promise<WriteTarget>;
+  prepare(slot: SecretSlot): Promise<WriteTarget>;
   /**
    * Seals `value` for the target and writes it. Rejects with a ServiceError whose `outcomeUnknown` is set
    * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed.
    */
-  put(slot: Slot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
+  put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
 }

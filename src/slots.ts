@@ -50,7 +50,9 @@ export interface JobSlot extends SlotBase {
   kind: 'job';
 }
 
-export type Slot = RepositorySlot | EnvironmentSlot | OrganizationSlot | JobSlot;
+/** A slot whose key is written to a GitHub secret: every slot but mint mode's. */
+export type SecretSlot = RepositorySlot | EnvironmentSlot | OrganizationSlot;
+export type Slot = SecretSlot | JobSlot;
 
 export function repositorySlot(owner: string, repo: string, secretName: string, secretType: SecretType = 'actions'): RepositorySlot {
   const target = `${owner.toLowerCase()}/${repo.toLowerCase()}`;
@@ -91,8 +93,8 @@ function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
 }
 
 const RUN_PART = /^\d+-\d+$/;
-/** GitHub job ids: letters, digits, `-` and `_`. */
-const JOB_KEY = /^([A-Za-z0-9_-]+):([A-Z0-9_]+):run-\d+-\d+$/;
+/** Job ids as config.ts accepts GITHUB_JOB: letters, digits, `.`, `-` and `_`. */
+const JOB_KEY = /^([A-Za-z0-9_.-]+):([A-Z0-9_]+):run-\d+-\d+$/;
 
 export function managedKeyName(slot: Slot, keyNamePrefix: string, run: Run): string {
   return `${slotKeyPrefix(slot, keyNamePrefix)}${run.runId}-${run.runAttempt}`;

@@ -2,7 +2,7 @@
 // organization secrets. Permission errors name the permission that target kind needs.
 import type { OrgSecretAccess, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
-import type { OrganizationSlot, Slot } from '../slots.ts';
+import type { OrganizationSlot, SecretSlot } from '../slots.ts';
 import { AttemptsStopped, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
@@ -21,7 +21,7 @@ export class GitHubSecretStore implements SecretStore {
     this.octokit = octokit;
   }
 
-  async prepare(slot: Slot): Promise<WriteTarget> {
+  async prepare(slot: SecretSlot): Promise<WriteTarget> {
     const { actions, dependabot } = this.octokit.rest;
     try {
       switch (slot.kind) {
@@ -37,15 +37,13 @@ export class GitHubSecretStore implements SecretStore {
           };
         case 'organization':
           return await this.prepareOrganization(slot);
-        case 'job':
-          throw new Error('a job slot has no secret');
       }
     } catch (error) {
       throw gitHubFailure(error, slot, `reading the public key of ${slot.target}`);
     }
   }
 
-  async put(slot: Slot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
+  async put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
     let unanswered = 0;
     const attempts: Attempts = { maySend: () => options.maySend(), unanswered: () => void unanswered++ };
     const action = `writing secret ${slot.secretName} of ${slot.target}`;
@@ -73,7 +71,7 @@ export class GitHubSecretStore implements SecretStore {
     }
   }
 
-  private async write(slot: Slot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
+  private async write(slot: SecretSlot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
     const { actions, dependabot } = this.octokit.rest;
     const sealed = await sealSecret(value, target.publicKey);
     const fields = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId, request: { attempts } };
@@ -105,8 +103,6 @@ export class GitHubSecretStore implements SecretStore {
             : await actions.createOrUpdateOrgSecret(request));
         break;
       }
-      case 'job':
-        throw new Error('a job slot has no secret');
     }
     return status === 201 ? 'created' : 'updated';
   }
@@ -154,12 +150,10 @@ export class GitHubSecretStore implements SecretStore {
   }
 }
 
-function permissionFor(slot: Slot): string {
+function permissionFor(slot: SecretSlot): string {
   switch (slot.kind) {
     case 'organization':
       return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
-    case 'job':
-      return PERMISSION.repository;
     default:
       return PERMISSION[slot.kind];
   }
@@ -197,7 +191,7 @@ function reasonOf(error: unknown): string {
   return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
 }
 
-function gitHubFailure(error: unknown, slot: Slot, action: string): ServiceError {
+function gitHubFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
   if (error instanceof ServiceError) return error;
   const status = (error as GitHubErrorShape).response?.status;
   if (status === undefined) {

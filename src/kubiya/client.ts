@@ -1,8 +1,8 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
-import type { ApiKey, CreateKeyRequest, Identity, KeyService, MintedKey } from '../key-service.ts';
+import type { ApiKey, CreateKeyRequest, KeyService, MintedKey } from '../key-service.ts';
 import { isKeyOfMint } from '../slots.ts';
 import { ServiceError } from '../service-error.ts';
-import { waitBeforeRetry, type RequestSettings } from '../retry.ts';
+import type { RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
 import { readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
 
@@ -32,12 +32,12 @@ export class KubiyaClient implements KeyService {
     this.http.protect(options.adminKey);
   }
 
-  async whoami(key?: string): Promise<Identity> {
+  async authenticate(key?: string): Promise<void> {
     const what = key ? 'the check of the new key' : 'the check of admin-api-key';
-    let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, retry: true, what });
+    let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
     if (response.status === 404 && this.identityPath.endsWith('/self')) {
       this.identityPath = '/api/v1/users/current';
-      response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, retry: true, what });
+      response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
     }
     if (!ok(response)) {
       if (key && response.status === 401) {
@@ -45,11 +45,6 @@ export class KubiyaClient implements KeyService {
       }
       throw this.failure(key ? 'verifying the new key' : 'checking admin-api-key', response);
     }
-    const body = response.body as Record<string, unknown> | undefined;
-    return {
-      email: typeof body?.['email'] === 'string' ? body['email'] : undefined,
-      org: typeof body?.['org'] === 'string' ? body['org'] : undefined,
-    };
   }
 
   /**
@@ -71,7 +66,7 @@ export class KubiyaClient implements KeyService {
         );
       }
       requested.add(url.href);
-      const response = await this.http.send('GET', url.href, { key: this.adminKey, retry: true, what: 'the key list' });
+      const response = await this.http.send('GET', url.href, { key: this.adminKey, what: 'the key list' });
       if (!ok(response)) throw this.failure('listing API keys', response, true);
       let current: KeyPage;
       try {
@@ -171,40 +166,36 @@ export class KubiyaClient implements KeyService {
     // Kubiya's docs disagree on how a lifetime is asked for: send both forms (docs/kubiya-api.md, "Expiry").
     const ttl = ttlText(request.ttlMs ?? request.expiresAt.getTime() - Date.now());
     const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString(), ttl };
-    const what = `the creation of key ${request.name}`;
-    const policy = this.http.options.retry;
     let uncertain = false;
-    for (let attempt = 0; ; attempt++) {
-      let response: KubiyaResponse | undefined;
-      let lost: ServiceError | undefined;
-      try {
-        response = await this.http.send('POST', KEYS, { key: this.adminKey, body, retry: false, what });
-      } catch (error) {
-        if (!(error instanceof ServiceError)) throw error;
-        lost = error;
-      }
-      if (response && ok(response)) return this.readMinted(response, request, uncertain);
-      const unknownOutcome = lost !== undefined || (response !== undefined && response.status >= 500);
-      // A create whose answer was lost may still have made a key: revoke it before trying again.
-      if (unknownOutcome) {
-        uncertain = true;
-        await this.revokeStrays(request);
-      }
-      const retryable = unknownOutcome || response?.status === 429;
-      const wait = retryable && attempt < policy.retries ? waitBeforeRetry(attempt, response?.headers['retry-after'], policy) : undefined;
-      if (wait === undefined) {
-        const reason = lost ? lost.message : this.createFailure(request.name, ttl, response!).message;
-        const cleaned = unknownOutcome ? ' (any key the lost requests created under that name was revoked)' : '';
-        throw new ServiceError(`${reason}${cleaned}`, { status: response?.status });
-      }
-      await policy.sleep(wait);
+    // A create that got no answer, or a 5xx, may still have made a key: revoke what it made before trying again.
+    const reconcile = async (failed: KubiyaResponse | undefined) => {
+      if (failed && failed.status < 500) return;
+      uncertain = true;
+      await this.revokeStrays(request);
+    };
+    const cleaned = ' (any key the lost requests created under that name was revoked)';
+    let response: KubiyaResponse;
+    try {
+      response = await this.http.send('POST', KEYS, {
+        key: this.adminKey,
+        body,
+        what: `the creation of key ${request.name}`,
+        beforeRetry: reconcile,
+      });
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.outcomeUnknown)) throw error;
+      await reconcile(undefined);
+      throw new ServiceError(`${error.message}${cleaned}`);
     }
+    if (ok(response)) return this.readMinted(response, request, uncertain);
+    await reconcile(response);
+    const failure = this.createFailure(request.name, ttl, response);
+    throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status });
   }
 
   async revokeKey(id: string): Promise<void> {
     const response = await this.http.send('DELETE', `${KEYS}/${encodeURIComponent(id)}`, {
       key: this.adminKey,
-      retry: true,
       what: `the revocation of key ${id}`,
     });
     if (ok(response) || response.status === 404) return;

@@ -65,34 +65,37 @@ export class KubiyaHttp {
     return clean;
   }
 
-  /** One request, retried on network errors, 429 and 5xx when `retry` is set. Returns the final response. */
+  /**
+   * One request, retried on network errors, 429 and 5xx by the shared policy. Returns the final response; throws
+   * a ServiceError with `outcomeUnknown` when the last attempt got no answer. `beforeRetry` runs before each
+   * retry with the failed attempt's response (undefined: no answer), for a request that must be reconciled first.
+   */
   async send(
     method: string,
     pathOrUrl: string,
-    { key, body, retry, what }: { key: string; body?: unknown; retry: boolean; what: string },
+    options: { key: string; body?: unknown; what: string; beforeRetry?: (failed: KubiyaResponse | undefined) => Promise<void> },
   ): Promise<KubiyaResponse> {
     const url = this.resolve(pathOrUrl).href;
-    const { retries } = this.options.retry;
+    const policy = this.options.retry;
     for (let attempt = 0; ; attempt++) {
       await this.rateLimitPause();
-      let response: KubiyaResponse;
+      let response: KubiyaResponse | undefined;
       try {
-        response = await this.once(method, url, key, body);
+        response = await this.once(method, url, options.key, options.body);
       } catch (error) {
         if (error instanceof ServiceError) throw error;
-        if (retry && attempt < retries) {
-          await this.options.retry.sleep(waitBeforeRetry(attempt, undefined, this.options.retry)!);
-          continue;
+        if (attempt >= policy.retries) {
+          const reason = this.scrub(error instanceof Error ? error.message : String(error));
+          throw new ServiceError(`Kubiya did not answer ${options.what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
         }
-        const reason = this.scrub(error instanceof Error ? error.message : String(error));
-        throw new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
       }
-      if (!retry || !isRetryableStatus(response.status) || attempt >= retries) return response;
-      const wait = waitBeforeRetry(attempt, response.headers['retry-after'], this.options.retry);
-      if (wait === undefined) return response;
+      if (response && (!isRetryableStatus(response.status) || attempt >= policy.retries)) return response;
+      const wait = waitBeforeRetry(attempt, response?.headers['retry-after'], policy);
+      if (wait === undefined) return response!; // a Retry-After past the cap: the caller reports it
       // A rate limit holds for every request of this client, not just the one that met it.
-      if (response.status === 429) this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
-      await this.options.retry.sleep(wait);
+      if (response?.status === 429) this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
+      await options.beforeRetry?.(response);
+      await policy.sleep(wait);
     }
   }
 

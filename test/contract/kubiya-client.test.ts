@@ -35,29 +35,29 @@ afterEach(() => kubiya.close());
 
 describe('identity', () => {
   it('authenticates with a UserKey header on /api/v1/users/self', async () => {
-    expect(await client().whoami()).toEqual({ email: 'ci@acme.test', org: 'acme' });
+    await client().authenticate();
     expect(kubiya.requests[0]).toMatchObject({ method: 'GET', path: '/api/v1/users/self' });
     expect(kubiya.requests[0]!.headers['authorization']).toBe(`UserKey ${adminKey}`);
   });
 
   it('falls back to /api/v1/users/current when /self answers 404', async () => {
     kubiya.options.selfEndpoint = false;
-    expect((await client().whoami()).email).toBe('ci@acme.test');
+    await client().authenticate();
     expect(kubiya.requests.map((r) => r.path)).toEqual(['/api/v1/users/self', '/api/v1/users/current']);
   });
 
   it('explains a 401 with what to check, without the key', async () => {
-    const error = await failure(client({ adminKey: 'x'.repeat(40) }).whoami());
+    const error = await failure(client({ adminKey: 'x'.repeat(40) }).authenticate());
     expect(error.message).toMatch(/rejected admin-api-key.*invalid, revoked or expired.*another Kubiya deployment \(check kubiya-api-url/);
     expect(error.message).not.toContain('x'.repeat(40));
   });
 
   it('verifies a new key with that key', async () => {
     const minted = await create();
-    await client().whoami(minted.token);
+    await client().authenticate(minted.token);
     expect(kubiya.requests.at(-1)!.headers['authorization']).toBe(`UserKey ${minted.token}`);
     await client().revokeKey(minted.id);
-    expect((await failure(client().whoami(minted.token))).message).toMatch(/did not accept the new key \(HTTP 401/);
+    expect((await failure(client().authenticate(minted.token))).message).toMatch(/did not accept the new key \(HTTP 401/);
   });
 });
 
@@ -196,7 +196,7 @@ describe('credentials stay home', () => {
     const elsewhere: HttpEmulator = await startHttpEmulator(() => ({ status: 200, body: {} }), {});
     try {
       kubiya.injectFault({ method: 'GET', kind: 'status', status: 302, headers: { location: `${elsewhere.url}/api/v1/users/self` } });
-      const error = await failure(client().whoami());
+      const error = await failure(client().authenticate());
       expect(error.message).toMatch(/HTTP 302/);
       expect(elsewhere.requests).toHaveLength(0);
     } finally {
@@ -206,7 +206,7 @@ describe('credentials stay home', () => {
 
   it('scrubs a key echoed back in an error body', async () => {
     kubiya.injectFault({ method: 'GET', kind: 'status', status: 400, body: { detail: `bad key ${adminKey}` } });
-    const error = await failure(client().whoami());
+    const error = await failure(client().authenticate());
     expect(error.message).not.toContain(adminKey);
     expect(error.message).toContain('bad key ***');
   });

@@ -128,8 +128,8 @@ function methodMatches(method: string | undefined, actual: string): boolean {
   return method === undefined || method === '*' || method.toUpperCase() === actual;
 }
 
-/** mulberry32: tiny, seedable, good enough for latency jitter. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: tiny, seedable, good enough for latency jitter (and the interleaving explorer's choices). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -176,7 +176,7 @@ export class HttpEmulator {
   constructor(options: HttpEmulatorOptions = {}, handler?: EmulatedHandler) {
     this.latencyMs = options.latencyMs ?? 0;
     this.jitterMs = options.jitterMs ?? 0;
-    this.#random = seededRandom(options.seed ?? 1);
+    this.#random = mulberry32(options.seed ?? 1);
     this.#handler = handler;
     this.#server = http.createServer((req, res) => void this.#serve(req, res));
     this.#server.on('connection', (socket) => {

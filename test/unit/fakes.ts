@@ -1,5 +1,5 @@
 // In-memory KeyService and SecretStore that record every call, for the rotation's unit tests.
-import type { ApiKey, CreateKeyRequest, Identity, KeyService, MintedKey } from '../../src/key-service.ts';
+import type { ApiKey, CreateKeyRequest, KeyService, MintedKey } from '../../src/key-service.ts';
 import type { SecretStore, WriteOptions, WriteTarget } from '../../src/secret-store.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import type { Slot } from '../../src/slots.ts';
@@ -44,9 +44,8 @@ export class FakeKeys implements KeyService {
     return key;
   }
 
-  async whoami(key?: string): Promise<Identity> {
+  async authenticate(key?: string): Promise<void> {
     this.calls.record(key ? 'verify' : 'whoami');
-    return { email: 'ci@acme.test', org: 'acme' };
   }
 
   async listKeys(): Promise<ApiKey[]> {

@@ -9,19 +9,7 @@
 // before the server sees it. Delays advance the clock through the timers in order, mostly by seconds and
 // rarely by minutes (past W/2 and W), while the servers handle nothing.
 import { vi } from 'vitest';
-import type { DispatchOutcome, DispatchRequest, Fault, HttpEmulator } from '../../sandbox/http-emulator.ts';
-
-/** mulberry32: a tiny seedable PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, type DispatchOutcome, type DispatchRequest, type Fault, type HttpEmulator } from '../../sandbox/http-emulator.ts';
 
 /** The timers vitest fakes for the explorer; setImmediate, nextTick and queueMicrotask stay real (quiescence). */
 export const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] as const;

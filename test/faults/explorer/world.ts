@@ -11,7 +11,8 @@ import { rotate, type RotationLog } from '../../../src/rotate.ts';
 import { errorMessage } from '../../../src/service-error.ts';
 import { GitHubEmulator } from '../../sandbox/github-emulator.ts';
 import { KubiyaEmulator, type KubiyaKey } from '../../sandbox/kubiya-emulator.ts';
-import { REQUEST_TIMEOUT_MS, Scheduler, mulberry32, type Exchange } from './scheduler.ts';
+import { mulberry32 } from '../../sandbox/http-emulator.ts';
+import { REQUEST_TIMEOUT_MS, Scheduler, type Exchange } from './scheduler.ts';
 import { gitHubFetch, kubiyaTransport } from './transports.ts';
 
 export const DAY = 86_400_000;
