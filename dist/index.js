@@ -39611,6 +39611,35 @@ function createOctokit(options) {
         },
     }));
 }
+/** The HTTP status GitHub answered with, if any. */
+function statusOf(error) {
+    return error.response?.status ?? error.status;
+}
+/** Whether GitHub answered at all (no: the request may have taken effect). */
+function answered(error) {
+    return error.response !== undefined;
+}
+/** `HTTP 403: Resource not accessible by personal access token`, or the error's message when no answer came. */
+function reasonOf(error) {
+    const response = error.response;
+    if (!response)
+        return error instanceof Error ? error.message : String(error);
+    const detail = response.data?.message;
+    return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
+}
+/**
+ * GitHub's own rate-limit answers (no requests left, or a secondary limit): plugin-throttling waits them out,
+ * and one it gave up on is reported with when to retry. undefined: not a rate limit.
+ */
+function rateLimitOf(error) {
+    const { status, message = '', response } = error;
+    const headers = response?.headers ?? {};
+    const limited = headers['x-ratelimit-remaining'] === '0' || /secondary rate|rate limit/i.test(message) || status === 429;
+    if (!response || !limited || (status !== 403 && status !== 429))
+        return undefined;
+    const reset = Number(headers['x-ratelimit-reset']);
+    return { retryAfter: headers['retry-after'], reset: reset > 0 ? reset : undefined };
+}
 /** A request whose next attempt `Attempts.maySend` refused. Shaped so that neither plugin retries it. */
 class AttemptsStopped extends Error {
     name = 'AttemptsStopped';
@@ -39629,13 +39658,13 @@ class AttemptsStopped extends Error {
 function retryPolicy(policy) {
     return (octokit) => {
         octokit.hook.error('request', (caught, request) => {
-            const error = caught;
             const options = request.request;
-            if (!error.response)
+            if (!answered(caught))
                 options?.attempts?.unanswered();
-            const headers = error.response?.headers ?? {};
-            const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
-            const retryable = !error.response || isRetryableStatus(error.status ?? 0);
+            const headers = caught.response?.headers ?? {};
+            // A plain 429 or 5xx is this policy's; GitHub's own rate-limit answers are plugin-throttling's.
+            const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(caught.message ?? '');
+            const retryable = !answered(caught) || isRetryableStatus(statusOf(caught) ?? 0);
             const attempt = options?.retryCount ?? 0;
             const retryRequest = octokit.retry?.retryRequest;
             const wait = retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
@@ -39885,31 +39914,22 @@ function orgAccessBody(access) {
         ? { visibility: access.visibility, selected_repository_ids: access.selectedRepositoryIds ?? [] }
         : { visibility: access.visibility };
 }
-function statusOf(error) {
-    return error.response?.status ?? error.status;
-}
-function reasonOf(error) {
-    if (error instanceof ServiceError)
-        return error.message;
-    const response = error.response;
-    if (!response)
-        return error instanceof Error ? error.message : String(error);
-    const detail = response.data?.message;
-    return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
-}
 function gitHubFailure(error, slot, action) {
     if (error instanceof ServiceError)
         return error;
-    const status = error.response?.status;
-    if (status === undefined) {
+    if (!answered(error)) {
         // No response after the retries (a network error or a timeout): a write may or may not have happened.
         return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { outcomeUnknown: true });
     }
-    const headers = error.response?.headers ?? {};
-    if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error))))) {
+    const status = statusOf(error);
+    const limit = rateLimitOf(error);
+    if (limit) {
         // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
-        const reset = Number(headers['x-ratelimit-reset']);
-        const until = reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : headers['retry-after'] ? ` for ${headers['retry-after']} s` : '';
+        const until = limit.reset
+            ? ` until ${new Date(limit.reset * 1000).toISOString()}`
+            : limit.retryAfter
+                ? ` for ${limit.retryAfter} s`
+                : '';
         return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`, {
             status,
         });

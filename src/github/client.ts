@@ -57,10 +57,43 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
   );
 }
 
-interface RequestErrorLike {
+/** Octokit's RequestError, as this action reads it: every reading of a GitHub error is here. */
+interface GitHubRequestError {
   status?: number;
   message?: string;
-  response?: { headers?: Record<string, string | undefined> };
+  /** absent when no answer came (a network error or a timeout) */
+  response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown } };
+}
+
+/** The HTTP status GitHub answered with, if any. */
+export function statusOf(error: unknown): number | undefined {
+  return (error as GitHubRequestError).response?.status ?? (error as GitHubRequestError).status;
+}
+
+/** Whether GitHub answered at all (no: the request may have taken effect). */
+export function answered(error: unknown): boolean {
+  return (error as GitHubRequestError).response !== undefined;
+}
+
+/** `HTTP 403: Resource not accessible by personal access token`, or the error's message when no answer came. */
+export function reasonOf(error: unknown): string {
+  const response = (error as GitHubRequestError).response;
+  if (!response) return error instanceof Error ? error.message : String(error);
+  const detail = response.data?.message;
+  return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
+}
+
+/**
+ * GitHub's own rate-limit answers (no requests left, or a secondary limit): plugin-throttling waits them out,
+ * and one it gave up on is reported with when to retry. undefined: not a rate limit.
+ */
+export function rateLimitOf(error: unknown): { retryAfter?: string; reset?: number } | undefined {
+  const { status, message = '', response } = error as GitHubRequestError;
+  const headers = response?.headers ?? {};
+  const limited = headers['x-ratelimit-remaining'] === '0' || /secondary rate|rate limit/i.test(message) || status === 429;
+  if (!response || !limited || (status !== 403 && status !== 429)) return undefined;
+  const reset = Number(headers['x-ratelimit-reset']);
+  return { retryAfter: headers['retry-after'], reset: reset > 0 ? reset : undefined };
 }
 
 /** What a caller may pass as `request: { attempts }` to watch, and bound, the attempts of one request. */
@@ -95,12 +128,12 @@ type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } }
 function retryPolicy(policy: RetryPolicy) {
   return (octokit: OctokitCore): void => {
     octokit.hook.error('request', (caught, request) => {
-      const error = caught as RequestErrorLike;
       const options = (request as RequestOptions).request;
-      if (!error.response) options?.attempts?.unanswered();
-      const headers = error.response?.headers ?? {};
-      const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(error.message ?? '');
-      const retryable = !error.response || isRetryableStatus(error.status ?? 0);
+      if (!answered(caught)) options?.attempts?.unanswered();
+      const headers = (caught as GitHubRequestError).response?.headers ?? {};
+      // A plain 429 or 5xx is this policy's; GitHub's own rate-limit answers are plugin-throttling's.
+      const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test((caught as GitHubRequestError).message ?? '');
+      const retryable = !answered(caught) || isRetryableStatus(statusOf(caught) ?? 0);
       const attempt = options?.retryCount ?? 0;
       const retryRequest = (octokit as { retry?: { retryRequest: RetryRequest } }).retry?.retryRequest;
       const wait =

@@ -3,7 +3,7 @@
 import type { OrgSecretAccess, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';
-import { AttemptsStopped, type Attempts, type Octokit } from './client.ts';
+import { AttemptsStopped, answered, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
 const PERMISSION = {
@@ -173,37 +173,21 @@ function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['
     : { visibility: access.visibility };
 }
 
-type GitHubErrorShape = {
-  status?: number;
-  message?: string;
-  response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown } };
-};
-
-function statusOf(error: unknown): number | undefined {
-  return (error as GitHubErrorShape).response?.status ?? (error as GitHubErrorShape).status;
-}
-
-function reasonOf(error: unknown): string {
-  if (error instanceof ServiceError) return error.message;
-  const response = (error as GitHubErrorShape).response;
-  if (!response) return error instanceof Error ? error.message : String(error);
-  const detail = response.data?.message;
-  return typeof detail === 'string' ? `HTTP ${response.status}: ${detail}` : `HTTP ${response.status}`;
-}
-
 function gitHubFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
   if (error instanceof ServiceError) return error;
-  const status = (error as GitHubErrorShape).response?.status;
-  if (status === undefined) {
+  if (!answered(error)) {
     // No response after the retries (a network error or a timeout): a write may or may not have happened.
     return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { outcomeUnknown: true });
   }
-  const headers = (error as GitHubErrorShape).response?.headers ?? {};
-  if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reasonOf(error))))) {
+  const status = statusOf(error);
+  const limit = rateLimitOf(error);
+  if (limit) {
     // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
-    const reset = Number(headers['x-ratelimit-reset']);
-    const until =
-      reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : headers['retry-after'] ? ` for ${headers['retry-after']} s` : '';
+    const until = limit.reset
+      ? ` until ${new Date(limit.reset * 1000).toISOString()}`
+      : limit.retryAfter
+        ? ` for ${limit.retryAfter} s`
+        : '';
     return new ServiceError(
       `GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`,
       {
