@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig } from '../../src/config.ts';
 import { readActionMetadata, readText, repoRoot } from './project-files.ts';
 
 const schema = JSON.parse(readText('test/meta/action-metadata.schema.json')) as object;
@@ -59,6 +60,29 @@ describe('action.yml', () => {
       expect(name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
       if ('default' in input) expect(typeof input.default, name).toBe('string');
       if (input.required === true) expect(input, `${name} is required, so it has no default`).not.toHaveProperty('default');
+    }
+  });
+});
+
+describe('input defaults', () => {
+  // The runner hands the action action.yml's defaults; config.ts falls back to the same values when an input is
+  // empty (unit tests, local runs). This keeps the two from drifting apart. export-env is the exception by
+  // design: '' means "export none", so only action.yml can default it.
+  it('are the values parseConfig assumes for an empty input, for every literal default in action.yml', async () => {
+    const env = { GITHUB_REPOSITORY: 'acme/web', GITHUB_RUN_ID: '1', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'deploy' };
+    const literal = Object.entries(readActionMetadata().inputs).filter(
+      ([name, input]) =>
+        name !== 'export-env' && typeof input.default === 'string' && input.default !== '' && !input.default.includes('${{'),
+    );
+    expect(literal.length).toBeGreaterThan(5);
+    for (const mode of ['', 'mint', 'revoke']) {
+      const base: Record<string, string> = { mode, 'admin-api-key': 'admin', 'github-token': 'token' };
+      const empty = parseConfig((name) => base[name] ?? '', env);
+      for (const [name, input] of literal) {
+        if (mode !== '' && name === 'mode') continue;
+        const given = parseConfig((key) => (key === name ? String(input.default) : (base[key] ?? '')), env);
+        expect(given, `${mode}: ${name}: ${String(input.default)}`).toEqual(empty);
+      }
     }
   });
 });
