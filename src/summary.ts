@@ -107,8 +107,8 @@ export function renderAuditSummary(results: SlotResult[], options: { title: stri
       `${text(result.target)}${result.audit?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
       text(result.secretName),
       key ? code(key.name) : NONE,
-      key?.expiresAt ? `${when(key.expiresAt)} (${relative(key.expiresAt, now)})` : NONE,
-      key?.lastUsed ? `${when(key.lastUsed)} (${relative(key.lastUsed, now)})` : NONE,
+      key?.expiresAt ? `**${relative(key.expiresAt, now)}**<br>${when(key.expiresAt)}` : NONE,
+      key?.lastUsed ? `${relative(key.lastUsed, now)}<br>${when(key.lastUsed)}` : NONE,
     ];
     if (!withFindings) return cells;
     const kinds = [...new Set(result.audit?.findings.map((finding) => finding.kind))].map((kind) => `${icon(kind)} ${kind}`);
