@@ -28566,7 +28566,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 1517:
+/***/ 1273:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31522,39 +31522,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./build/duration.js
-// Durations as users write them in workflow files: compact (`90m`, `1d12h`, `2w`) or ISO-8601 (`PT90M`, `P7D`).
-const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
-const COMPACT = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-// Years and months have no fixed length, so ISO forms are limited to weeks, days and time parts.
-const ISO = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-const DURATION_FORMS = '`90m`, `12h`, `7d`, `2w`, combinations like `1d12h`, or ISO-8601 such as `PT90M` or `P7D`';
-/** Milliseconds for a duration, or undefined when the text is not a duration. `0` is zero. */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '0')
-        return 0;
-    const match = COMPACT.exec(value) ?? (/^P/i.test(value) && !/T$/i.test(value) ? ISO.exec(value.toUpperCase()) : null);
-    if (!match || match.slice(1).every((part) => part === undefined))
-        return undefined;
-    const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
-    return weeks * UNIT_MS.w + days * UNIT_MS.d + hours * UNIT_MS.h + minutes * UNIT_MS.m + seconds * UNIT_MS.s;
-}
-/** A short human form for logs and the summary: `30d`, `1d12h`, `90m`. */
-function formatDuration(ms) {
-    if (ms === 0)
-        return '0';
-    let rest = ms;
-    let text = '';
-    for (const unit of ['d', 'h', 'm', 's']) {
-        const count = Math.floor(rest / UNIT_MS[unit]);
-        if (count > 0)
-            text += `${count}${unit}`;
-        rest -= count * UNIT_MS[unit];
-    }
-    return text || `${ms}ms`;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./build/slots.js
@@ -31627,19 +31594,294 @@ function slots_isJobKeyOf(name, slot, keyNamePrefix) {
         return false;
     return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }
+const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+const NAME_SECRET = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
+const NAME_RUN = /^run-(\d+)-(\d+)$/;
+const NAME_OWNER = /^[a-z0-9][a-z0-9-]{0,38}$/;
+const NAME_REPO = /^(?!\.\.?$)[a-z0-9._-]{1,100}$/;
+const NAME_JOB = /^[A-Za-z0-9_-]+$/;
+/**
+ * The slot and run of a managed key name, by the exact grammar `<prefix>:<scope>:<SECRET_NAME>:run-<id>-<attempt>`
+ * (scopes as the slot constructors above build them); undefined for any other name. Pure: whatever this returns,
+ * `managedKeyName(slot, prefix, run)` gives the name back.
+ */
+function parseManagedKeyName(name) {
+    const fields = name.split(':');
+    if (fields.length < 4)
+        return undefined;
+    const prefix = fields[0];
+    const run = NAME_RUN.exec(fields.at(-1));
+    const secretName = fields.at(-2);
+    const scope = fields.slice(1, -2).join(':');
+    if (!NAME_PREFIX.test(prefix) || !run || !NAME_SECRET.test(secretName))
+        return undefined;
+    const slot = slotOfScope(scope, secretName);
+    return slot && { prefix, slot, runId: run[1], runAttempt: run[2] };
+}
+function slotOfScope(scope, secretName) {
+    const org = /^org:([^/:]+)(\/dependabot)?$/.exec(scope);
+    if (org) {
+        if (!NAME_OWNER.test(org[1]))
+            return undefined;
+        const secretType = org[2] ? 'dependabot' : 'actions';
+        return organizationSlot(org[1], secretName, { secretType, visibilityOnCreate: 'private', selectedOnCreate: [] });
+    }
+    if (scope.includes(':'))
+        return undefined;
+    const at = scope.indexOf('@');
+    const path = at < 0 ? scope : scope.slice(0, at);
+    const [owner = '', repo = '', ...rest] = path.split('/');
+    if (!NAME_OWNER.test(owner) || !NAME_REPO.test(repo))
+        return undefined;
+    if (at >= 0) {
+        const environment = scope.slice(at + 1);
+        const valid = rest.length === 0 && environment.length > 0 && environment.length <= 255 && ![...environment].some(isControl);
+        return valid ? environmentSlot(owner, repo, environment, secretName) : undefined;
+    }
+    if (rest.length === 0)
+        return repositorySlot(owner, repo, secretName);
+    if (rest.length === 1 && rest[0] === 'dependabot')
+        return repositorySlot(owner, repo, secretName, 'dependabot');
+    if (rest.length === 2 && rest[0] === 'job' && NAME_JOB.test(rest[1]))
+        return jobSlot(`${owner}/${repo}`, rest[1], secretName);
+    return undefined;
+}
+function isControl(char) {
+    return char < ' ' || char === '\u007f';
+}
+
+;// CONCATENATED MODULE: ./build/revocation.js
+
+/**
+ * How long a freshly minted key may still be on its way into its secret. A run sends no write more than
+ * half of it after its key was minted (each attempt times out in 30 s), so a key older than this
+ * relative to a newer one can no longer land in the secret after the newer one did.
+ */
+const revocation_IN_FLIGHT_WINDOW_MS = 10 * 60_000;
+/** The last moment, after the create answered, that a run may send a write attempt. */
+const revocation_WRITE_DEADLINE_MS = revocation_IN_FLIGHT_WINDOW_MS / 2;
+/** Creation order by Kubiya's `created_at`, then id, so that every run orders the same keys the same way. */
+function revocation_compareKeys(a, b) {
+    const byTime = (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0);
+    if (byTime !== 0)
+        return byTime;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+/**
+ * Whether a listed key is an orphan of the create call that made `minted`: only when one of that call's
+ * attempts went unanswered can it have made another key. A key with the same name from another job of
+ * the same run is a peer, not a duplicate (slots.ts isKeyOfMint).
+ */
+function revocation_isDuplicateOf(key, minted) {
+    return minted.uncertain && key.id !== minted.id && isKeyOfMint(key, minted.name, minted.mintId);
+}
+/**
+ * `slotKeys` are the slot's listed keys (this run's own key among them or not); `own` is this run's key.
+ * A superseded key is revoked once (1) it is older than this run's key by more than the in-flight window,
+ * so no write of it can still land, and (2) its successor — the next newer key of the slot — is older than
+ * the grace period, so jobs that read the old secret before the rotation can finish.
+ */
+function revocation_planRevocation(options) {
+    const { own, now, gracePeriodMs, revokePrevious, isDuplicate = () => false } = options;
+    const live = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
+    const duplicates = live.filter(isDuplicate);
+    const peers = live.filter((key) => !isDuplicate(key));
+    const newer = peers.filter((key) => revocation_compareKeys(key, own) > 0);
+    const older = peers.filter((key) => revocation_compareKeys(key, own) < 0).sort(revocation_compareKeys);
+    const plan = { revoke: [], keep: [], inFlight: [], newer, duplicates };
+    older.forEach((key, index) => {
+        const successor = older[index + 1] ?? own;
+        const successorAge = now.getTime() - (successor.createdAt ?? now).getTime();
+        if (!revokePrevious || (gracePeriodMs > 0 && successorAge <= gracePeriodMs))
+            plan.keep.push(key);
+        else if (!outsideWindow(key, own))
+            plan.inFlight.push(key);
+        else
+            plan.revoke.push(key);
+    });
+    return plan;
+}
+/** Both creation times known, and `key` older than `own` by more than the in-flight window. */
+function outsideWindow(key, own) {
+    if (!key.createdAt || !own.createdAt)
+        return false;
+    return own.createdAt.getTime() - key.createdAt.getTime() > revocation_IN_FLIGHT_WINDOW_MS;
+}
+
+;// CONCATENATED MODULE: ./build/audit.js
+
+const FINDING_KINDS = ['expired', 'expiring', 'lingering', 'orphan-job-key', 'target-missing', 'not-written'];
+/** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
+const ORPHAN_JOB_KEY_AGE_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
+function auditSlot(input) {
+    const { now, warnBeforeMs } = input;
+    const keys = input.keys
+        .map((key) => ({ ...key, jobKey: input.isJobKey(key), active: isActive(key, now) }))
+        .sort((a, b) => compareKeys(b, a));
+    const secretKeys = keys.filter((key) => !key.jobKey);
+    const active = secretKeys.filter((key) => key.active);
+    const newest = active[0];
+    const findings = [];
+    const age = (date) => (date ? now.getTime() - date.getTime() : undefined);
+    if (secretKeys.length > 0 && !newest) {
+        const last = secretKeys[0];
+        const how = last.revoked ? 'was revoked' : `expired ${iso(last.expiresAt)}`;
+        findings.push({
+            kind: 'expired',
+            message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
+            keyIds: [last.id],
+        });
+    }
+    if (newest?.expiresAt && newest.expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
+        findings.push({
+            kind: 'expiring',
+            message: `the newest key, ${newest.name}, expires ${iso(newest.expiresAt)} and no newer key was minted: rotation has stopped`,
+            keyIds: [newest.id],
+        });
+    }
+    if (newest) {
+        const newestAge = age(newest.createdAt) ?? 0;
+        const lingering = active.slice(1).filter((key) => {
+            if (!key.createdAt || !newest.createdAt)
+                return false;
+            return newest.createdAt.getTime() - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS && newestAge > IN_FLIGHT_WINDOW_MS;
+        });
+        if (lingering.length > 0) {
+            findings.push({
+                kind: 'lingering',
+                message: `${lingering.length} superseded key(s) still active: ${lingering.map((key) => `${key.name} (expires ${iso(key.expiresAt)})`).join(', ')}`,
+                keyIds: lingering.map((key) => key.id),
+            });
+        }
+    }
+    const orphans = keys.filter((key) => key.jobKey && key.active && (age(key.createdAt) ?? 0) > ORPHAN_JOB_KEY_AGE_MS);
+    if (orphans.length > 0) {
+        findings.push({
+            kind: 'orphan-job-key',
+            message: `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`,
+            keyIds: orphans.map((key) => key.id),
+        });
+    }
+    const secret = input.secret;
+    if (secret?.state === 'missing') {
+        findings.push({
+            kind: 'target-missing',
+            message: `${secret.what}: the slot's ${active.length} active key(s) serve nothing`,
+            keyIds: active.map((key) => key.id),
+        });
+    }
+    const newestMinted = secretKeys.find((key) => !key.revoked);
+    if (secret?.state === 'present' && secret.updatedAt && newestMinted?.createdAt) {
+        const behind = newestMinted.createdAt.getTime() - secret.updatedAt.getTime();
+        if (behind > IN_FLIGHT_WINDOW_MS) {
+            findings.push({
+                kind: 'not-written',
+                message: `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`,
+                keyIds: [newestMinted.id],
+            });
+        }
+    }
+    return { keys, newest, findings };
+}
+/** Not revoked, and not past its expiry. */
+function isActive(key, now) {
+    return !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
+}
+/** The finding kinds of `fail-on`: comma-separated, blanks ignored; undefined entries are returned as `unknown`. */
+function parseFindingKinds(value) {
+    const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+    const known = (entry) => FINDING_KINDS.includes(entry);
+    return { kinds: [...new Set(entries.filter(known))], unknown: entries.filter((entry) => !known(entry)) };
+}
+function iso(date) {
+    return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '(unknown)';
+}
+/** What each finding means and what to do about it: the job summary and the annotations say it in these words. */
+const FINDING_ADVICE = {
+    expired: {
+        title: 'Expired',
+        meaning: 'No key of the secret is valid any more: the secret holds an expired or revoked key, and CI that uses it fails.',
+        fix: 'Run the rotation now (workflow_dispatch), then find out why the scheduled one stopped: check the schedule and the last run.',
+    },
+    expiring: {
+        title: 'Expiring',
+        meaning: 'The newest key expires within warn-before and no newer key exists: the scheduled rotation has stopped.',
+        fix: 'Run the rotation now, then check the schedule (GitHub disables scheduled workflows of public repositories after 60 days ' +
+            'without activity) and the token of the last runs (an expired github-token or admin-api-key fails every run).',
+    },
+    lingering: {
+        title: 'Lingering',
+        meaning: 'Superseded keys are still active well after a newer key was minted: the revocation did not happen (or grace-period ' +
+            'or revoke-previous: false keeps them until the next rotation or their expiry).',
+        fix: 'The next rotation revokes them; if they stay, check that run for a failed revocation, or revoke them by id in Kubiya.',
+    },
+    'orphan-job-key': {
+        title: 'Orphan job key',
+        meaning: 'A mint-mode key is still active more than 6 hours after it was minted: its post step never ran (or revoke-on-exit: false).',
+        fix: 'Revoke it by id in Kubiya, or with mode: revoke for the repository (that also revokes the secret’s keys: rotate right after). ' +
+            'Keys kept on purpose with revoke-on-exit: false expire on their own.',
+    },
+    'target-missing': {
+        title: 'Target missing',
+        meaning: 'The repository, environment or secret these keys were minted for no longer exists: the keys serve nothing.',
+        fix: 'Retire the slot with mode: revoke for that target, and remove it from the rotation’s repositories.',
+    },
+    'not-written': {
+        title: 'Not written',
+        meaning: 'The newest key was minted but the secret was last written before it: the write never landed, and the secret holds an older key.',
+        fix: 'Run the rotation now and read its log: check that github-token may still write the secret (and has not expired).',
+    },
+};
+
+;// CONCATENATED MODULE: ./build/duration.js
+// Durations as users write them in workflow files: compact (`90m`, `1d12h`, `2w`) or ISO-8601 (`PT90M`, `P7D`).
+const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
+const COMPACT = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+// Years and months have no fixed length, so ISO forms are limited to weeks, days and time parts.
+const ISO = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const DURATION_FORMS = '`90m`, `12h`, `7d`, `2w`, combinations like `1d12h`, or ISO-8601 such as `PT90M` or `P7D`';
+/** Milliseconds for a duration, or undefined when the text is not a duration. `0` is zero. */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '0')
+        return 0;
+    const match = COMPACT.exec(value) ?? (/^P/i.test(value) && !/T$/i.test(value) ? ISO.exec(value.toUpperCase()) : null);
+    if (!match || match.slice(1).every((part) => part === undefined))
+        return undefined;
+    const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
+    return weeks * UNIT_MS.w + days * UNIT_MS.d + hours * UNIT_MS.h + minutes * UNIT_MS.m + seconds * UNIT_MS.s;
+}
+/** A short human form for logs and the summary: `30d`, `1d12h`, `90m`. */
+function formatDuration(ms) {
+    if (ms === 0)
+        return '0';
+    let rest = ms;
+    let text = '';
+    for (const unit of ['d', 'h', 'm', 's']) {
+        const count = Math.floor(rest / UNIT_MS[unit]);
+        if (count > 0)
+            text += `${count}${unit}`;
+        rest -= count * UNIT_MS[unit];
+    }
+    return text || `${ms}ms`;
+}
 
 ;// CONCATENATED MODULE: ./build/config.js
 // Inputs → a validated Config. Every input error message lives here, and all of them are raised
 // before the first request is sent.
 
 
-const MODES = ['rotate', 'mint', 'revoke'];
+
+const MODES = ['rotate', 'mint', 'revoke', 'audit'];
 class InputError extends Error {
     name = 'InputError';
 }
 const MIN_TTL_MS = 5 * 60_000;
 const MAX_DURATION_MS = 365 * 86_400_000;
-const DEFAULT_TTL = { rotate: '30d', mint: '1h', revoke: '30d' };
+const DEFAULT_TTL = { rotate: '30d', mint: '1h', revoke: '30d', audit: '30d' };
 /** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
 function parseConfig(getInput, env) {
     const mode = parseMode(getInput('mode') || 'rotate');
@@ -31660,8 +31902,10 @@ function parseConfig(getInput, env) {
     const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
     const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
     const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
-    const slots = parseSlots(mode, getInput, run, secretName);
+    const audit = mode === 'audit' ? parseAuditInputs(getInput) : undefined;
+    const slots = audit?.allSlots ? [] : parseSlots(mode, getInput, run, secretName);
     return {
+        ...audit,
         mode,
         adminApiKey,
         kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
@@ -31679,6 +31923,22 @@ function parseConfig(getInput, env) {
         revokeOnExit: parseBoolean(getInput, 'revoke-on-exit', true),
         run,
     };
+}
+/** Audit mode's own inputs, and `repositories: '*'` (every managed slot; it narrows by nothing else). */
+function parseAuditInputs(getInput) {
+    const warnBeforeMs = parseDurationInput('warn-before', getInput('warn-before') || '7d', 0);
+    // The runner applies the action.yml default (expired,expiring) when fail-on is not given: empty never fails.
+    const { kinds, unknown } = parseFindingKinds(getInput('fail-on'));
+    if (unknown.length > 0) {
+        throw new InputError(`Input 'fail-on' names unknown finding kind(s) ${unknown.map((kind) => `'${kind}'`).join(', ')}: ` +
+            `use a comma-separated list of ${FINDING_KINDS.join(', ')}, or leave it empty to never fail on findings.`);
+    }
+    const allSlots = getInput('repositories') === '*';
+    if (allSlots && (getInput('environment') || getInput('organization') || (getInput('secret-type') || 'actions') !== 'actions')) {
+        throw new InputError("Input 'repositories: *' audits every managed slot, whatever its repository, environment, organization or secret type: " +
+            "remove 'environment', 'organization' and 'secret-type', or name the repositories.");
+    }
+    return { allSlots, warnBeforeMs, failOn: kinds };
 }
 /** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
 function parseExportEnv(value) {
@@ -31808,6 +32068,8 @@ function parseRepositories(value, currentRepository) {
         .filter(Boolean)) {
         const parts = entry.split('/');
         const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]] : [parts[0], parts[1] ?? ''];
+        if (entry === '*')
+            throw new InputError("Input 'repositories: *' (every managed slot) is accepted only by mode 'audit'.");
         if (parts.length > 2 || !OWNER.test(owner) || !REPO.test(repo)) {
             throw new InputError(`Input 'repositories' has an entry that is not owner/repo or repo (got '${entry}').`);
         }
@@ -32597,64 +32859,6 @@ async function revokeAll(config, deps) {
     });
 }
 
-;// CONCATENATED MODULE: ./build/revocation.js
-
-/**
- * How long a freshly minted key may still be on its way into its secret. A run sends no write more than
- * half of it after its key was minted (each attempt times out in 30 s), so a key older than this
- * relative to a newer one can no longer land in the secret after the newer one did.
- */
-const revocation_IN_FLIGHT_WINDOW_MS = 10 * 60_000;
-/** The last moment, after the create answered, that a run may send a write attempt. */
-const revocation_WRITE_DEADLINE_MS = revocation_IN_FLIGHT_WINDOW_MS / 2;
-/** Creation order by Kubiya's `created_at`, then id, so that every run orders the same keys the same way. */
-function compareKeys(a, b) {
-    const byTime = (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0);
-    if (byTime !== 0)
-        return byTime;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-/**
- * Whether a listed key is an orphan of the create call that made `minted`: only when one of that call's
- * attempts went unanswered can it have made another key. A key with the same name from another job of
- * the same run is a peer, not a duplicate (slots.ts isKeyOfMint).
- */
-function revocation_isDuplicateOf(key, minted) {
-    return minted.uncertain && key.id !== minted.id && isKeyOfMint(key, minted.name, minted.mintId);
-}
-/**
- * `slotKeys` are the slot's listed keys (this run's own key among them or not); `own` is this run's key.
- * A superseded key is revoked once (1) it is older than this run's key by more than the in-flight window,
- * so no write of it can still land, and (2) its successor — the next newer key of the slot — is older than
- * the grace period, so jobs that read the old secret before the rotation can finish.
- */
-function revocation_planRevocation(options) {
-    const { own, now, gracePeriodMs, revokePrevious, isDuplicate = () => false } = options;
-    const live = options.slotKeys.filter((key) => key.id !== own.id && !key.revoked);
-    const duplicates = live.filter(isDuplicate);
-    const peers = live.filter((key) => !isDuplicate(key));
-    const newer = peers.filter((key) => compareKeys(key, own) > 0);
-    const older = peers.filter((key) => compareKeys(key, own) < 0).sort(compareKeys);
-    const plan = { revoke: [], keep: [], inFlight: [], newer, duplicates };
-    older.forEach((key, index) => {
-        const successor = older[index + 1] ?? own;
-        const successorAge = now.getTime() - (successor.createdAt ?? now).getTime();
-        if (!revokePrevious || (gracePeriodMs > 0 && successorAge <= gracePeriodMs))
-            plan.keep.push(key);
-        else if (!outsideWindow(key, own))
-            plan.inFlight.push(key);
-        else
-            plan.revoke.push(key);
-    });
-    return plan;
-}
-/** Both creation times known, and `key` older than `own` by more than the in-flight window. */
-function outsideWindow(key, own) {
-    if (!key.createdAt || !own.createdAt)
-        return false;
-    return own.createdAt.getTime() - key.createdAt.getTime() > revocation_IN_FLIGHT_WINDOW_MS;
-}
-
 ;// CONCATENATED MODULE: ./build/rotate.js
 
 
@@ -33065,7 +33269,7 @@ async function run(env = process.env) {
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1517);
+/* harmony import */ var _post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1273);
 // Entry of the post step.
 
 await (0,_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

@@ -126,6 +126,61 @@ try {
   rmSync(probeDir, { recursive: true, force: true });
 }
 
+// ---- an organization-wide audit: 50,000 listed keys in 1,000 slots, with a github-token ----------------------
+// One key list, then at most one secret-metadata read per slot, a bounded number at a time, under GitHub's documented
+// secondary limits and a primary quota of 5,000 requests an hour: the audit must stay within them.
+const AUDIT_SLOTS = 1_000;
+const AUDIT_GITHUB_LATENCY_MS = LATENCY_MS;
+{
+  progress(`an audit of ${BIG_ORG} listed keys in ${AUDIT_SLOTS} slots, ${AUDIT_GITHUB_LATENCY_MS} ms GitHub latency`);
+  const repositories = Array.from({ length: AUDIT_SLOTS }, (_, i) => `acme/repo-${i}`);
+  const auditBox = await startSandbox({
+    repositories,
+    kubiya: { latencyMs: FAN_OUT_LATENCY_MS_BIG },
+    github: {
+      latencyMs: AUDIT_GITHUB_LATENCY_MS,
+      rateLimit: { secondary: { maxConcurrent: 100, writesPerMinute: 80 }, primary: { limit: 5_000 } },
+    },
+  });
+  try {
+    const day = 86_400_000;
+    for (let i = 0; i < BIG_ORG - 1; i++) {
+      const createdAt = new Date(Date.now() - (BIG_ORG - i) * 60_000);
+      auditBox.kubiya.seedKey({
+        userEmail: 'ci-bot@acme.test',
+        name: `gha:acme/repo-${i % AUDIT_SLOTS}:KUBIYA_API_KEY:run-${i}-1`,
+        createdAt,
+        expiresAt: new Date(createdAt.getTime() + 30 * day),
+        revoked: i < BIG_ORG - 2 * AUDIT_SLOTS,
+      });
+    }
+    for (const repo of repositories) auditBox.github.seedSecret({ repo }, 'KUBIYA_API_KEY', 'held-value');
+    const { main } = await auditBox.run({ runId: '5000', inputs: { mode: 'audit', repositories: '*', 'fail-on': '' }, timeoutMs: 300_000 });
+    if (main.exitCode !== 0) throw new Error(`the audit failed:\n${main.stdout}${main.stderr}`);
+    const reads = auditBox.github.requests.length;
+    const writes = [...auditBox.kubiya.requests, ...auditBox.github.requests].filter((request) => request.method !== 'GET').length;
+    pushRows(
+      {
+        measure: `audit, ${BIG_ORG} keys in ${AUDIT_SLOTS} slots: wall time`,
+        value: `${(main.durationMs / 1000).toFixed(1)} s`,
+        note: `with github-token; ${FAN_OUT_LATENCY_MS_BIG} ms Kubiya, ${AUDIT_GITHUB_LATENCY_MS} ms GitHub latency`,
+      },
+      {
+        measure: `audit, ${AUDIT_SLOTS} slots: GitHub requests`,
+        value: String(reads),
+        note: `at most one metadata read per slot (goal: ≤ ${AUDIT_SLOTS}); ${writes} non-GET requests (goal: 0)`,
+      },
+      {
+        measure: `audit, ${AUDIT_SLOTS} slots: rate-limit hits`,
+        value: String(auditBox.github.rateLimitHits + auditBox.github.primaryRateLimitHits),
+        note: `secondary + primary rate-limit responses from GitHub (goal: 0); ${auditBox.github.maxInFlight} reads in flight at most`,
+      },
+    );
+  } finally {
+    await auditBox.close();
+  }
+}
+
 // ---- fan-out: rotations of 10 and 100 repositories in one run -------------------------------------
 // 20 ms per request and GitHub's documented secondary limits (80 content-creating requests a minute, 100
 // concurrent). The floor is set by the write spacing of @octokit/plugin-throttling (one write a second,

@@ -1,5 +1,5 @@
 // npm run summary:preview: renders the job summaries of a few sandbox runs (rotation with a revoked key, a
-// partial failure, a dry-run plan, mint, revoke) as GitHub renders Markdown, to look at them as a user
+// partial failure, a dry-run plan, mint, revoke, audits of 3 and of 300 slots) as GitHub renders Markdown, to look at them as a user
 // would. Writes .tmp/summary-preview.html and, when Debian's chromium is installed, a PNG screenshot.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,47 @@ try {
   summaries.push((await run('revoke mode', { runId: '1005', inputs: { mode: 'revoke', repositories: 'tools' } })).main.summary);
 } finally {
   await sandbox.close();
+}
+
+// Audits: three slots (one expired, one expiring with a lingering key, one clean), then 300 slots with a few findings.
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ago = (ms: number) => new Date(Date.now() - ms);
+for (const count of [3, 300]) {
+  const repositories = Array.from({ length: count }, (_, i) =>
+    count === 3 ? ['acme/web', 'acme/api', 'acme/tools'][i]! : `acme/svc-${i}`,
+  );
+  const box = await startSandbox({ repositories });
+  try {
+    const admin = { userEmail: 'ci-bot@acme.test' };
+    repositories.forEach((repo, i) => {
+      const name = (run: number) => `gha:${repo}:KUBIYA_API_KEY:run-${run}-1`;
+      const seed = (run: number, createdAt: Date, expiresAt: Date, lastUsed?: Date) =>
+        box.kubiya.seedKey({ ...admin, name: name(run), createdAt, expiresAt, lastUsed });
+      if (i % 100 === 0) seed(10 * i + 1, ago(40 * DAY), ago(10 * DAY), ago(11 * DAY));
+      else if (i % 100 === 1) {
+        seed(10 * i + 1, ago(33 * DAY), ago(3 * DAY), ago(2 * DAY));
+        seed(10 * i + 2, ago(26 * DAY), ahead(4 * DAY), ago(HOUR));
+      } else seed(10 * i + 1, ago((i % 7) * DAY + HOUR), ahead((30 - (i % 7)) * DAY), ago(3 * HOUR));
+      box.github.seedSecret({ repo }, 'KUBIYA_API_KEY', 'held-value');
+    });
+    box.kubiya.seedKey({
+      ...admin,
+      name: `gha:${repositories[2]}/job/deploy:KUBIYA_API_KEY:run-77-1`,
+      createdAt: ago(9 * HOUR),
+      expiresAt: ahead(HOUR),
+    });
+    box.kubiya.seedKey({ ...admin, name: 'gha:acme/retired:KUBIYA_API_KEY:run-5-1', createdAt: ago(DAY), expiresAt: ahead(29 * DAY) });
+    progress(`run: an audit of ${count + 1} slots`);
+    const { main } = await box.run({ runId: String(2000 + count), inputs: { mode: 'audit', repositories: '*' } });
+    summaries.push(main.summary);
+  } finally {
+    await box.close();
+  }
+}
+
+function ahead(ms: number): Date {
+  return new Date(Date.now() + ms);
 }
 
 const html = `<!doctype html><meta charset="utf-8"><title>Job summaries</title>

@@ -1,5 +1,6 @@
 // Inputs → a validated Config. Every input error message lives here, and all of them are raised
 // before the first request is sent.
+import { FINDING_KINDS, parseFindingKinds, type FindingKind } from './audit.ts';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
 import {
   environmentSlot,
@@ -12,8 +13,8 @@ import {
   type Slot,
 } from './slots.ts';
 
-export type Mode = 'rotate' | 'mint' | 'revoke';
-export const MODES: readonly Mode[] = ['rotate', 'mint', 'revoke'];
+export type Mode = 'rotate' | 'mint' | 'revoke' | 'audit';
+export const MODES: readonly Mode[] = ['rotate', 'mint', 'revoke', 'audit'];
 
 export interface Config {
   mode: Mode;
@@ -34,6 +35,12 @@ export interface Config {
   /** mint mode: revoke the key in the post step */
   revokeOnExit: boolean;
   run: Run;
+  /** audit mode, `repositories: '*'`: every managed slot in the key list (`slots` is then empty) */
+  allSlots?: boolean;
+  /** audit mode: a slot whose newest active key expires within this is `expiring` */
+  warnBeforeMs?: number;
+  /** audit mode: the finding kinds that fail the step */
+  failOn?: FindingKind[];
 }
 
 export class InputError extends Error {
@@ -42,7 +49,7 @@ export class InputError extends Error {
 
 const MIN_TTL_MS = 5 * 60_000;
 const MAX_DURATION_MS = 365 * 86_400_000;
-const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d', mint: '1h', revoke: '30d' };
+const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d', mint: '1h', revoke: '30d', audit: '30d' };
 
 /** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
 export function parseConfig(getInput: (name: string) => string, env: NodeJS.ProcessEnv): Config {
@@ -68,8 +75,10 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
   const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
   const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
   const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
-  const slots = parseSlots(mode, getInput, run, secretName);
+  const audit = mode === 'audit' ? parseAuditInputs(getInput) : undefined;
+  const slots = audit?.allSlots ? [] : parseSlots(mode, getInput, run, secretName);
   return {
+    ...audit,
     mode,
     adminApiKey,
     kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
@@ -87,6 +96,27 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
     revokeOnExit: parseBoolean(getInput, 'revoke-on-exit', true),
     run,
   };
+}
+
+/** Audit mode's own inputs, and `repositories: '*'` (every managed slot; it narrows by nothing else). */
+function parseAuditInputs(getInput: (name: string) => string): Pick<Config, 'allSlots' | 'warnBeforeMs' | 'failOn'> {
+  const warnBeforeMs = parseDurationInput('warn-before', getInput('warn-before') || '7d', 0);
+  // The runner applies the action.yml default (expired,expiring) when fail-on is not given: empty never fails.
+  const { kinds, unknown } = parseFindingKinds(getInput('fail-on'));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `Input 'fail-on' names unknown finding kind(s) ${unknown.map((kind) => `'${kind}'`).join(', ')}: ` +
+        `use a comma-separated list of ${FINDING_KINDS.join(', ')}, or leave it empty to never fail on findings.`,
+    );
+  }
+  const allSlots = getInput('repositories') === '*';
+  if (allSlots && (getInput('environment') || getInput('organization') || (getInput('secret-type') || 'actions') !== 'actions')) {
+    throw new InputError(
+      "Input 'repositories: *' audits every managed slot, whatever its repository, environment, organization or secret type: " +
+        "remove 'environment', 'organization' and 'secret-type', or name the repositories.",
+    );
+  }
+  return { allSlots, warnBeforeMs, failOn: kinds };
 }
 
 /** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
@@ -233,6 +263,7 @@ export function parseRepositories(value: string, currentRepository: string): { o
     .filter(Boolean)) {
     const parts = entry.split('/');
     const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]!] : [parts[0]!, parts[1] ?? ''];
+    if (entry === '*') throw new InputError("Input 'repositories: *' (every managed slot) is accepted only by mode 'audit'.");
     if (parts.length > 2 || !OWNER.test(owner) || !REPO.test(repo)) {
       throw new InputError(`Input 'repositories' has an entry that is not owner/repo or repo (got '${entry}').`);
     }

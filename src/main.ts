@@ -1,5 +1,6 @@
 // The main step: mask, read and validate inputs, build the services, run the mode, report.
 import * as core from '@actions/core';
+import { audit, describeAudit, reportFindings } from './audit-run.ts';
 import { parseConfig, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { createOctokit } from './github/client.ts';
@@ -13,7 +14,7 @@ import { revokeAll } from './revoke.ts';
 import { rotate } from './rotate.ts';
 import { errorMessage } from './service-error.ts';
 import { groupedLog, stepLog } from './step-log.ts';
-import { renderSummary } from './summary.ts';
+import { renderAuditSummary, renderSummary } from './summary.ts';
 
 const SLOTS_IN_FLIGHT = 8;
 const now = () => new Date();
@@ -22,6 +23,7 @@ const TITLES: Record<Config['mode'], string> = {
   rotate: 'Kubiya API key rotation',
   mint: 'Kubiya API key for this job',
   revoke: 'Kubiya API key revocation',
+  audit: 'Kubiya API key audit',
 };
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -37,12 +39,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       results = await rotate(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
     } else if (config.mode === 'mint') {
       results = [await mintForJob(config, keys)];
+    } else if (config.mode === 'audit') {
+      results = await audit(config, { keys, secrets: secretStore(config, env), log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
     } else {
       results = await revokeAll(config, { keys, log: groupedLog() });
     }
     setOutputs(results);
     await writeSummary(results, config, env);
     reportFailures(results);
+    if (config.mode === 'audit') reportFindings(results, config.failOn ?? []);
   } catch (error) {
     stepLog.fail(errorMessage(error));
   }
@@ -69,6 +74,7 @@ function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore 
 
 function describe(config: Config): string {
   const plan = config.dryRun ? 'Planning' : 'Running';
+  if (config.mode === 'audit') return describeAudit(config);
   const ttl = config.mode === 'revoke' ? '' : `, ttl ${formatDuration(config.ttlMs)}`;
   const grace =
     config.mode === 'rotate' ? `, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}` : '';
@@ -107,7 +113,12 @@ function setOutputs(results: SlotResult[]): void {
 
 async function writeSummary(results: SlotResult[], config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   if (!env['GITHUB_STEP_SUMMARY']) return;
-  await core.summary.addRaw(renderSummary(results, { title: TITLES[config.mode], dryRun: config.dryRun })).write();
+  const title = TITLES[config.mode];
+  const summary =
+    config.mode === 'audit'
+      ? renderAuditSummary(results, { title, now: now(), failOn: config.failOn ?? [] })
+      : renderSummary(results, { title, dryRun: config.dryRun });
+  await core.summary.addRaw(summary).write();
 }
 
 function reportFailures(results: SlotResult[]): void {

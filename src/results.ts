@@ -1,8 +1,9 @@
 // What a run did to each target: the `results` output, the summary and the exit code are read from this.
+import type { AuditedKey, Finding } from './audit.ts';
 import type { ApiKey } from './key-service.ts';
 import type { Slot } from './slots.ts';
 
-export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'failed';
+export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'audited' | 'failed';
 
 export interface SlotResult {
   target: string;
@@ -22,6 +23,8 @@ export interface SlotResult {
   /** what happened, one line, for the summary: "secret updated", "dry-run: would mint …" */
   note?: string;
   error?: string;
+  /** audit mode: the slot's managed keys (newest first) and what was found */
+  audit?: { scope: string; keys: AuditedKey[]; findings: Finding[] };
 }
 
 /** A slot's result, with no keys revoked or kept unless `fields` says so. */
@@ -41,6 +44,20 @@ export function resultsJson(results: SlotResult[]): string {
       status: result.status,
       revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
       error: result.error ?? null,
+      ...(result.audit && { scope: result.audit.scope, keys: result.audit.keys.map(keyJson), findings: result.audit.findings }),
     })),
   );
+}
+
+function keyJson(key: AuditedKey) {
+  return {
+    id: key.id,
+    name: key.name,
+    createdAt: key.createdAt?.toISOString() ?? null,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    lastUsed: key.lastUsed?.toISOString() ?? null,
+    active: key.active,
+    revoked: key.revoked,
+    jobKey: key.jobKey,
+  };
 }

@@ -1,4 +1,5 @@
 // What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
+import type { SecretState } from './audit.ts';
 import type { OrgSecretVisibility, SecretSlot } from './slots.ts';
 
 export interface PublicKey {
@@ -32,4 +33,14 @@ export interface SecretStore {
    * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed.
    */
   put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
+}
+
+/** What audit mode reads from GitHub: a secret's metadata, never its value. */
+export interface SecretReader {
+  /**
+   * Whether the slot's secret exists and when it was last written: one read, plus on a 404 the reads that tell
+   * which of secret, environment, repository or organization is missing. Rejects with a ServiceError for anything
+   * else (a token that may not read it, a rate limit, no answer).
+   */
+  readSecret(slot: SecretSlot): Promise<SecretState>;
 }

@@ -136,3 +136,62 @@ export function isJobKeyOf(name: string, slot: RepositorySlot, keyNamePrefix: st
   if (!name.startsWith(head)) return false;
   return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }
+
+/** A managed key name read back into its slot and run (the inverse of managedKeyName). */
+export interface ParsedKeyName {
+  prefix: string;
+  slot: Slot;
+  runId: string;
+  runAttempt: string;
+}
+
+const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+const NAME_SECRET = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
+const NAME_RUN = /^run-(\d+)-(\d+)$/;
+const NAME_OWNER = /^[a-z0-9][a-z0-9-]{0,38}$/;
+const NAME_REPO = /^(?!\.\.?$)[a-z0-9._-]{1,100}$/;
+const NAME_JOB = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The slot and run of a managed key name, by the exact grammar `<prefix>:<scope>:<SECRET_NAME>:run-<id>-<attempt>`
+ * (scopes as the slot constructors above build them); undefined for any other name. Pure: whatever this returns,
+ * `managedKeyName(slot, prefix, run)` gives the name back.
+ */
+export function parseManagedKeyName(name: string): ParsedKeyName | undefined {
+  const fields = name.split(':');
+  if (fields.length < 4) return undefined;
+  const prefix = fields[0]!;
+  const run = NAME_RUN.exec(fields.at(-1)!);
+  const secretName = fields.at(-2)!;
+  const scope = fields.slice(1, -2).join(':');
+  if (!NAME_PREFIX.test(prefix) || !run || !NAME_SECRET.test(secretName)) return undefined;
+  const slot = slotOfScope(scope, secretName);
+  return slot && { prefix, slot, runId: run[1]!, runAttempt: run[2]! };
+}
+
+function slotOfScope(scope: string, secretName: string): Slot | undefined {
+  const org = /^org:([^/:]+)(\/dependabot)?$/.exec(scope);
+  if (org) {
+    if (!NAME_OWNER.test(org[1]!)) return undefined;
+    const secretType: SecretType = org[2] ? 'dependabot' : 'actions';
+    return organizationSlot(org[1]!, secretName, { secretType, visibilityOnCreate: 'private', selectedOnCreate: [] });
+  }
+  if (scope.includes(':')) return undefined;
+  const at = scope.indexOf('@');
+  const path = at < 0 ? scope : scope.slice(0, at);
+  const [owner = '', repo = '', ...rest] = path.split('/');
+  if (!NAME_OWNER.test(owner) || !NAME_REPO.test(repo)) return undefined;
+  if (at >= 0) {
+    const environment = scope.slice(at + 1);
+    const valid = rest.length === 0 && environment.length > 0 && environment.length <= 255 && ![...environment].some(isControl);
+    return valid ? environmentSlot(owner, repo, environment, secretName) : undefined;
+  }
+  if (rest.length === 0) return repositorySlot(owner, repo, secretName);
+  if (rest.length === 1 && rest[0] === 'dependabot') return repositorySlot(owner, repo, secretName, 'dependabot');
+  if (rest.length === 2 && rest[0] === 'job' && NAME_JOB.test(rest[1]!)) return jobSlot(`${owner}/${repo}`, rest[1]!, secretName);
+  return undefined;
+}
+
+function isControl(char: string): boolean {
+  return char < ' ' || char === '\u007f';
+}

@@ -1,6 +1,7 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { OrgSecretAccess, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import type { SecretState } from '../audit.ts';
+import type { OrgSecretAccess, SecretReader, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';
 import { AttemptsStopped, answered, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
@@ -14,7 +15,7 @@ const PERMISSION = {
   'organization/dependabot': 'the organization permission "Organization Dependabot secrets: Read and write"',
 } as const;
 
-export class GitHubSecretStore implements SecretStore {
+export class GitHubSecretStore implements SecretStore, SecretReader {
   private readonly octokit: Octokit;
 
   constructor(octokit: Octokit) {
@@ -136,6 +137,76 @@ export class GitHubSecretStore implements SecretStore {
     return { publicKey: publicKey(key.value), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
   }
 
+  /** Audit mode: the secret's metadata (GET …/secrets/{name}); on a 404, what exactly is missing. */
+  async readSecret(slot: SecretSlot): Promise<SecretState> {
+    const { actions, dependabot } = this.octokit.rest;
+    const secret_name = slot.secretName;
+    let response: { data: { updated_at?: string } };
+    try {
+      switch (slot.kind) {
+        case 'repository':
+          response = await actions.getRepoSecret({ owner: slot.owner, repo: slot.repo, secret_name });
+          break;
+        case 'dependabot':
+          response = await dependabot.getRepoSecret({ owner: slot.owner, repo: slot.repo, secret_name });
+          break;
+        case 'environment':
+          response = await actions.getEnvironmentSecret({
+            owner: slot.owner,
+            repo: slot.repo,
+            environment_name: slot.environment,
+            secret_name,
+          });
+          break;
+        case 'organization':
+          response = await (slot.secretType === 'dependabot' ? dependabot : actions).getOrgSecret({ org: slot.org, secret_name });
+          break;
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) return { state: 'missing', what: await this.whatIsMissing(slot) };
+      throw gitHubReadFailure(error, slot, `reading secret ${slot.secretName} of ${slot.target}`);
+    }
+    const updatedAt = new Date(response.data.updated_at ?? '');
+    return { state: 'present', updatedAt: Number.isNaN(updatedAt.getTime()) ? undefined : updatedAt };
+  }
+
+  /**
+   * After a 404 for the secret: which of organization, repository, environment or secret is missing. GitHub answers
+   * 404 also for a private repository the token was not given, so that case is named with it.
+   */
+  private async whatIsMissing(slot: SecretSlot): Promise<string> {
+    const { orgs, repos } = this.octokit.rest;
+    const exists = async (read: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await read();
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw gitHubReadFailure(error, slot, `checking why secret ${slot.secretName} of ${slot.target} was not found`);
+      }
+    };
+    const kind =
+      slot.kind === 'dependabot' || (slot.kind === 'organization' && slot.secretType === 'dependabot') ? 'Dependabot secret' : 'secret';
+    const secretMissing = `${kind} ${slot.secretName} does not exist in ${slot.target}`;
+    switch (slot.kind) {
+      case 'organization':
+        return (await exists(() => orgs.get({ org: slot.org })))
+          ? secretMissing
+          : `organization ${slot.org} does not exist, or github-token cannot see it`;
+      default:
+        if (!(await exists(() => repos.get({ owner: slot.owner, repo: slot.repo })))) {
+          return `repository ${slot.owner}/${slot.repo} does not exist, or github-token cannot see it (a fine-grained token sees only the repositories it was given)`;
+        }
+        if (
+          slot.kind === 'environment' &&
+          !(await exists(() => repos.getEnvironment({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment })))
+        ) {
+          return `environment '${slot.environment}' does not exist in ${slot.owner}/${slot.repo}`;
+        }
+        return secretMissing;
+    }
+  }
+
   private async repositoryId(repository: string): Promise<number> {
     const [owner = '', repo = ''] = repository.split('/');
     try {
@@ -171,6 +242,18 @@ function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['
   return access.visibility === 'selected'
     ? { visibility: access.visibility, selected_repository_ids: access.selectedRepositoryIds ?? [] }
     : { visibility: access.visibility };
+}
+
+/** A refused read (audit mode) names the read permission; anything else is described as for a write. */
+function gitHubReadFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
+  const status = statusOf(error);
+  if (error instanceof ServiceError || (status !== 401 && status !== 403) || rateLimitOf(error)) return gitHubFailure(error, slot, action);
+  return new ServiceError(
+    `GitHub refused ${action} (${reasonOf(error)}): github-token cannot read the secrets of ${slot.target}. Audit reads only ` +
+      `their metadata: use a fine-grained personal access token with ${permissionFor(slot).replace(/Read and write/g, 'Read-only')}, ` +
+      'or a GitHub App token with that permission. The default GITHUB_TOKEN cannot read secrets.',
+    { status },
+  );
 }
 
 function gitHubFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {

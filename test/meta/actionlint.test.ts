@@ -41,6 +41,7 @@ describe('actionlint', () => {
         'examples/github-app-token.yml',
         'examples/revoke-retired-repository.yml',
         'examples/reusable-workflow.yml',
+        'examples/audit.yml',
       ]),
     );
   });

@@ -45,12 +45,12 @@ function rotateCallProblems(job: Job): string[] {
   ];
 }
 
-/** A step of the action that can change keys or secrets: rotate or revoke mode, not a literal dry-run. */
+/** A step of the action that can change keys or secrets: rotate or revoke mode, not a literal dry-run or an audit. */
 function changesKeys(step: Step): boolean {
   if (!isThisAction(step.uses)) return false;
   const mode = String(step.with?.['mode'] ?? 'rotate');
   const dryRun = String(step.with?.['dry-run'] ?? 'false');
-  return mode !== 'mint' && !/^(true|True|TRUE)$/.test(dryRun);
+  return mode !== 'mint' && mode !== 'audit' && !/^(true|True|TRUE)$/.test(dryRun);
 }
 
 function serialised(concurrency: string | Concurrency | undefined): boolean {
@@ -111,7 +111,8 @@ describe('the reusable workflow .github/workflows/rotate.yml', () => {
       expect(action.inputs, name).toHaveProperty([name]);
       expect(String(step.with?.[name]), name).toContain(`inputs.${name}`);
     }
-    expect(step.with?.['mode']).toBe('rotate');
+    expect(step.with?.['mode']).toBe('${{ inputs.mode }}');
+    expect(inputs['mode']?.default).toBe('rotate');
   });
 
   it('keeps the action defaults that do not depend on the run', () => {
@@ -121,10 +122,10 @@ describe('the reusable workflow .github/workflows/rotate.yml', () => {
     }
   });
 
-  it('requires the admin key and the GitHub token as secrets and passes them on', () => {
+  it('requires the admin key (the GitHub token only rotate needs: the action says so) and passes them on', () => {
     expect(rotateCall.secrets).toEqual({
       'admin-api-key': expect.objectContaining({ required: true }),
-      'github-token': expect.objectContaining({ required: true }),
+      'github-token': expect.objectContaining({ required: false }),
     });
     expect(step.with?.['admin-api-key']).toBe('${{ secrets.admin-api-key }}');
     expect(step.with?.['github-token']).toBe('${{ secrets.github-token }}');
@@ -154,9 +155,10 @@ describe('the reusable workflow .github/workflows/rotate.yml', () => {
   });
 
   it('detects a call with an undeclared input or a missing secret', () => {
-    expect(rotateCallProblems({ uses: './.github/workflows/rotate.yml', with: { tll: '30d' }, secrets: { 'admin-api-key': 'x' } })).toEqual(
-      ["input 'tll' is not declared by rotate.yml", "required secret 'github-token' is not passed"],
-    );
+    expect(rotateCallProblems({ uses: './.github/workflows/rotate.yml', with: { tll: '30d' }, secrets: { 'github-token': 'x' } })).toEqual([
+      "input 'tll' is not declared by rotate.yml",
+      "required secret 'admin-api-key' is not passed",
+    ]);
   });
 });
 

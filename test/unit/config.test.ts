@@ -147,3 +147,26 @@ describe('targets', () => {
     expect(inputError(inputs)).toMatch(message);
   });
 });
+
+describe('parseConfig, mode audit', () => {
+  it('needs no github-token and reads warn-before and fail-on', () => {
+    const config = parse({ mode: 'audit', 'github-token': '', 'warn-before': '3d', 'fail-on': 'expired, lingering' });
+    expect(config).toMatchObject({ mode: 'audit', githubToken: '', warnBeforeMs: 3 * 86_400_000, failOn: ['expired', 'lingering'] });
+    expect(config.slots.map((slot) => slot.target)).toEqual(['acme/web']);
+    expect(parse({ mode: 'audit' })).toMatchObject({ warnBeforeMs: 7 * 86_400_000, failOn: [], allSlots: false });
+  });
+
+  it("takes repositories: '*' as every managed slot, and only in audit mode", () => {
+    expect(parse({ mode: 'audit', repositories: '*' })).toMatchObject({ allSlots: true, slots: [] });
+    expect(inputError({ repositories: '*' })).toMatch(/accepted only by mode 'audit'/);
+    expect(inputError({ mode: 'audit', repositories: '*', environment: 'production' })).toMatch(/remove 'environment'/);
+  });
+
+  it('names the accepted finding kinds when fail-on has an unknown one, and checks warn-before like ttl', () => {
+    expect(inputError({ mode: 'audit', 'fail-on': 'expired,stale' })).toBe(
+      "Input 'fail-on' names unknown finding kind(s) 'stale': use a comma-separated list of expired, expiring, lingering, " +
+        'orphan-job-key, target-missing, not-written, or leave it empty to never fail on findings.',
+    );
+    expect(inputError({ mode: 'audit', 'warn-before': 'soon' })).toMatch(/^Input 'warn-before' is not a duration/);
+  });
+});

@@ -1,0 +1,183 @@
+// Audit mode's findings: what a rotation that silently stopped leaves behind. Pure: decided from the listed
+// keys of one slot, what GitHub said about its secret (when a token was given) and the clock.
+import type { ApiKey } from './key-service.ts';
+import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
+import type { Slot } from './slots.ts';
+
+export const FINDING_KINDS = ['expired', 'expiring', 'lingering', 'orphan-job-key', 'target-missing', 'not-written'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
+export const ORPHAN_JOB_KEY_AGE_MS = 6 * 3_600_000;
+
+export interface Finding {
+  kind: FindingKind;
+  /** what was found, in words, naming the keys concerned */
+  message: string;
+  /** ids of the keys it is about */
+  keyIds: string[];
+}
+
+/** What GitHub says about the slot's secret: only known when audit was given a github-token. */
+export type SecretState =
+  | { state: 'present'; updatedAt?: Date }
+  /** `what` says what does not exist: the secret, the environment, or the repository or organization */
+  | { state: 'missing'; what: string };
+
+export interface AuditedKey extends ApiKey {
+  /** a mint-mode key of one of the repository's jobs, not a key of the secret */
+  jobKey: boolean;
+  /** not revoked and not expired */
+  active: boolean;
+}
+
+export interface SlotAudit {
+  /** every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first */
+  keys: AuditedKey[];
+  /** the newest active key of the secret: the one it should hold */
+  newest?: AuditedKey;
+  findings: Finding[];
+}
+
+export interface AuditInput {
+  slot: Slot;
+  /** the slot's keys as listed (and, for a repository secret, its repository's mint-mode job keys) */
+  keys: ApiKey[];
+  /** which of `keys` are mint-mode job keys */
+  isJobKey: (key: ApiKey) => boolean;
+  /** undefined: not checked (no github-token, or no key of the secret to check it against) */
+  secret?: SecretState;
+  now: Date;
+  warnBeforeMs: number;
+}
+
+export function auditSlot(input: AuditInput): SlotAudit {
+  const { now, warnBeforeMs } = input;
+  const keys = input.keys
+    .map((key): AuditedKey => ({ ...key, jobKey: input.isJobKey(key), active: isActive(key, now) }))
+    .sort((a, b) => compareKeys(b, a));
+  const secretKeys = keys.filter((key) => !key.jobKey);
+  const active = secretKeys.filter((key) => key.active);
+  const newest = active[0];
+  const findings: Finding[] = [];
+  const age = (date: Date | undefined) => (date ? now.getTime() - date.getTime() : undefined);
+
+  if (secretKeys.length > 0 && !newest) {
+    const last = secretKeys[0]!;
+    const how = last.revoked ? 'was revoked' : `expired ${iso(last.expiresAt)}`;
+    findings.push({
+      kind: 'expired',
+      message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
+      keyIds: [last.id],
+    });
+  }
+  if (newest?.expiresAt && newest.expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
+    findings.push({
+      kind: 'expiring',
+      message: `the newest key, ${newest.name}, expires ${iso(newest.expiresAt)} and no newer key was minted: rotation has stopped`,
+      keyIds: [newest.id],
+    });
+  }
+  if (newest) {
+    const newestAge = age(newest.createdAt) ?? 0;
+    const lingering = active.slice(1).filter((key) => {
+      if (!key.createdAt || !newest.createdAt) return false;
+      return newest.createdAt.getTime() - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS && newestAge > IN_FLIGHT_WINDOW_MS;
+    });
+    if (lingering.length > 0) {
+      findings.push({
+        kind: 'lingering',
+        message: `${lingering.length} superseded key(s) still active: ${lingering.map((key) => `${key.name} (expires ${iso(key.expiresAt)})`).join(', ')}`,
+        keyIds: lingering.map((key) => key.id),
+      });
+    }
+  }
+  const orphans = keys.filter((key) => key.jobKey && key.active && (age(key.createdAt) ?? 0) > ORPHAN_JOB_KEY_AGE_MS);
+  if (orphans.length > 0) {
+    findings.push({
+      kind: 'orphan-job-key',
+      message: `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`,
+      keyIds: orphans.map((key) => key.id),
+    });
+  }
+  const secret = input.secret;
+  if (secret?.state === 'missing') {
+    findings.push({
+      kind: 'target-missing',
+      message: `${secret.what}: the slot's ${active.length} active key(s) serve nothing`,
+      keyIds: active.map((key) => key.id),
+    });
+  }
+  const newestMinted = secretKeys.find((key) => !key.revoked);
+  if (secret?.state === 'present' && secret.updatedAt && newestMinted?.createdAt) {
+    const behind = newestMinted.createdAt.getTime() - secret.updatedAt.getTime();
+    if (behind > IN_FLIGHT_WINDOW_MS) {
+      findings.push({
+        kind: 'not-written',
+        message: `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`,
+        keyIds: [newestMinted.id],
+      });
+    }
+  }
+  return { keys, newest, findings };
+}
+
+/** Not revoked, and not past its expiry. */
+export function isActive(key: ApiKey, now: Date): boolean {
+  return !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
+}
+
+/** The finding kinds of `fail-on`: comma-separated, blanks ignored; undefined entries are returned as `unknown`. */
+export function parseFindingKinds(value: string): { kinds: FindingKind[]; unknown: string[] } {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const known = (entry: string): entry is FindingKind => (FINDING_KINDS as readonly string[]).includes(entry);
+  return { kinds: [...new Set(entries.filter(known))], unknown: entries.filter((entry) => !known(entry)) };
+}
+
+function iso(date: Date | undefined): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '(unknown)';
+}
+
+/** What each finding means and what to do about it: the job summary and the annotations say it in these words. */
+export const FINDING_ADVICE: Record<FindingKind, { title: string; meaning: string; fix: string }> = {
+  expired: {
+    title: 'Expired',
+    meaning: 'No key of the secret is valid any more: the secret holds an expired or revoked key, and CI that uses it fails.',
+    fix: 'Run the rotation now (workflow_dispatch), then find out why the scheduled one stopped: check the schedule and the last run.',
+  },
+  expiring: {
+    title: 'Expiring',
+    meaning: 'The newest key expires within warn-before and no newer key exists: the scheduled rotation has stopped.',
+    fix:
+      'Run the rotation now, then check the schedule (GitHub disables scheduled workflows of public repositories after 60 days ' +
+      'without activity) and the token of the last runs (an expired github-token or admin-api-key fails every run).',
+  },
+  lingering: {
+    title: 'Lingering',
+    meaning:
+      'Superseded keys are still active well after a newer key was minted: the revocation did not happen (or grace-period ' +
+      'or revoke-previous: false keeps them until the next rotation or their expiry).',
+    fix: 'The next rotation revokes them; if they stay, check that run for a failed revocation, or revoke them by id in Kubiya.',
+  },
+  'orphan-job-key': {
+    title: 'Orphan job key',
+    meaning: 'A mint-mode key is still active more than 6 hours after it was minted: its post step never ran (or revoke-on-exit: false).',
+    fix:
+      'Revoke it by id in Kubiya, or with mode: revoke for the repository (that also revokes the secret’s keys: rotate right after). ' +
+      'Keys kept on purpose with revoke-on-exit: false expire on their own.',
+  },
+  'target-missing': {
+    title: 'Target missing',
+    meaning: 'The repository, environment or secret these keys were minted for no longer exists: the keys serve nothing.',
+    fix: 'Retire the slot with mode: revoke for that target, and remove it from the rotation’s repositories.',
+  },
+  'not-written': {
+    title: 'Not written',
+    meaning:
+      'The newest key was minted but the secret was last written before it: the write never landed, and the secret holds an older key.',
+    fix: 'Run the rotation now and read its log: check that github-token may still write the secret (and has not expired).',
+  },
+};

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { relative, renderAuditSummary } from '../../src/summary.ts';
+import { slotResult } from '../../src/results.ts';
+
+const now = new Date('2026-06-01T12:00:00Z');
+const DAY = 86_400_000;
+
+describe('renderAuditSummary', () => {
+  it('leads with the findings, escapes server strings, and folds the clean slots', () => {
+    const hostile = 'gha:acme/web:KUBIYA_API_KEY:run-1-1<img src=x>|**bold**';
+    const key = (name: string, expires: number) => ({
+      id: 'k1',
+      name,
+      createdAt: new Date(now.getTime() - 25 * DAY),
+      expiresAt: new Date(now.getTime() + expires),
+      revoked: false,
+      active: true,
+      jobKey: false,
+    });
+    const flagged = slotResult({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      audit: {
+        scope: 'acme/web',
+        keys: [key(hostile, 5 * DAY)],
+        findings: [{ kind: 'expiring', message: `the newest key, ${hostile}, expires soon`, keyIds: ['k1'] }],
+      },
+    });
+    const clean = slotResult({ target: 'acme/api', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      audit: { scope: 'acme/api/dependabot', keys: [key('gha:acme/api/dependabot:KUBIYA_API_KEY:run-2-1', 20 * DAY)], findings: [] },
+    });
+    const summary = renderAuditSummary([clean, flagged], { title: 'Kubiya API key audit', now, failOn: ['expired', 'expiring'] });
+    expect(summary).not.toContain('<img');
+    expect(summary).toContain('&lt;img src=x&gt;');
+    expect(summary.indexOf('Slots with findings')).toBeLessThan(summary.indexOf('What to do'));
+    expect(summary.indexOf('What to do')).toBeLessThan(summary.indexOf('<details>'));
+    expect(summary).toContain('**in 5 days**');
+    expect(summary).toContain('acme/api (Dependabot)');
+    expect(summary).toContain('this step fails');
+  });
+});
+
+describe('relative', () => {
+  it('says how far a time is, in the unit that reads well', () => {
+    expect(relative(new Date(now.getTime() + 5 * DAY), now)).toBe('in 5 days');
+    expect(relative(new Date(now.getTime() - 2 * DAY), now)).toBe('2 days ago');
+    expect(relative(new Date(now.getTime() - 3_600_000), now)).toBe('1 hour ago');
+    expect(relative(new Date(now.getTime() + 90_000), now)).toBe('in 2 minutes');
+    expect(relative(now, now)).toBe('now');
+  });
+});
