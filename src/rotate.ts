@@ -175,7 +175,8 @@ class SlotRotation {
     for (let attempt = 0; ; attempt++) {
       const listing = await this.deps.keys.listKeys();
       const own = listing.find((key) => key.id === minted.id);
-      if (own) return { listing, own: { ...own, createdAt: own.createdAt ?? minted.createdAt } };
+      // Without a listed creation time, this run's own clock places its key: later than every key with none (revocation.ts).
+      if (own) return { listing, own: { ...own, createdAt: own.createdAt ?? minted.createdAt ?? this.deps.now() } };
       if (attempt > 0) {
         throw new ServiceError(
           `Kubiya's key list does not show the key just minted (id ${minted.id}), so it cannot be trusted to show a newer ` +
