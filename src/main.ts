@@ -2,9 +2,8 @@
 import * as core from '@actions/core';
 import { parseConfig, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
-import { createOctokit } from './github/client.ts';
 import type { KeyService } from './key-service.ts';
-import { GitHubSecretStore } from './github/secrets.ts';
+import type { GitHubSecretStore } from './github/secrets.ts';
 import { kubiyaClient } from './kubiya/client.ts';
 import { mint } from './mint.ts';
 import { resultsJson, type SlotResult } from './results.ts';
@@ -32,7 +31,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     stepLog.info(describe(config));
     let results: SlotResult[];
     if (config.mode === 'rotate') {
-      const secrets = secretStore(config, env);
+      const secrets = await secretStore(config, env);
       if (config.dryRun && !secrets) stepLog.info('Dry-run without github-token: the GitHub access check is skipped.');
       results = await rotate(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
     } else if (config.mode === 'mint') {
@@ -56,8 +55,10 @@ export function maskCredentials(): void {
   }
 }
 
-function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore | undefined {
+/** The GitHub side (Octokit, its plugins, libsodium) is loaded only here: mint and revoke never load it. */
+async function secretStore(config: Config, env: NodeJS.ProcessEnv): Promise<GitHubSecretStore | undefined> {
   if (!config.githubToken) return undefined;
+  const [{ createOctokit }, { GitHubSecretStore }] = await Promise.all([import('./github/client.ts'), import('./github/secrets.ts')]);
   const octokit = createOctokit({
     token: config.githubToken,
     baseUrl: config.githubApiUrl,

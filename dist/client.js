@@ -1,0 +1,1 @@
+export{n as AttemptsStopped,r as createOctokit}from"./github.js";
