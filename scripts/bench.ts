@@ -80,6 +80,108 @@ try {
   await sandbox.close();
 }
 
+// ---- cold start: CPU and peak memory of each entry and mode, against `node -e 0` run alternately ----------
+// A preloaded module writes the process's CPU time (user + system) and max RSS at exit, and its CPU time at its
+// first outgoing connection (start-up: everything loaded before the first request). `node -e 0` runs with the
+// same preload, in turn with each run, so a drift of the machine's speed cancels out in the ratio.
+const COLD_RUNS = 15;
+const GOALS = { main: 2.6, post: 2, peakMiB: 55 };
+const coldDir = mkdtempSync(path.join(tmpdir(), 'bench-cold-'));
+const coldProbe = path.join(coldDir, 'probe.mjs');
+writeFileSync(
+  coldProbe,
+  [
+    "import { writeFileSync } from 'node:fs';",
+    "import { subscribe } from 'node:diagnostics_channel';",
+    'const cpu = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };',
+    'let firstRequestCpu;',
+    "subscribe('net.client.socket', () => { firstRequestCpu ??= cpu(); });",
+    "process.on('exit', () => writeFileSync(process.env.BENCH_COLD_FILE, JSON.stringify({ cpu: cpu(), firstRequestCpu, maxRssKiB: process.resourceUsage().maxRSS })));",
+  ].join('\n'),
+);
+interface ColdSample {
+  cpu: number;
+  firstRequestCpu?: number;
+  maxRssKiB: number;
+}
+const coldEnv = (file: string) => ({ NODE_OPTIONS: `--import=${pathToFileURL(coldProbe).href}`, BENCH_COLD_FILE: file });
+function baseline(): ColdSample {
+  const file = path.join(coldDir, 'baseline.json');
+  spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, ...coldEnv(file) } });
+  return JSON.parse(readFileSync(file, 'utf8')) as ColdSample;
+}
+const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+try {
+  const { actionUnderTest } = await import('../test/sandbox/action-bundle.ts');
+  const dist = path.join(actionUnderTest(), 'dist');
+  // Inputs missing: the bundle is loaded and stops at the first input error (main), or finds nothing to revoke (post).
+  for (const [entry, goal] of [
+    ['index.js', GOALS.main],
+    ['post.js', GOALS.post],
+  ] as const) {
+    progress(`cold start of dist/${entry}, inputs missing, ${COLD_RUNS} runs against node -e 0`);
+    const ratios: number[] = [];
+    const peaks: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const file = path.join(coldDir, 'entry.json');
+      spawnSync(process.execPath, [path.join(dist, entry)], { env: { PATH: process.env['PATH'], ...coldEnv(file) } });
+      const sample = JSON.parse(readFileSync(file, 'utf8')) as ColdSample;
+      ratios.push(sample.cpu / baseline().cpu);
+      peaks.push(sample.maxRssKiB);
+    }
+    row(
+      `cold start, ${entry === 'index.js' ? 'main' : 'post'} (inputs missing): CPU`,
+      ratio(median(ratios)),
+      `× node -e 0; goal ≤ ${goal}×`,
+    );
+    row(
+      `cold start, ${entry === 'index.js' ? 'main' : 'post'} (inputs missing): peak`,
+      mib(median(peaks)),
+      `max RSS; goal ≤ ${GOALS.peakMiB} MiB (node -e 0: ${mib(baseline().maxRssKiB)})`,
+    );
+  }
+  // Each mode against the emulators (no latency): CPU to the first request, CPU of the whole step, peak memory.
+  const cold = await startSandbox();
+  try {
+    const modes = [
+      ['rotate', {}],
+      ['mint', { mode: 'mint', 'github-token': '' }],
+      ['revoke', { mode: 'revoke', 'github-token': '' }],
+    ] as const;
+    for (const [mode, inputs] of modes) {
+      progress(`cold start of mode ${mode}, ${COLD_RUNS} runs against node -e 0`);
+      const first: number[] = [];
+      const whole: number[] = [];
+      const peaks: number[] = [];
+      const post: number[] = [];
+      for (let i = 0; i < COLD_RUNS; i++) {
+        const [mainFile, postFile] = [path.join(coldDir, 'main.json'), path.join(coldDir, 'post.json')];
+        const job = await cold.run({ runId: String(5000 + i), inputs, env: coldEnv(mainFile), post: { env: coldEnv(postFile) } });
+        if (job.main.exitCode !== 0) throw new Error(`mode ${mode} failed:\n${job.main.stdout}${job.main.stderr}`);
+        const sample = JSON.parse(readFileSync(mainFile, 'utf8')) as ColdSample;
+        const base = baseline().cpu;
+        first.push((sample.firstRequestCpu ?? sample.cpu) / base);
+        whole.push(sample.cpu / base);
+        peaks.push(sample.maxRssKiB);
+        if (mode === 'mint') post.push((JSON.parse(readFileSync(postFile, 'utf8')) as ColdSample).cpu / baseline().cpu);
+      }
+      row(`mode ${mode}: CPU to the first request`, ratio(median(first)), `× node -e 0; goal ≤ ${GOALS.main}×`);
+      row(
+        `mode ${mode}: CPU of the whole step`,
+        ratio(median(whole)),
+        `× node -e 0${mode === 'rotate' ? '; a complete rotation against the emulators' : ''}`,
+      );
+      row(`mode ${mode}: peak memory`, mib(median(peaks)), `max RSS; goal ≤ ${GOALS.peakMiB} MiB`);
+      if (post.length) row('post step revoking the minted key: CPU', ratio(median(post)), `× node -e 0; goal ≤ ${GOALS.post}× (start-up)`);
+    }
+  } finally {
+    await cold.close();
+  }
+} finally {
+  rmSync(coldDir, { recursive: true, force: true });
+}
+
 // ---- one rotation against an organization of 50,000 keys: one 15 MB answer, then paged -------------------
 // Peak memory is the action process's maximum resident set size, written at exit by a preloaded module.
 const BIG_ORG = 50_000;

@@ -1,53 +1,180 @@
-// npm run build: the action's bundles. tsc (tsconfig.build.json) compiles src/ to <dir>/build, then ncc bundles
-// the main step into <dir>/dist/index.js (with dist/licenses.txt and dist/package.json) and the post step into
-// <dir>/dist/post.js; <dir>/build is removed. <dir> is the repository (the committed dist/, what check-dist
-// compares) or, for the tests and scripts, a directory under .tmp/ (test/sandbox/action-bundle.ts).
+// npm run build: the action's bundles, made by rolldown from src/ (rolldown strips the types; `npm run typecheck`
+// checks them), minified, split so that each mode loads only what it uses (DIST_FILES below): the main step's
+// entry and what every mode needs; the GitHub side (Octokit, its plugins, the secret store), imported only by
+// rotate with a github-token; libsodium, imported on the first seal; the post step, one file with the Kubiya
+// client and nothing of the main step; undici, required only behind a proxy; and licenses.txt.
+//
+// <dir> is the repository (the committed dist/, what check-dist compares) or, for the tests and scripts, a directory
+// under .tmp/ (test/sandbox/action-bundle.ts).
 //
 //   node scripts/build.ts            build dist/ in place
 //   node scripts/build.ts --quiet    without the progress lines
-import { execFile } from 'node:child_process';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { rolldown, type OutputChunk, type Plugin, type RolldownOutput } from 'rolldown';
 
-const run = promisify(execFile);
 export const repoRoot = path.resolve(import.meta.dirname, '..');
-const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
+
+/** Every file of dist/, and which step or mode loads it (test/e2e/bundle-loading.test.ts checks what each loads). */
+export const DIST_FILES = {
+  'index.js': 'main step entry',
+  'main.js': 'main step: inputs, modes, @actions/core, the Kubiya client',
+  'rolldown-runtime.js': "main step: the bundler's CommonJS interop",
+  'client.js': 'rotate with github-token: re-exports github.js',
+  'secrets.js': 'rotate with github-token: re-exports github.js',
+  'github.js': 'rotate with github-token: Octokit, its plugins, the secret store',
+  'libsodium-wrappers.js': 'the first seal: re-exports seal.js',
+  'seal.js': 'the first seal: libsodium',
+  'post.js': 'post step, whole: @actions/core and the Kubiya client',
+  'undici.cjs': 'only behind a proxy: the undici package',
+  'licenses.txt': 'the license of every bundled package',
+  'package.json': '{"type":"module"}',
+} as const;
+
+const LAZY = '\0lazy:';
+
+/**
+ * What @actions/http-client (under @actions/core, the Kubiya client and @actions/github) imports at the top but
+ * uses only when it sends a request, or only behind a proxy — and what dominated the old bundle's start-up:
+ *
+ * - `undici`, for one class, ProxyAgent, used only when a proxy applies (and src/github/client.ts's fetch, used
+ *   only then too): dist/undici.cjs, required the first time either is used. A run without a proxy never loads
+ *   undici; one behind a proxy gets the real ProxyAgent and fetch, synchronously, as before.
+ * - `http`, `https` (Node's: loading both costs about as much as starting Node) and `tunnel` (its proxy agents,
+ *   which load `tls` and `net`): loaded on first use. The Kubiya client's first request loads the one module
+ *   its URL needs; no request, no load.
+ *
+ * Each import of these from @actions/http-client gets a CommonJS stand-in with the same names, which loads the
+ * real module on first use.
+ */
+const LAZY_NAMES: Record<string, { load: string; properties: string[]; functions: string[] }> = {
+  http: { load: "require('node:http')", properties: ['Agent', 'globalAgent'], functions: ['request', 'get'] },
+  https: { load: "require('node:https')", properties: ['Agent', 'globalAgent'], functions: ['request', 'get'] },
+  tunnel: { load: "require('tunnel')", properties: [], functions: ['httpOverHttp', 'httpsOverHttp', 'httpOverHttps', 'httpsOverHttps'] },
+  undici: { load: "require('./undici.cjs')", properties: ['ProxyAgent'], functions: ['fetch'] },
+};
+
+function lazyLoads(): Plugin {
+  return {
+    name: 'lazy-loads',
+    resolveId(source, importer) {
+      if (source === 'undici') return { id: `${LAZY}undici`, external: false };
+      if (importer && /[\\/]@actions[\\/]http-client[\\/]/.test(importer) && source in LAZY_NAMES) return `${LAZY}${source}`;
+      if (importer === `${LAZY}undici` && source === './undici.cjs') return { id: './undici.cjs', external: true };
+      return null;
+    },
+    load(id) {
+      if (!id.startsWith(LAZY)) return null;
+      const { load, properties, functions } = LAZY_NAMES[id.slice(LAZY.length)]!;
+      return [
+        'let loaded;',
+        `const load = () => (loaded ??= ${load});`,
+        'module.exports = {',
+        ...properties.map((name) => `  get ${name}() { return load().${name}; },`),
+        ...functions.map((name) => `  ${name}(...args) { return load().${name}(...args); },`),
+        '};',
+      ].join('\n');
+    },
+  };
+}
+
+/** Which named chunk a module goes to; the entries keep only their own few lines. */
+function chunkOf(id: string): string | null {
+  if (/[\\/]node_modules[\\/](libsodium|libsodium-wrappers)[\\/]/.test(id)) return 'seal';
+  if (
+    /[\\/]node_modules[\\/](@octokit|@actions[\\/]github|bottleneck|before-after-hook|universal-user-agent|json-with-bigint|content-type)[\\/]/.test(
+      id,
+    )
+  )
+    return 'github';
+  if (/[\\/]src[\\/]github[\\/]/.test(id)) return 'github';
+  return null;
+}
 
 /**
  * Builds the action into `actionDir` (default: the repository). Another directory must be inside the
- * repository: ncc decides ESM output from the nearest package.json ("type": "module") and resolves
- * node_modules upwards from the compiled files. It gets a copy of action.yml, so it is a complete action.
+ * repository; it gets a copy of action.yml, so it is a complete action.
  */
 export async function buildAction(options: { actionDir?: string; log?: (line: string) => void } = {}): Promise<void> {
   const actionDir = path.resolve(options.actionDir ?? repoRoot);
   const log = options.log ?? (() => {});
   const relative = path.relative(repoRoot, actionDir);
   if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`build: ${actionDir} is not inside ${repoRoot}`);
-  const build = path.join(actionDir, 'build');
   const dist = path.join(actionDir, 'dist');
-  const postBundle = path.join(build, 'post-bundle');
   const where = relative === '' ? 'dist/' : `${relative}/dist/`;
   const started = Date.now();
 
-  await rm(build, { recursive: true, force: true });
   await rm(dist, { recursive: true, force: true });
+  await mkdir(dist, { recursive: true });
   try {
-    log(`build: tsc src/ → ${relative === '' ? '' : `${relative}/`}build/`);
-    await run(bin('tsc'), ['-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', build], { cwd: repoRoot });
-    log(`build: ncc main step → ${where}index.js`);
-    await run(bin('ncc'), ['build', path.join(build, 'index.js'), '-o', dist, '--license', 'licenses.txt', '-q'], { cwd: repoRoot });
-    log(`build: ncc post step → ${where}post.js`);
-    await run(bin('ncc'), ['build', path.join(build, 'post.js'), '-o', postBundle, '-q'], { cwd: repoRoot });
-    await rename(path.join(postBundle, 'index.js'), path.join(dist, 'post.js'));
+    log(`build: rolldown src/index.ts → ${where}index.js and the chunks it imports`);
+    const entry = path.join(repoRoot, 'src/index.ts');
+    const main = await bundle(
+      { input: { index: entry }, plugins: [lazyLoads()] },
+      {
+        dir: dist,
+        format: 'esm',
+        entryFileNames: '[name].js',
+        chunkFileNames: '[name].js',
+        codeSplitting: {
+          groups: [
+            // Not the entry itself: its top-level await must not be in a chunk that github.js imports (a cycle that
+            // never settles).
+            { name: 'main', test: (id: string) => !chunkOf(id) && id !== entry, priority: 3 },
+            { name: (id: string) => chunkOf(id), debugName: 'github, seal', priority: 2 },
+          ],
+        },
+      },
+    );
+    log(`build: rolldown src/post.ts → ${where}post.js`);
+    const post = await bundle(
+      { input: { post: path.join(repoRoot, 'src/post.ts') }, plugins: [lazyLoads()] },
+      { dir: dist, format: 'esm', entryFileNames: '[name].js', codeSplitting: false },
+    );
+    log(`build: rolldown undici → ${where}undici.cjs`);
+    const undici = await bundle(
+      { input: { undici: path.join(repoRoot, 'node_modules/undici/index.js') } },
+      { dir: dist, format: 'cjs', entryFileNames: '[name].cjs' },
+    );
+    const files = [...main.output, ...post.output, ...undici.output].map((file) => file.fileName).sort();
+    const unexpected = files.filter((file) => !(file in DIST_FILES));
+    if (unexpected.length > 0) throw new Error(`unexpected files in dist/: ${unexpected.join(', ')} (update DIST_FILES and the docs)`);
+    await writeFile(path.join(dist, 'licenses.txt'), await licenses([...main.output, ...post.output, ...undici.output]));
+    await writeFile(path.join(dist, 'package.json'), '{"type":"module"}\n');
     if (relative !== '') await copyFile(path.join(repoRoot, 'action.yml'), path.join(actionDir, 'action.yml'));
   } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`build failed: ${(error as Error).message}\n${stdout}${stderr}`.trimEnd(), { cause: error });
-  } finally {
-    await rm(build, { recursive: true, force: true });
+    throw new Error(`build failed: ${(error as Error).message}`, { cause: error });
   }
   log(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function bundle(input: Parameters<typeof rolldown>[0], output: Parameters<Awaited<ReturnType<typeof rolldown>>['write']>[0]) {
+  const build = await rolldown({ platform: 'node', logLevel: 'warn', treeshake: true, ...input });
+  try {
+    return await build.write({ minify: true, comments: { legal: false }, ...output });
+  } finally {
+    await build.close();
+  }
+}
+
+/** ncc's format, which the old bundle had: the package's name, its license id, its license text; a blank line. */
+async function licenses(output: RolldownOutput['output']): Promise<string> {
+  const packages = new Map<string, string>(); // package directory → its entry
+  for (const chunk of output.filter((file): file is OutputChunk => file.type === 'chunk')) {
+    for (const id of chunk.moduleIds) {
+      const match = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(id);
+      if (!match || packages.has(match[1]!)) continue;
+      const dir = match[1]!;
+      const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name: string; license?: string };
+      const file = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license', 'LICENCE', 'license.md'].find((name) =>
+        existsSync(path.join(dir, name)),
+      );
+      const text = file ? (await readFile(path.join(dir, file), 'utf8')).trim() : '';
+      packages.set(dir, `${manifest.name}\n${manifest.license ?? ''}\n${text}\n`);
+    }
+  }
+  return [...new Set(packages.values())].sort().join('\n');
 }
 
 if (import.meta.main) {

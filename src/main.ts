@@ -3,9 +3,8 @@ import * as core from '@actions/core';
 import { audit, describeAudit, reportFindings } from './audit-run.ts';
 import { parseConfig, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
-import { createOctokit } from './github/client.ts';
 import type { KeyService } from './key-service.ts';
-import { GitHubSecretStore } from './github/secrets.ts';
+import type { GitHubSecretStore } from './github/secrets.ts';
 import { kubiyaClient } from './kubiya/client.ts';
 import { mint } from './mint.ts';
 import { resultsJson, type SlotResult } from './results.ts';
@@ -34,13 +33,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     stepLog.info(describe(config));
     let results: SlotResult[];
     if (config.mode === 'rotate') {
-      const secrets = secretStore(config, env);
+      const secrets = await secretStore(config, env);
       if (config.dryRun && !secrets) stepLog.info('Dry-run without github-token: the GitHub access check is skipped.');
       results = await rotate(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
     } else if (config.mode === 'mint') {
       results = [await mintForJob(config, keys)];
     } else if (config.mode === 'audit') {
-      results = await audit(config, { keys, secrets: secretStore(config, env), log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
+      const secrets = await secretStore(config, env);
+      results = await audit(config, { keys, secrets, log: groupedLog(), now, concurrency: SLOTS_IN_FLIGHT });
     } else {
       results = await revokeAll(config, { keys, log: groupedLog() });
     }
@@ -61,8 +61,10 @@ export function maskCredentials(): void {
   }
 }
 
-function secretStore(config: Config, env: NodeJS.ProcessEnv): GitHubSecretStore | undefined {
+/** The GitHub side (Octokit, its plugins, libsodium) is loaded only here: mint and revoke never load it. */
+async function secretStore(config: Config, env: NodeJS.ProcessEnv): Promise<GitHubSecretStore | undefined> {
   if (!config.githubToken) return undefined;
+  const [{ createOctokit }, { GitHubSecretStore }] = await Promise.all([import('./github/client.ts'), import('./github/secrets.ts')]);
   const octokit = createOctokit({
     token: config.githubToken,
     baseUrl: config.githubApiUrl,

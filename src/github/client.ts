@@ -156,8 +156,10 @@ function retryPolicy(policy: RetryPolicy) {
  * performed is never taken for one that was.
  */
 function guardedFetch(baseUrl: string, timeoutMs: number, transport?: typeof fetch): typeof fetch {
-  const exchange = (transport ?? undiciFetch) as (url: string, init: Record<string, unknown>) => Promise<Response>;
+  // undici's ProxyAgent when HTTPS_PROXY applies to this URL (NO_PROXY honoured), with undici's own fetch; without
+  // a proxy, Node's fetch (the same undici, built in) — the bundle then never loads the undici package.
   const dispatcher = new HttpClient().getAgentDispatcher(baseUrl);
+  const exchange = (transport ?? (dispatcher ? undiciFetch : fetch)) as (url: string, init: Record<string, unknown>) => Promise<Response>;
   const origin = new URL(baseUrl).origin;
   return (async (url: string, init: Record<string, unknown> = {}) => {
     let target = url;

@@ -1,5 +1,5 @@
-// libsodium sealed box, as GitHub's "Encrypting secrets for the REST API" guide prescribes.
-import sodium from 'libsodium-wrappers';
+// libsodium sealed box, as GitHub's "Encrypting secrets for the REST API" guide prescribes. libsodium is loaded
+// on the first seal (its WebAssembly start-up is most of what it costs), not when the action starts.
 import type { PublicKey } from '../secret-store.ts';
 
 export interface SealedSecret {
@@ -8,6 +8,7 @@ export interface SealedSecret {
 }
 
 export async function sealSecret(value: string, publicKey: PublicKey): Promise<SealedSecret> {
+  const { default: sodium } = await import('libsodium-wrappers');
   await sodium.ready;
   const key = sodium.from_base64(publicKey.key, sodium.base64_variants.ORIGINAL);
   const sealed = sodium.crypto_box_seal(sodium.from_string(value), key);

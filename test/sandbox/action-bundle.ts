@@ -34,7 +34,6 @@ async function inputsHash(): Promise<string> {
     'package.json',
     'package-lock.json',
     'tsconfig.json',
-    'tsconfig.build.json',
     'scripts/build.ts',
   ].sort();
   for (const file of files)

@@ -1,0 +1,1 @@
+export{t as GitHubSecretStore}from"./github.js";
