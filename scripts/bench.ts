@@ -48,6 +48,8 @@ try {
   const coldStarts: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     progress(`rotation ${run}/${RUNS}`);
+    // A week between rotations, as a weekly schedule runs them: the previous key is past the in-flight window.
+    sandbox.kubiya.passTime(7 * 86_400_000);
     sandbox.kubiya.clearRequests();
     sandbox.github.clearRequests();
     const { main } = await sandbox.run({ runId: String(2000 + run) });
@@ -85,7 +87,9 @@ try {
 // first outgoing connection (start-up: everything loaded before the first request). `node -e 0` runs with the
 // same preload, in turn with each run, so a drift of the machine's speed cancels out in the ratio.
 const COLD_RUNS = 15;
-const GOALS = { main: 2.6, post: 2, peakMiB: 55 };
+// The whole rotation's goal: its CPU before the cold-start work (5.9x node -e 0, ncc bundle) cut by the same margin
+// as the start-up goal cuts start-up (4.5x -> 2.6x).
+const GOALS = { main: 2.6, post: 2, peakMiB: 55, rotation: Math.round(5.9 * (2.6 / 4.5) * 10) / 10 };
 const coldDir = mkdtempSync(path.join(tmpdir(), 'bench-cold-'));
 const coldProbe = path.join(coldDir, 'probe.mjs');
 writeFileSync(
@@ -156,6 +160,7 @@ try {
       const peaks: number[] = [];
       const post: number[] = [];
       for (let i = 0; i < COLD_RUNS; i++) {
+        cold.kubiya.passTime(7 * 86_400_000); // a week between rotations: each one revokes the key before it
         const [mainFile, postFile] = [path.join(coldDir, 'main.json'), path.join(coldDir, 'post.json')];
         const job = await cold.run({ runId: String(5000 + i), inputs, env: coldEnv(mainFile), post: { env: coldEnv(postFile) } });
         if (job.main.exitCode !== 0) throw new Error(`mode ${mode} failed:\n${job.main.stdout}${job.main.stderr}`);
@@ -170,7 +175,7 @@ try {
       row(
         `mode ${mode}: CPU of the whole step`,
         ratio(median(whole)),
-        `× node -e 0${mode === 'rotate' ? '; a complete rotation against the emulators' : ''}`,
+        `× node -e 0${mode === 'rotate' ? `; a complete rotation against the emulators; goal ≤ ${GOALS.rotation}×` : ''}`,
       );
       row(`mode ${mode}: peak memory`, mib(median(peaks)), `max RSS; goal ≤ ${GOALS.peakMiB} MiB`);
       if (post.length) row('post step revoking the minted key: CPU', ratio(median(post)), `× node -e 0; goal ≤ ${GOALS.post}× (start-up)`);
