@@ -44,6 +44,10 @@ export function resultsJson(results: SlotResult[]): string {
       status: result.status,
       revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
       error: result.error ?? null,
+      // Named when they apply: keys kept because they may still be on their way into the secret, and a write whose
+      // outcome is unknown (the secret may hold keyId or the key before it).
+      ...(result.inFlightKeys.length > 0 && { inFlightKeyIds: result.inFlightKeys.map((key) => key.id) }),
+      ...(result.writeUnknown && { writeUnknown: true }),
       ...(result.audit && { scope: result.audit.scope, keys: result.audit.keys.map(keyJson), findings: result.audit.findings }),
     })),
   );

@@ -48,4 +48,19 @@ describe('a newer run owns the slot', () => {
     expect(results(step)[0]).toMatchObject({ status: 'skipped' });
     expect(annotations(step, 'warning')).toHaveLength(1);
   });
+
+  it('keeps, and names, an older key of another run minted minutes ago: it may still be on its way into the secret', async ({ world }) => {
+    const previous = world.seedRotatedSecret({ createdAt: new Date(Date.now() - 7 * 86_400_000) });
+    const overlapping = world.seedManagedKey({ runId: world.runId(), createdAt: new Date(Date.now() - 2 * 60_000) });
+
+    const step = await world.run();
+    expectExit(step, 0);
+
+    expect(world.keyValid(previous.id), 'the week-old key is revoked').toBe(false);
+    expect(world.keyValid(overlapping.id), 'the key minted two minutes ago is kept').toBe(true);
+    expect(results(step)[0]).toMatchObject({ status: 'rotated', revokedKeyIds: [previous.id], inFlightKeyIds: [overlapping.id] });
+    expect(step.summary).toContain('Kept: may still be on its way into the secret');
+    expect(step.summary).toContain(overlapping.name);
+    expect(step.stdout).toContain(`Kept ${overlapping.name}`);
+  });
 });

@@ -319,6 +319,10 @@ export interface ResultEntry {
   status: string;
   revokedKeyIds: string[];
   error: string | null;
+  /** present when keys of an overlapping run were kept by the in-flight window */
+  inFlightKeyIds?: string[];
+  /** present when a secret write's outcome is unknown */
+  writeUnknown?: true;
 }
 
 export function results(result: StepResult): ResultEntry[] {

@@ -302,7 +302,7 @@ export function checkRotation(staged: Stage, step: StepResult, options: CheckOpt
     } else {
       completed = false;
       if (result.status !== 'failed') violations.push(`${repo}: status ${result.status} with no newer run around`);
-      if (options.unknownPutOf === repo && !/neither/.test(result.error ?? '')) {
+      if (options.unknownPutOf === repo && (!/neither/.test(result.error ?? '') || result.writeUnknown !== true)) {
         violations.push(`(d) ${repo}: a PUT with no answer is not reported as such: ${result.error}`);
       }
       const named = options.faultAt ? STEP_NAMED[options.faultAt.role] : undefined;
