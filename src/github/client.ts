@@ -2,7 +2,7 @@
 // redirect to another origin, the project's retry policy (network errors, 429 and 5xx; jittered backoff;
 // Retry-After honoured) carried out by plugin-retry, and GitHub's rate limits waited out by plugin-throttling.
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
-import { retry } from '@octokit/plugin-retry';
+import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { HttpClient } from '@actions/http-client';
 import { fetch as undiciFetch } from 'undici';
@@ -29,7 +29,8 @@ export interface GitHubClientOptions {
   throttleId?: string;
 }
 
-// plugin-retry decides nothing itself: retryPolicy below makes every decision, plugin-retry waits and repeats.
+// plugin-retry decides nothing itself: retryPolicy below makes every decision through the plugin's typed API
+// (RetryPlugin.retry.retryRequest: retry this request after this wait), and plugin-retry waits and repeats.
 const DO_NOT_RETRY = Array.from({ length: 200 }, (_, i) => 400 + i);
 
 export function createOctokit(options: GitHubClientOptions): Octokit {
@@ -116,7 +117,6 @@ export class AttemptsStopped extends Error {
 }
 
 type OctokitCore = Parameters<Parameters<typeof GitHub.plugin>[0]>[0];
-type RetryRequest = (error: unknown, retries: number, retryAfter: number) => Error;
 type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } };
 
 /**
@@ -135,10 +135,11 @@ function retryPolicy(policy: RetryPolicy) {
       const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test((caught as GitHubRequestError).message ?? '');
       const retryable = !answered(caught) || isRetryableStatus(statusOf(caught) ?? 0);
       const attempt = options?.retryCount ?? 0;
-      const retryRequest = (octokit as { retry?: { retryRequest: RetryRequest } }).retry?.retryRequest;
+      const retryRequest = (octokit as Partial<RetryPlugin>).retry?.retryRequest;
       const wait =
         retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
-      if (wait !== undefined && retryRequest) throw retryRequest(caught, policy.retries, wait);
+      if (wait !== undefined && retryRequest)
+        throw retryRequest(caught as Parameters<RetryPlugin['retry']['retryRequest']>[0], policy.retries, wait);
       throw caught;
     });
     // Registered after the error hook, so it wraps it: an attempt it stops is not taken for an unanswered one.
