@@ -38,9 +38,9 @@ const LAZY = '\0lazy:';
  * What @actions/http-client (under @actions/core, the Kubiya client and @actions/github) imports at the top but
  * uses only when it sends a request, or only behind a proxy — and what dominated the old bundle's start-up:
  *
- * - `undici`, for one class, ProxyAgent, used only when a proxy applies (and src/github/client.ts's fetch, used
- *   only then too): dist/undici.cjs, required the first time either is used. A run without a proxy never loads
- *   undici; one behind a proxy gets the real ProxyAgent and fetch, synchronously, as before.
+ * - `undici`, for one class, ProxyAgent, used only by http-client's agent dispatcher behind a proxy (the action
+ *   sends both services' requests through http-client's own agents, so it needs none):
+ *   dist/undici.cjs, required the first time it is used.
  * - `http`, `https` (Node's: loading both costs about as much as starting Node) and `tunnel` (its proxy agents,
  *   which load `tls` and `net`): loaded on first use. The Kubiya client's first request loads the one module
  *   its URL needs; no request, no load.
@@ -52,7 +52,7 @@ const LAZY_NAMES: Record<string, { load: string; properties: string[]; functions
   http: { load: "require('node:http')", properties: ['Agent', 'globalAgent'], functions: ['request', 'get'] },
   https: { load: "require('node:https')", properties: ['Agent', 'globalAgent'], functions: ['request', 'get'] },
   tunnel: { load: "require('tunnel')", properties: [], functions: ['httpOverHttp', 'httpsOverHttp', 'httpOverHttps', 'httpsOverHttps'] },
-  undici: { load: "require('./undici.cjs')", properties: ['ProxyAgent'], functions: ['fetch'] },
+  undici: { load: "require('./undici.cjs')", properties: ['ProxyAgent'], functions: [] },
 };
 
 function lazyLoads(): Plugin {

@@ -1,11 +1,11 @@
-// The one configured Octokit for GitHub: base URL (GHES), the runner's proxy, a timeout per request, no
-// redirect to another origin, the project's retry policy (network errors, 429 and 5xx; jittered backoff;
-// Retry-After honoured) carried out by plugin-retry, and GitHub's rate limits waited out by plugin-throttling.
+// The one configured Octokit for GitHub: base URL (GHES), requests over @actions/http-client like Kubiya's (the
+// runner's proxy, a timeout per request), no redirect to another origin, the project's retry policy (network
+// errors, 429 and 5xx; jittered backoff; Retry-After honoured) carried out by plugin-retry, and GitHub's rate
+// limits waited out by plugin-throttling.
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { HttpClient } from '@actions/http-client';
-import { fetch as undiciFetch } from 'undici';
+import { httpExchange, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 
 export type Octokit = InstanceType<typeof GitHub>;
@@ -18,10 +18,10 @@ export interface GitHubClientOptions {
   userAgent: string;
   warn: (message: string) => void;
   /**
-   * Replaces undici's fetch under the proxy, timeout and redirect guard (tests run Octokit in-process against
-   * the emulator, in virtual time). Unset in production.
+   * Replaces the @actions/http-client exchange under the timeout and redirect guard (tests run Octokit in-process
+   * against the emulator, in virtual time). Unset in production.
    */
-  fetch?: typeof fetch;
+  transport?: HttpTransport;
   /**
    * Keeps this Octokit's rate limiters (plugin-throttling's, shared per process and keyed by this id) apart
    * from other Octokits' in the same process: tests run several "runs" in one process. Unset in production.
@@ -45,7 +45,7 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
     getOctokitOptions(options.token, {
       baseUrl: options.baseUrl,
       userAgent: options.userAgent,
-      request: { fetch: guardedFetch(options.baseUrl, options.timeoutMs, options.fetch) },
+      request: { fetch: guardedFetch(options) },
       // Waits are handed to plugin-retry in milliseconds.
       retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
       throttle: {
@@ -151,34 +151,53 @@ function retryPolicy(policy: RetryPolicy) {
 }
 
 /**
- * fetch through the runner's proxy for this base URL (HTTPS_PROXY / NO_PROXY), with a timeout per call.
- * Redirects within GitHub's origin are followed; one to another origin is answered, without being followed,
- * as a failed request — the token and the sealed value never leave GitHub, and a write that was not
- * performed is never taken for one that was.
+ * Octokit's fetch, over the same HTTP stack as Kubiya's client (@actions/http-client: the runner's HTTPS_PROXY and
+ * NO_PROXY, a timeout per request) — so a rotation loads one HTTP stack, not two. Redirects within GitHub's
+ * origin are followed; one to another origin is answered, without being followed, as a failed request — the
+ * token and the sealed value never leave GitHub, and a write that was not performed is never taken for one that
+ * was. The answer is the part of a fetch Response that Octokit reads.
  */
-function guardedFetch(baseUrl: string, timeoutMs: number, transport?: typeof fetch): typeof fetch {
-  // undici's ProxyAgent when HTTPS_PROXY applies to this URL (NO_PROXY honoured), with undici's own fetch; without
-  // a proxy, Node's fetch (the same undici, built in) — the bundle then never loads the undici package.
-  const dispatcher = new HttpClient().getAgentDispatcher(baseUrl);
-  const exchange = (transport ?? (dispatcher ? undiciFetch : fetch)) as (url: string, init: Record<string, unknown>) => Promise<Response>;
-  const origin = new URL(baseUrl).origin;
-  return (async (url: string, init: Record<string, unknown> = {}) => {
+function guardedFetch(options: GitHubClientOptions): typeof fetch {
+  const exchange = httpExchange({ ...options, what: 'GitHub', urlInput: 'github-api-url' });
+  const origin = new URL(options.baseUrl).origin;
+  return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string | null } = {}) => {
     let target = url;
     for (let hop = 0; hop <= 5; hop++) {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = init['signal'] ? AbortSignal.any([init['signal'] as AbortSignal, timeout]) : timeout;
-      const response = await exchange(target, { ...init, signal, dispatcher, redirect: 'manual' });
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
+      const answer = await exchange(init.method ?? 'GET', target, init.headers ?? {}, init.body ?? null);
+      const location = header(answer, 'location');
+      if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location) return fetchResponse(answer, target);
       const next = new URL(location, target);
       if (next.origin !== origin) {
-        return Response.json(
-          { message: `GitHub redirected to another origin (${next.origin}); the token and the secret are only sent to ${origin}` },
-          { status: 421, statusText: 'Misdirected Request' },
-        );
+        return misdirected(`GitHub redirected to another origin (${next.origin}); the token and the secret are only sent to ${origin}`);
       }
       target = next.href;
     }
-    return Response.json({ message: `GitHub redirected more than 5 times from ${url}` }, { status: 421 });
+    return misdirected(`GitHub redirected more than 5 times from ${url}`);
   }) as unknown as typeof fetch;
+}
+
+function header(answer: HttpAnswer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function fetchResponse(answer: HttpAnswer, url: string) {
+  const headers = new Map<string, string>();
+  for (const name of Object.keys(answer.headers)) {
+    const value = header(answer, name);
+    if (value !== undefined) headers.set(name.toLowerCase(), value);
+  }
+  return {
+    status: answer.status,
+    url,
+    headers: { get: (name: string) => headers.get(name.toLowerCase()) ?? null, [Symbol.iterator]: () => headers.entries() },
+    text: () => Promise.resolve(answer.text),
+    json: () => Promise.resolve(JSON.parse(answer.text) as unknown),
+    arrayBuffer: () => Promise.resolve(new TextEncoder().encode(answer.text).buffer),
+  };
+}
+
+/** A failed request's answer (HTTP 421 Misdirected Request) that says why it was not sent on. */
+function misdirected(message: string) {
+  return fetchResponse({ status: 421, headers: { 'content-type': 'application/json' }, text: JSON.stringify({ message }) }, '');
 }

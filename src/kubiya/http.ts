@@ -1,7 +1,7 @@
 // The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
 // redirects (credentials never follow to another origin), retries by the shared policy, and error
 // text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
-import { HttpClient } from '@actions/http-client';
+import { httpExchange, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 import { readErrorDetail } from './responses.ts';
@@ -12,14 +12,6 @@ export interface KubiyaResponse {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** One HTTP exchange: the answer's status, headers and body text; rejects when no answer came (a network error). */
-export type KubiyaTransport = (
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string | null,
-) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>;
-
 export interface KubiyaHttpOptions {
   baseUrl: string;
   timeoutMs: number;
@@ -29,16 +21,14 @@ export interface KubiyaHttpOptions {
    * Replaces the @actions/http-client exchange (tests run the client in-process against the emulator, in
    * virtual time). Unset in production. Timeouts, retries and scrubbing stay this class's own.
    */
-  transport?: KubiyaTransport;
+  transport?: HttpTransport;
 }
 
-/** Bodies are read whole (a key list of 50,000 keys is about 15 MB); past this a response is refused, not parsed. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 // Anything JWT-shaped, in case a server echoes a key back in an error.
 const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 
 export class KubiyaHttp {
-  private readonly client: HttpClient;
+  private readonly exchange: HttpTransport;
   private readonly secrets = new Set<string>();
   /** epoch ms before which no request is sent: the end of the last rate limit met */
   private resumeAt = 0;
@@ -46,12 +36,7 @@ export class KubiyaHttp {
 
   constructor(options: KubiyaHttpOptions) {
     this.options = options;
-    this.client = new HttpClient(options.userAgent, [], {
-      allowRedirects: false,
-      allowRetries: false,
-      socketTimeout: options.timeoutMs,
-      headers: { accept: 'application/json' },
-    });
+    this.exchange = httpExchange({ ...options, what: 'Kubiya', urlInput: 'kubiya-api-url' });
   }
 
   /** Remember a value that must never appear in an error message. */
@@ -124,45 +109,10 @@ export class KubiyaHttp {
   }
 
   private async once(method: string, url: string, key: string, body: unknown): Promise<KubiyaResponse> {
-    const headers: Record<string, string> = { authorization: `UserKey ${key}` };
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `UserKey ${key}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let timer: NodeJS.Timeout | undefined;
-    // Backstop for a response that starts and then stalls: the socket timeout covers the rest.
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs + 1_000);
-    });
-    try {
-      return await Promise.race([this.exchange(method, url, headers, body), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async exchange(method: string, url: string, headers: Record<string, string>, body: unknown): Promise<KubiyaResponse> {
-    const text = body === undefined ? null : JSON.stringify(body);
-    if (this.options.transport) {
-      const answer = await this.options.transport(
-        method,
-        url,
-        { accept: 'application/json', 'user-agent': this.options.userAgent, ...headers },
-        text,
-      );
-      if (Buffer.byteLength(answer.text) > MAX_BODY_BYTES) throw tooLarge(method, url);
-      return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
-    }
-    const response = await this.client.request(method, url, text, headers);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.message as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        response.message.destroy();
-        throw tooLarge(method, url);
-      }
-      chunks.push(chunk);
-    }
-    const status = response.message.statusCode ?? 0;
-    return { status, headers: response.message.headers, body: parseBody(Buffer.concat(chunks).toString('utf8')) };
+    const answer = await this.exchange(method, url, headers, body === undefined ? null : JSON.stringify(body));
+    return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
   }
 }
 
@@ -172,11 +122,4 @@ function parseBody(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function tooLarge(method: string, url: string): ServiceError {
-  return new ServiceError(
-    `Kubiya's answer to ${method} ${new URL(url).pathname} was larger than ${MAX_BODY_BYTES / 1024 / 1024} MB, more than any ` +
-      'key list this action expects (50,000 keys are about 15 MB); check kubiya-api-url',
-  );
 }

@@ -13,7 +13,7 @@ import { GitHubEmulator } from '../../sandbox/github-emulator.ts';
 import { KubiyaEmulator, type KubiyaKey } from '../../sandbox/kubiya-emulator.ts';
 import { mulberry32 } from '../../sandbox/http-emulator.ts';
 import { REQUEST_TIMEOUT_MS, Scheduler, type Exchange } from './scheduler.ts';
-import { gitHubFetch, kubiyaTransport } from './transports.ts';
+import { transport } from './transports.ts';
 
 export const DAY = 86_400_000;
 export const W = 10 * 60_000;
@@ -142,7 +142,7 @@ export class World {
       timeoutMs: REQUEST_TIMEOUT_MS,
       retry,
       userAgent: 'kubiya-api-key-action/explorer',
-      transport: kubiyaTransport(this.scheduler, spec.label),
+      transport: transport(this.scheduler, spec.label, 'kubiya'),
     });
     const octokit = createOctokit({
       token: config.githubToken,
@@ -151,7 +151,7 @@ export class World {
       retry,
       userAgent: 'kubiya-api-key-action/explorer',
       warn: (message) => state.log.push(`warning: ${message}`),
-      fetch: gitHubFetch(this.scheduler, spec.label),
+      transport: transport(this.scheduler, spec.label, 'github'),
       throttleId: `explorer-${++octokits}`,
     });
     const log: RotationLog = {
