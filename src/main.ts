@@ -54,7 +54,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 }
 
 /** Masks the credentials before anything else happens (the post step does the same). */
-export function maskCredentials(): void {
+function maskCredentials(): void {
   for (const name of ['admin-api-key', 'github-token']) {
     const value = core.getInput(name);
     if (value) core.setSecret(value);

@@ -17,8 +17,3 @@ export class ServiceError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-/** The reasons of the rejected ones among settled promises. */
-export function rejections(outcomes: PromiseSettledResult<unknown>[]): string[] {
-  return outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [errorMessage(outcome.reason)] : []));
-}
