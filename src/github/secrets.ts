@@ -1,7 +1,6 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { SecretState } from '../audit.ts';
-import type { OrgSecretAccess, SecretReader, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';
 import { AttemptsStopped, answered, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';

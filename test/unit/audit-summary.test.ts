@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { relative, renderAuditSummary } from '../../src/summary.ts';
+import type { AuditDetail } from '../../src/audit-findings.ts';
+import { renderAuditSummary } from '../../src/modes/audit-summary.ts';
 import { slotResult } from '../../src/results.ts';
+import { relative } from '../../src/summary.ts';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const DAY = 86_400_000;
@@ -17,15 +19,15 @@ describe('renderAuditSummary', () => {
       active: true,
       jobKey: false,
     });
-    const flagged = slotResult({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
-      audit: {
+    const flagged = slotResult<AuditDetail>({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: {
         scope: 'acme/web',
         keys: [key(hostile, 5 * DAY)],
         findings: [{ kind: 'expiring', message: `the newest key, ${hostile}, expires soon`, keyIds: ['k1'] }],
       },
     });
-    const clean = slotResult({ target: 'acme/api', secretName: 'KUBIYA_API_KEY' }, 'audited', {
-      audit: { scope: 'acme/api/dependabot', keys: [key('gha:acme/api/dependabot:KUBIYA_API_KEY:run-2-1', 20 * DAY)], findings: [] },
+    const clean = slotResult<AuditDetail>({ target: 'acme/api', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: { scope: 'acme/api/dependabot', keys: [key('gha:acme/api/dependabot:KUBIYA_API_KEY:run-2-1', 20 * DAY)], findings: [] },
     });
     const summary = renderAuditSummary([clean, flagged], { title: 'Kubiya API key audit', now, failOn: ['expired', 'expiring'] });
     expect(summary).not.toContain('<img');
