@@ -77,7 +77,7 @@ export class KeyLifecycle {
     );
     return {
       revoked: list.filter((_, index) => reasons[index] === undefined),
-      failed: list.flatMap((key, index) => (reasons[index] === undefined ? [] : [{ key, reason: reasons[index]! }])),
+      failed: list.flatMap((key, index) => (reasons[index] === undefined ? [] : [{ key, reason: reasons[index] }])),
     };
   }
 

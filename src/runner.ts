@@ -5,28 +5,28 @@ import * as core from '@actions/core';
 import { neutralise } from './log-text.ts';
 
 export interface StepLog {
-  info(text: string): void;
-  warning(text: string): void;
-  error(text: string): void;
+  info: (text: string) => void;
+  warning: (text: string) => void;
+  error: (text: string) => void;
 }
 
 export interface Runner {
   env: NodeJS.ProcessEnv;
   /** the trimmed input, '' when unset */
-  input(name: string): string;
+  input: (name: string) => string;
   /** hides `secret` in every later log line */
-  mask(secret: string): void;
-  output(name: string, value: string): void;
-  exportVariable(name: string, value: string): void;
-  state: { save(name: string, value: string): void; get(name: string): string };
+  mask: (secret: string) => void;
+  output: (name: string, value: string) => void;
+  exportVariable: (name: string, value: string) => void;
+  state: { save: (name: string, value: string) => void; get: (name: string) => string };
   /** every line neutralised: a server string cannot start a workflow command */
   log: StepLog;
   /** marks the step failed with this one line */
-  fail(text: string): void;
+  fail: (text: string) => void;
   /** lines printed together as one collapsible group */
-  group(title: string, lines: { warning: boolean; text: string }[]): void;
+  group: (title: string, lines: { warning: boolean; text: string }[]) => void;
   /** appends to the job summary (nothing outside the runner) */
-  summary(markdown: string): Promise<void>;
+  summary: (markdown: string) => Promise<void>;
 }
 
 export function actionsRunner(env: NodeJS.ProcessEnv = process.env): Runner {
