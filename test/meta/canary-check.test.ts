@@ -274,6 +274,6 @@ describe('the probe (npm run canary)', () => {
 
   it('is `npm run canary`, which runs the script with Node directly', () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['canary']).toBe('node scripts/canary-check.ts probe');
+    expect(pkg.scripts['canary']).toBe('node scripts/require-node-24.mjs && node scripts/canary-check.ts probe');
   });
 });
