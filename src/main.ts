@@ -119,7 +119,13 @@ async function writeSummary(results: SlotResult[], config: Config, env: NodeJS.P
   const summary =
     config.mode === 'audit'
       ? renderAuditSummary(results, { title, now: now(), failOn: config.failOn ?? [] })
-      : renderSummary(results, { title, dryRun: config.dryRun });
+      : renderSummary(results, {
+          title,
+          dryRun: config.dryRun,
+          keptBecause: config.revokePrevious
+            ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
+            : 'revoke-previous is false',
+        });
   await core.summary.addRaw(summary).write();
 }
 
