@@ -28,6 +28,8 @@ export interface CheckResult {
   ok: boolean;
   /** Markdown lines for the job summary; they carry no key. */
   lines: string[];
+  /** the report's last line, when the usual one (every assumption holds, or not) would mislead */
+  verdict?: string;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -328,6 +330,28 @@ const ONE_FIELD_PROBES = [
 ];
 const EXPIRY_TOLERANCE_MS = 10 * MINUTE;
 
+/** What the probe checks, one verdict each, in the report's order (plus one `oneField` per ONE_FIELD_PROBES entry). */
+const ASSUMPTION = {
+  identity: '`GET /api/v1/users/self` with `Authorization: UserKey` identifies the key',
+  listShape: 'the key list is an array, bare or under a known wrapper',
+  timestamps: 'list timestamps are ISO-8601 (a zone-less one is UTC) or epoch numbers',
+  listed: 'a created key is listed with its id and name',
+  authenticates: 'a new key authenticates at once',
+  creates: '`POST /api/v1/auth/keys` creates a key',
+  lifetimes: 'every lifetime from 5 minutes up is accepted',
+  honoured: 'the server gives the requested lifetime (within 10 minutes)',
+  response: 'the create response carries the key, its id and its expiry',
+  revokes: '`DELETE /api/v1/auth/keys/{id}` revokes: the key stops authenticating and is listed revoked or gone',
+  missing: '`DELETE` of a key that does not exist answers 404',
+  cleaned: 'everything the probe minted is revoked',
+};
+const oneField = (send: string): string => `\`${send}\` alone sets the lifetime`;
+const ALL_ASSUMPTIONS = [
+  ...Object.values(ASSUMPTION).slice(0, 8),
+  ...ONE_FIELD_PROBES.map((probe) => oneField(probe.send)),
+  ...Object.values(ASSUMPTION).slice(8),
+];
+
 interface ProbeKey {
   label: string;
   name: string;
@@ -448,7 +472,14 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
   let failure: string | undefined;
   try {
     // 1. identity
-    let who = await call('GET', `${base}${identityPath}`, admin);
+    let who: Awaited<ReturnType<typeof call>>;
+    try {
+      who = await call('GET', `${base}${identityPath}`, admin);
+    } catch (error) {
+      // No HTTP answer at all: there is nothing to compare, and verdicts of "differs" would send a reader after API
+      // changes that are not there.
+      return unreachable(base, error);
+    }
     if (who.status === 404) {
       identityPath = '/api/v1/users/current';
       who = await call('GET', `${base}${identityPath}`, admin);
@@ -457,7 +488,7 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
       `- identity: \`GET ${identityPath}\` answered ${who.status}; fields: ${list(isObject(who.body) ? Object.keys(who.body).sort() : [])}`,
     );
     verdict(
-      '`GET /api/v1/users/self` with `Authorization: UserKey` identifies the key',
+      ASSUMPTION.identity,
       who.status === 200 && identityPath.endsWith('/self') ? 'holds' : 'differs',
       `answered ${who.status} at \`${identityPath}\``,
     );
@@ -492,12 +523,8 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
       `- list timestamps: ${list(times)}`,
       `- list entries without an id or a name: ${unnamed}; not objects: ${listed.junk}; listed as revoked: ${listed.keys.filter((k) => k.revoked).length}`,
     );
-    verdict('the key list is an array, bare or under a known wrapper', 'holds', `\`${listed.wrapper}\``);
-    verdict(
-      'list timestamps are ISO-8601 (a zone-less one is UTC) or epoch numbers',
-      times.some((time) => time.endsWith(': other')) ? 'differs' : 'holds',
-      list(times),
-    );
+    verdict(ASSUMPTION.listShape, 'holds', `\`${listed.wrapper}\``);
+    verdict(ASSUMPTION.timestamps, times.some((time) => time.endsWith(': other')) ? 'differs' : 'holds', list(times));
     for (const key of keys) {
       const found = key.id
         ? listed.keys.find((candidate) => candidate.id === key.id)
@@ -508,7 +535,7 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
     }
     const created = keys.filter((key) => key.token);
     verdict(
-      'a created key is listed with its id and name',
+      ASSUMPTION.listed,
       created.length === 0 ? 'unchecked' : created.every((key) => key.afterListed === 'listed by name') ? 'holds' : 'differs',
       created.map((key) => `${key.label}: ${key.afterListed}`).join('; ') || 'nothing created',
     );
@@ -516,7 +543,7 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
     // 4. verify
     for (const key of created) key.verifyStatus = (await call('GET', `${base}${identityPath}`, `UserKey ${key.token}`)).status;
     verdict(
-      'a new key authenticates at once',
+      ASSUMPTION.authenticates,
       created.length === 0 ? 'unchecked' : created.every((key) => key.verifyStatus === 200) ? 'holds' : 'differs',
       created.map((key) => `${key.label}: ${key.verifyStatus}`).join('; ') || 'nothing created',
     );
@@ -597,12 +624,12 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
   const both = keys.filter((key) => key.send === 'both');
   const accepted = both.filter((key) => key.status !== undefined && key.status < 300);
   verdict(
-    '`POST /api/v1/auth/keys` creates a key',
+    ASSUMPTION.creates,
     accepted.length > 0 ? 'holds' : 'differs',
     both.map((key) => `${key.label}: ${key.status ?? 'not sent'}`).join('; '),
   );
   verdict(
-    'every lifetime from 5 minutes up is accepted',
+    ASSUMPTION.lifetimes,
     both.some((key) => key.status === undefined) ? 'unchecked' : accepted.length === both.length ? 'holds' : 'differs',
     `accepted: ${accepted.map((key) => key.label).join(', ') || 'none'}; refused: ${
       both
@@ -613,7 +640,7 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
   );
   const honoured = accepted.filter((key) => key.givenMs !== undefined && Math.abs(key.givenMs - key.requestedMs) <= EXPIRY_TOLERANCE_MS);
   verdict(
-    'the server gives the requested lifetime (within 10 minutes)',
+    ASSUMPTION.honoured,
     accepted.length === 0 ? 'unchecked' : honoured.length === accepted.length ? 'holds' : 'differs',
     accepted.map((key) => `${key.label} → ${key.givenMs === undefined ? 'unknown' : duration(key.givenMs)}`).join('; ') ||
       'nothing created',
@@ -621,7 +648,7 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
   for (const key of keys.filter((candidate) => candidate.send !== 'both')) {
     const read = key.givenMs !== undefined && Math.abs(key.givenMs - key.requestedMs) <= EXPIRY_TOLERANCE_MS;
     verdict(
-      `\`${key.send}\` alone sets the lifetime`,
+      oneField(key.send),
       key.status === undefined || key.status >= 300 ? 'unchecked' : read ? 'holds' : 'differs',
       key.status === undefined
         ? 'not sent'
@@ -631,12 +658,12 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
     );
   }
   verdict(
-    'the create response carries the key, its id and its expiry',
+    ASSUMPTION.response,
     !first ? 'unchecked' : first.keyField && first.idField && first.expirySource !== 'none' ? 'holds' : 'differs',
     first ? `key: ${first.keyField ?? 'none'}, id: ${first.idField ?? 'none'}, expiry: ${first.expirySource}` : 'nothing created',
   );
   verdict(
-    '`DELETE /api/v1/auth/keys/{id}` revokes: the key stops authenticating and is listed revoked or gone',
+    ASSUMPTION.revokes,
     revoked.length === 0
       ? 'unchecked'
       : revoked.every((key) => (!key.token || key.afterStatus === 401) && key.afterListed !== 'still listed as live')
@@ -644,10 +671,14 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
         : 'differs',
     revoked.map((key) => `${key.label}: ${key.afterStatus ?? '-'}, ${key.afterListed}`).join('; ') || 'nothing revoked',
   );
-  verdict('`DELETE` of a key that does not exist answers 404', missing.status === 404 ? 'holds' : 'differs', `answered ${missing.status}`);
+  verdict(
+    ASSUMPTION.missing,
+    missing.status === 0 ? 'unchecked' : missing.status === 404 ? 'holds' : 'differs',
+    missing.status === 0 ? 'no answer' : `answered ${missing.status}`,
+  );
   const leftover = keys.filter((key) => (key.token || key.unknown) && !(key.revokeStatus !== undefined && key.revokeStatus < 300));
   verdict(
-    'everything the probe minted is revoked',
+    ASSUMPTION.cleaned,
     leftover.length === 0 ? 'holds' : 'differs',
     leftover.length === 0 ? 'yes' : `revoke by hand the keys named ${leftover.map((key) => key.name).join(', ')}`,
   );
@@ -658,6 +689,27 @@ export async function probe(env: Env, sleep: (ms: number) => Promise<void>): Pro
   if (failure) lines.push('', `The probe stopped early: ${failure}`);
   lines.push('', 'What the action assumes, and what to do when a verdict differs: docs/kubiya-api.md.');
   return { ok: !failure && verdicts.every((v) => v.state !== 'differs'), lines: scrubbed(lines, keys, adminKey) };
+}
+
+/** The report when the host gave no HTTP answer: which host, what error, and every assumption not checked. */
+function unreachable(base: string, error: unknown): CheckResult {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const host = URL.canParse(base) ? new URL(base).host : base;
+  return {
+    ok: false,
+    lines: [
+      `### Kubiya API probe (\`${base}\`)`,
+      '',
+      `The probe could not reach ${host}: ${reason}. No HTTP answer, so nothing was checked and nothing was minted; ` +
+        'check KUBIYA_API_URL and the network (proxy, DNS, firewall), then run it again.',
+      '',
+      '| assumption | verdict | seen |',
+      '|---|---|---|',
+      ...ALL_ASSUMPTIONS.map((assumption) => `| ${assumption} | ➖ not checked | ${host} not reached |`),
+    ],
+    verdict: `❌ nothing checked: ${host} could not be reached (${reason})`,
+  };
 }
 
 /** Belt and braces: no key reaches the report even if a server echoed one into an error text. */
@@ -693,7 +745,7 @@ export async function runCheck(
 
 export function formatResult(result: CheckResult): string {
   if (result.lines[0]?.startsWith('### '))
-    return `${result.lines.join('\n')}\n\n${result.ok ? '✅ every assumption holds' : '❌ not every assumption holds'}\n`;
+    return `${result.lines.join('\n')}\n\n${result.verdict ?? (result.ok ? '✅ every assumption holds' : '❌ not every assumption holds')}\n`;
   const [first = '', ...rest] = result.lines;
   return [`- ${result.ok ? '✅' : '❌'} ${first}`, ...rest].join('\n') + '\n';
 }

@@ -22,6 +22,11 @@ export interface SlotResult<D = never> {
   inFlightKeys: ApiKey[];
   /** the write's outcome is unknown: the secret may hold this run's key (`keyId`) or the one before it */
   writeUnknown?: true;
+  /**
+   * the run took its new key (`keyId`) back before the secret held it: `revoked`, or `live` when the revoke failed
+   * (it is in no secret, and lives until `expiresAt` or the next run revokes it)
+   */
+  rolledBack?: 'revoked' | 'live';
   /** what happened, one line, for the summary: "secret updated", "dry-run: would mint …" */
   note?: string;
   error?: string;

@@ -55,7 +55,9 @@ export class SlotRotation {
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + this.config.ttlMs);
     const plan = this.revocationPlan(listing, { id: '', name: this.name, createdAt: now, revoked: false });
-    const access = accessChecked ? "github-token can read the secret's public key" : 'GitHub access not checked: no github-token given';
+    const access = accessChecked
+      ? 'github-token can read its public key; only the write shows whether it may write'
+      : 'GitHub access not checked: no github-token given';
     const kept = plan.keep.length + plan.inFlight.length;
     const note =
       `dry-run: would mint ${this.name} (expires ${expiresAt.toISOString()}), write it to secret ${this.slot.secretName} ` +
@@ -183,9 +185,10 @@ export class SlotRotation {
 
   /** Something failed before the secret took the new key: revoke it and leave the secret as it was. */
   private async rollBack(minted: MintedKey, step: string, error: unknown, duplicates: ApiKey[] = []): Promise<SlotResult> {
-    const undo = await this.revokeOwn(minted, duplicates);
+    const undo = await this.takeBack(minted, duplicates);
     return this.minted(minted, 'failed', {
-      error: `${step}: ${errorMessage(error).replace(/\.$/, '')}; ${undo}, and the secret still holds its previous key`,
+      rolledBack: undo.rolledBack,
+      error: `${step}: ${errorMessage(error).replace(/\.$/, '')}; ${undo.text}, and the secret still holds its previous key`,
     });
   }
 
@@ -203,18 +206,19 @@ export class SlotRotation {
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
   private async stepBack(minted: MintedKey, plan: RevocationPlan): Promise<SlotResult> {
-    const undo = await this.revokeOwn(minted, plan.duplicates);
+    const undo = await this.takeBack(minted, plan.duplicates);
     const message =
       `A newer run minted ${plan.newer.map((key) => key.name).join(', ')} for ${this.slot.target} after this run's key; ` +
-      `stepped back: ${undo} and the secret was left to the newer run. Run rotations under a workflow concurrency group ` +
+      `stepped back: ${undo.text} and the secret was left to the newer run. Run rotations under a workflow concurrency group ` +
       'to avoid minting keys that are not used.';
     this.log.warning(message);
-    return this.minted(minted, 'skipped', { note: message });
+    return this.minted(minted, 'skipped', { rolledBack: undo.rolledBack, note: message });
   }
 
-  private async revokeOwn(minted: MintedKey, duplicates: ApiKey[]): Promise<string> {
+  /** Revokes this run's new key (and its duplicates), which no secret holds: what the summary and the messages say of it. */
+  private async takeBack(minted: MintedKey, duplicates: ApiKey[]): Promise<{ rolledBack: 'revoked' | 'live'; text: string }> {
     const { revoked, text } = await this.deps.lifecycle.revokeMinted(minted, duplicates);
-    return revoked ? text : `${text} and the next run revokes it`;
+    return { rolledBack: revoked ? 'revoked' : 'live', text: revoked ? text : `${text} and the next run revokes it` };
   }
 
   private minted(minted: MintedKey, status: SlotResult['status'], fields: Partial<SlotResult>): SlotResult {

@@ -13,7 +13,7 @@ export interface OrgSecretAccess {
   selectedRepositoryIds?: number[];
 }
 
-/** What a write needs, read before anything is minted (reading it proves the token can reach the secret). */
+/** What a write needs, read before anything is minted (reading it proves the token can read there, not that it may write). */
 export interface WriteTarget {
   publicKey: PublicKey;
   /** organization secrets only */

@@ -2,6 +2,7 @@
 // what failed and why; and the helpers every summary renders with (audit's is modes/audit-summary.ts).
 import type { ApiKey } from './key-service.ts';
 import type { SlotResult, SlotStatus } from './results.ts';
+import { IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 
 const STATUS_LABEL: Record<SlotStatus, string> = {
   rotated: '✅ rotated',
@@ -15,8 +16,15 @@ const STATUS_LABEL: Record<SlotStatus, string> = {
 
 export const NONE = '—';
 
-export function renderSummary(results: SlotResult[], options: { title: string; dryRun: boolean }): string {
-  const sections = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`];
+export interface SummaryOptions {
+  title: string;
+  dryRun: boolean;
+  /** why superseded keys are kept (`keptKeys`): the grace period, or revoke-previous false */
+  keptBecause?: string;
+}
+
+export function renderSummary(results: SlotResult[], options: SummaryOptions): string {
+  const sections = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`, verdictOf(results)];
   sections.push(
     table(
       ['Target', 'Secret', 'Status', 'Key', 'Key id', 'Expires', 'Revoked'],
@@ -24,9 +32,7 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
         text(result.target),
         text(result.secretName),
         STATUS_LABEL[result.status],
-        result.keyName ? code(result.keyName) : NONE,
-        result.keyId ? code(result.keyId) : NONE,
-        when(result.expiresAt),
+        ...keyCells(result),
         result.revokedKeys.length ? String(result.revokedKeys.length) : NONE,
       ]),
     ),
@@ -34,32 +40,22 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
   const revoked = keysOf(results, 'revokedKeys');
   if (revoked.length > 0) {
     sections.push(options.dryRun ? '### Keys that would be revoked' : '### Keys revoked');
-    sections.push(
-      table(
-        ['Target', 'Key', 'Key id', 'Created', 'Last used'],
-        revoked.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.lastUsed)]),
-      ),
-    );
+    sections.push(keyTable(revoked, 'Last used'));
   }
   const kept = keysOf(results, 'keptKeys');
   if (kept.length > 0) {
-    sections.push('### Superseded keys kept for now (grace period, or revoke-previous: false)');
     sections.push(
-      table(
-        ['Target', 'Key', 'Key id', 'Created', 'Expires'],
-        kept.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
-      ),
+      `### Superseded keys kept for now: ${options.keptBecause ?? 'grace period, or revoke-previous: false'}; a later run revokes them`,
     );
+    sections.push(keyTable(kept, 'Expires'));
   }
   const inFlight = keysOf(results, 'inFlightKeys');
   if (inFlight.length > 0) {
-    sections.push('### Kept: may still be on its way into the secret (an overlapping run minted it minutes ago; a later run revokes it)');
     sections.push(
-      table(
-        ['Target', 'Key', 'Key id', 'Created', 'Expires'],
-        inFlight.map(({ target, key }) => [text(target), code(key.name), code(key.id), when(key.createdAt), when(key.expiresAt)]),
-      ),
+      `### Kept by the in-flight window: minted less than ${IN_FLIGHT_WINDOW_MS / 60_000} minutes before this run's key (or at an ` +
+        'unknown time), they may still be on their way into the secret; a later run revokes them',
     );
+    sections.push(keyTable(inFlight, 'Expires'));
   }
   const notes = results.filter((result) => result.error ?? result.note);
   if (notes.length > 0) {
@@ -67,6 +63,61 @@ export function renderSummary(results: SlotResult[], options: { title: string; d
     sections.push(notes.map((result) => `- **${text(result.target)}**: ${text(result.error ?? result.note ?? '')}`).join('\n'));
   }
   return `${sections.join('\n\n')}\n`;
+}
+
+/**
+ * The one line a reader needs first: how many targets did what, and, when some failed, which and why (the error's
+ * first clause). `✅ 3 of 3 targets rotated` · `❌ 1 of 3 targets failed: acme/web — secret write: GitHub refused…`
+ */
+function verdictOf(results: SlotResult[]): string {
+  const failed = results.filter((result) => result.status === 'failed');
+  const counts = (Object.keys(STATUS_LABEL) as SlotStatus[])
+    .filter((status) => status !== 'failed')
+    .map((status) => ({ status, count: results.filter((result) => result.status === status).length }))
+    .filter(({ count }) => count > 0);
+  const done = counts.map(({ status, count }) => `${count} ${status}`).join(', ');
+  if (failed.length === 0) {
+    const icon = counts.length === 1 && counts[0]!.status === 'planned' ? '📝' : '✅';
+    const only = counts.length === 1 ? counts[0]! : undefined;
+    return only
+      ? `**${icon} ${only.count} of ${results.length} target(s) ${only.status}**`
+      : `**${icon} ${results.length} target(s): ${done || 'nothing done'}**`;
+  }
+  const shown = failed.slice(0, 3).map((result) => text(result.target) + (result.error ? ` — ${text(shortReason(result.error))}` : ''));
+  const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
+  return `**❌ ${failed.length} of ${results.length} target(s) failed:** ${shown.join('; ')}${more}${done ? ` (${done})` : ''}`;
+}
+
+/** An error's first clause, short enough for the verdict line; the Details section has all of it. */
+function shortReason(error: string): string {
+  const clause = error.split('; ')[0]!;
+  return clause.length > 120 ? `${clause.slice(0, 119)}…` : clause;
+}
+
+/**
+ * The Key, Key id and Expires cells of a slot's row: a key taken back (rolled back, or stepped back from) is shown as
+ * such, with no expiry as if it were live; a write of unknown outcome says the secret may hold it.
+ */
+function keyCells(result: SlotResult): [string, string, string] {
+  const name = result.keyName ? code(result.keyName) : NONE;
+  const id = result.keyId ? code(result.keyId) : NONE;
+  if (result.rolledBack === 'revoked') return [`${name}<br>rolled back: revoked`, id, NONE];
+  if (result.rolledBack === 'live') return [`${name}<br>rolled back, not in the secret; could not be revoked`, id, when(result.expiresAt)];
+  if (result.writeUnknown) return [`${name}<br>write unknown: the secret may hold it or the previous key`, id, when(result.expiresAt)];
+  return [name, id, when(result.expiresAt)];
+}
+
+function keyTable(keys: { target: string; key: ApiKey }[], last: 'Last used' | 'Expires'): string {
+  return table(
+    ['Target', 'Key', 'Key id', 'Created', last],
+    keys.map(({ target, key }) => [
+      text(target),
+      code(key.name),
+      code(key.id),
+      when(key.createdAt),
+      when(last === 'Last used' ? key.lastUsed : key.expiresAt),
+    ]),
+  );
 }
 
 /** `in 5 days`, `2 hours ago`, `now`: how far `date` is from `now`, in the largest unit that reads well. */
@@ -104,20 +155,23 @@ export function when(date: Date | undefined): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : NONE;
 }
 
-/** Server strings (names, ids) are data: shown as code, escaped so that nothing in them is markup. */
+/** Server strings (names, ids) are data: shown as code, and as inert as text() makes them. */
 export function code(value: string): string {
-  return `<code>${html(value)
-    .replace(/\|/g, '&#124;')
-    .replace(/\r\n|\r|\n/g, ' ')}</code>`;
+  return `<code>${text(value)}</code>`;
 }
 
-/** Plain text in a cell or a line: no markup (links, images, emphasis, HTML) and no line break survives. */
+/**
+ * Every character that Markdown, GFM or HTML give a meaning — links, images, emphasis, strikethrough, code spans,
+ * tags, entities, table pipes — and the `:`, `.` and `@` of GFM's autolinks (`https://…`, `www.…`, `a@b.c`) and
+ * GitHub's emoji (`:x:`), mentions (`@x`), references (`#1`) and math (`$x$`).
+ */
+const MARKUP = /[!"#$&'()*+.:<=>@[\\\]_`{|}~]/g;
+
+/**
+ * The one escape of server strings for the summary, in text and in code cells alike: each markup character becomes
+ * its numeric HTML entity, which every renderer shows as the character typed and none reads as markup; a line break
+ * becomes a space. So a key named `[x](https://evil)` or `<img src=x>` shows just that, never a link or an image.
+ */
 export function text(value: string): string {
-  return html(value)
-    .replace(/[\\`*[\]|]/g, '\\$&')
-    .replace(/\r\n|\r|\n/g, ' ');
-}
-
-function html(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return value.replace(MARKUP, (char) => `&#${char.charCodeAt(0)};`).replace(/\r\n|\r|\n/g, ' ');
 }

@@ -279,13 +279,25 @@ function gitHubFailure(error: unknown, slot: SecretSlot, action: string): Servic
   }
   if (status === 401 || status === 403 || status === 404) {
     const permission = permissionFor(slot);
-    const environment = slot.kind === 'environment' && status === 404 ? ` Check also that environment '${slot.environment}' exists.` : '';
+    // A 404 is what GitHub answers for a name that does not exist and for one the token may not see alike.
+    const cause =
+      status === 404
+        ? `${missingWhat(slot)} may not exist, or may not be visible to github-token: check the name, and that the token ` +
+          'was given access to it (a fine-grained token not given the repository or organization gets 404 too)'
+        : `github-token cannot write the secrets of ${slot.target}`;
     return new ServiceError(
-      `GitHub refused ${action} (${reasonOf(error)}): github-token cannot write the secrets of ${slot.target}. ` +
+      `GitHub refused ${action} (${reasonOf(error)}): ${cause}. ` +
         `The default GITHUB_TOKEN cannot write secrets; use a fine-grained personal access token with ${permission}, ` +
-        `or a GitHub App token with that permission.${environment}`,
+        'or a GitHub App token with that permission.',
       { status },
     );
   }
   return new ServiceError(`GitHub failed ${action} (${reasonOf(error)})`, { status });
+}
+
+/** What a 404 for the slot may mean is missing: its repository (or that repository's environment), or its organization. */
+function missingWhat(slot: SecretSlot): string {
+  if (slot.kind === 'organization') return `organization ${slot.org}`;
+  const repository = `repository ${slot.owner}/${slot.repo}`;
+  return slot.kind === 'environment' ? `${repository} or its environment '${slot.environment}'` : repository;
 }

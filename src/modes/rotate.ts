@@ -62,7 +62,10 @@ export async function run(runner: Runner): Promise<void> {
   const keys = kubiyaFor(config, runner);
   const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
   setResultOutputs(runner, results);
-  await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun }));
+  const keptBecause = config.revokePrevious
+    ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
+    : 'revoke-previous is false';
+  await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause }));
   reportFailures(runner, results);
 }
 

@@ -156,7 +156,22 @@ describe('environment, Dependabot and organization secrets', () => {
     );
     expect(refused.message).toMatch(/acme\/web@production.*"Environments: Read and write"/);
     const missing = await failure(store().prepare(environmentSlot('acme', 'web', 'staging', 'K')));
-    expect(missing.message).toMatch(/Check also that environment 'staging' exists/);
+    expect(missing.message).toMatch(
+      /repository acme\/web or its environment 'staging' may not exist, or may not be visible to github-token/,
+    );
+  });
+
+  it('says a repository may not exist or not be visible to the token when GitHub answers 404, and still names the permission', async () => {
+    const error = await failure(store().prepare(repositorySlot('acme', 'wbe', 'KUBIYA_API_KEY')));
+    expect(error.message).toMatch(/repository acme\/wbe may not exist, or may not be visible to github-token: check the name/);
+    expect(error.message).toMatch(/a fine-grained token not given the repository or organization gets 404 too/);
+    expect(error.message).toContain('The default GITHUB_TOKEN cannot write secrets');
+    expect(error.message).toContain('"Secrets: Read and write"');
+    expect(error.message).not.toContain('cannot write the secrets of');
+
+    github.addToken('github_pat_other_repository_only_0000', { kind: 'pat', repos: ['acme/api'] });
+    const unseen = await failure(store({ token: 'github_pat_other_repository_only_0000' }).prepare(repositorySlot('acme', 'web', 'K')));
+    expect(unseen.message).toMatch(/repository acme\/web may not exist, or may not be visible to github-token/);
   });
 
   it('writes Dependabot secrets apart from Actions secrets, and names their permission', async () => {

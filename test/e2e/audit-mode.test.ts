@@ -52,9 +52,9 @@ describe('mode: audit, the findings', () => {
     expect(entry!.findings).toEqual([{ kind: 'expired', message: expect.stringContaining(dead.name), keyIds: [dead.id] }]);
     expect(annotations(step, 'error').some((text) => text.includes('expired') && text.includes(`${REPO} ${SECRET}`))).toBe(true);
     expect(failure(step)).toMatch(/Audit found expired in 1 slot/);
-    expect(step.summary).toContain('Slots with findings');
-    expect(step.summary).toContain('Run the rotation now');
-    expect(step.summary).toMatch(/days ago/);
+    expect(step.summaryText).toContain('Slots with findings');
+    expect(step.summaryText).toContain('Run the rotation now');
+    expect(step.summaryText).toMatch(/days ago/);
   });
 
   it('expiring: fails by default, and not with fail-on empty; warn-before sets how soon', async ({ world }) => {
@@ -63,7 +63,7 @@ describe('mode: audit, the findings', () => {
     const step = await auditStep(world);
     expectExit(step, 1);
     expect(kindsOf(audited(step)[0])).toEqual(['expiring']);
-    expect(step.summary).toMatch(/in [45] days|in 5 days/);
+    expect(step.summaryText).toMatch(/in [45] days|in 5 days/);
 
     const lenient = await auditStep(world, { 'fail-on': '' });
     expectExit(lenient, 0);
@@ -72,7 +72,7 @@ describe('mode: audit, the findings', () => {
     const shorter = await auditStep(world, { 'warn-before': '3d' });
     expectExit(shorter, 0);
     expect(kindsOf(audited(shorter)[0])).toEqual([]);
-    expect(shorter.summary).toContain('No findings');
+    expect(shorter.summaryText).toContain('No findings');
     expectReadOnly(world);
   });
 
@@ -105,7 +105,7 @@ describe('mode: audit, the findings', () => {
     const [entry] = audited(step);
     expect(entry!.findings).toEqual([{ kind: 'orphan-job-key', message: expect.stringContaining(orphan.name), keyIds: [orphan.id] }]);
     expect(entry!.keys.filter((key) => key.jobKey)).toHaveLength(2);
-    expect(step.summary).toContain('mode: revoke');
+    expect(step.summaryText).toContain('mode: revoke');
   });
 
   it('target-missing: with a token, a repository, an environment or a secret that no longer exists', async ({ world }) => {
@@ -199,6 +199,6 @@ describe("mode: audit, repositories: '*'", () => {
         .map((key) => key.id)
         .sort(),
     );
-    expect(step.summary).toContain('(Dependabot)');
+    expect(step.summaryText).toContain('(Dependabot)');
   });
 });

@@ -21,9 +21,9 @@ describe('dry-run', () => {
       expect.objectContaining({ target: 'acme/web', status: 'planned', keyName: planned, revokedKeyIds: [] }),
     ]);
     expect(step.outputs['revoked-key-ids']).toBe('');
-    expect(step.summary).toMatch(/dry-run/i);
-    expect(step.summary).toContain(planned);
-    expect(step.summary, 'the plan names the key it would revoke').toContain(previous.name);
+    expect(step.summaryText).toMatch(/dry-run/i);
+    expect(step.summaryText).toContain(planned);
+    expect(step.summaryText, 'the plan names the key it would revoke').toContain(previous.name);
   });
 
   it('without a github-token skips the GitHub access check and says so in the plan', async ({ world }) => {
@@ -35,8 +35,8 @@ describe('dry-run', () => {
     expect(world.github.requests, 'GitHub is not contacted').toHaveLength(0);
     expect(world.writes()).toHaveLength(0);
     expect(results(step)[0]).toMatchObject({ status: 'planned' });
-    expect(step.summary).toMatch(/GitHub access (check )?(was )?(is )?(not checked|skipped)/i);
-    expect(step.summary).toContain('github-token');
+    expect(step.summaryText).toMatch(/GitHub access (check )?(was )?(is )?(not checked|skipped)/i);
+    expect(step.summaryText).toContain('github-token');
   });
 
   it('plans a mint without minting', async ({ world }) => {
@@ -48,6 +48,6 @@ describe('dry-run', () => {
     expect(step.env).toEqual({});
     expect(step.state).toEqual({});
     expect(results(step)[0]).toMatchObject({ status: 'planned' });
-    expect(step.summary).toMatch(/dry-run/i);
+    expect(step.summaryText).toMatch(/dry-run/i);
   });
 });

@@ -59,8 +59,8 @@ describe('a newer run owns the slot', () => {
     expect(world.keyValid(previous.id), 'the week-old key is revoked').toBe(false);
     expect(world.keyValid(overlapping.id), 'the key minted two minutes ago is kept').toBe(true);
     expect(results(step)[0]).toMatchObject({ status: 'rotated', revokedKeyIds: [previous.id], inFlightKeyIds: [overlapping.id] });
-    expect(step.summary).toContain('Kept: may still be on its way into the secret');
-    expect(step.summary).toContain(overlapping.name);
+    expect(step.summaryText).toContain('Kept by the in-flight window');
+    expect(step.summaryText).toContain(overlapping.name);
     expect(step.stdout).toContain(`Kept ${overlapping.name}`);
   });
 });

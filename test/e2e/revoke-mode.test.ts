@@ -59,9 +59,9 @@ describe('mode: revoke', () => {
     expect(step.outputs['revoked-key-ids']).not.toContain(alreadyRevoked.id);
     for (const key of slot) {
       const record = world.kubiya.keyById(key.id)!;
-      expect(step.summary).toContain(key.name);
-      expect(step.summary, 'created time').toContain(summaryTime(record.created_at));
-      expect(step.summary, 'last-used time').toContain(summaryTime(record.last_used));
+      expect(step.summaryText).toContain(key.name);
+      expect(step.summaryText, 'created time').toContain(summaryTime(record.created_at));
+      expect(step.summaryText, 'last-used time').toContain(summaryTime(record.last_used));
     }
   });
 
@@ -91,9 +91,9 @@ describe('mode: revoke', () => {
     for (const key of [...slot, ...lookAlikes]) expect(world.keyValid(key.id)).toBe(true);
     expect(step.outputs['revoked-key-ids']).toBe('');
     expect(results(step)[0]).toMatchObject({ status: 'planned', revokedKeyIds: [] });
-    expect(step.summary).toMatch(/dry-run/i);
-    for (const key of slot) expect(step.summary).toContain(key.name);
-    for (const key of lookAlikes) expect(step.summary).not.toContain(key.name);
+    expect(step.summaryText).toMatch(/dry-run/i);
+    for (const key of slot) expect(step.summaryText).toContain(key.name);
+    for (const key of lookAlikes) expect(step.summaryText).not.toContain(key.name);
   });
 
   it('revokes the keys of each named repository', async ({ world }) => {

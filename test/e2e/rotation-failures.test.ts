@@ -44,6 +44,12 @@ describe('rotate: a slot that fails before its PUT succeeded', () => {
     const message = failure(step);
     expect(message).toContain('acme/web');
     expect(message).toContain('Secrets: Read and write');
+    expect(step.summaryText, 'the summary leads with the failure').toMatch(
+      /^Kubiya API key rotation\n❌ 1 of 1 target\(s\) failed: acme\/web — /,
+    );
+    expect(step.summaryText, 'the rolled-back key is shown revoked, with no expiry').toContain(
+      `${minted[0]!.name}\nrolled back: revoked | ${minted[0]!.id} | \n`,
+    );
   });
 
   it('revokes the new key and leaves the secret unchanged when the new key fails verification', async ({ world }) => {
@@ -91,7 +97,7 @@ describe('rotate: one failing target among several', () => {
     expect(world.secret('KUBIYA_API_KEY', 'acme/web-api')).toBeUndefined();
     expect(world.keysOfRun(runId, { scope: 'acme/web-api' }), 'nothing minted for the target the token cannot reach').toEqual([]);
     expect(annotations(step, 'error').join('\n')).toContain('acme/web-api');
-    expect(step.summary).toContain('acme/web-api');
+    expect(step.summaryText).toContain('acme/web-api');
   });
 });
 

@@ -40,8 +40,8 @@ describe('rotate (repository secret)', () => {
       },
     ]);
 
-    const row = step.summary.split('\n').find((line) => line.startsWith(`| ${REPO} |`));
-    expect(row, `a table row for ${REPO} in the summary:\n${step.summary}`).toBeDefined();
+    const row = step.summaryText.split('\n').find((line) => line.startsWith(`${REPO} |`));
+    expect(row, `a table row for ${REPO} in the summary:\n${step.summaryText}`).toBeDefined();
     for (const cell of [SECRET, 'rotated', key.name, key.id, summaryTime(step.outputs['expires-at'])]) expect(row).toContain(cell);
   });
 
@@ -64,7 +64,7 @@ describe('rotate (repository secret)', () => {
     expect(world.kubiya.keyById(firstKey.id)?.revoked_at).not.toBeNull();
     expect(second.outputs['revoked-key-ids']).toBe(firstKey.id);
     expect(results(second)[0]).toMatchObject({ status: 'rotated', keyId: secondKey.id, revokedKeyIds: [firstKey.id] });
-    expect(second.summary).toContain(firstKey.name);
+    expect(second.summaryText).toContain(firstKey.name);
     // exactly one live managed key for the slot
     expect(
       world
@@ -141,7 +141,7 @@ describe('rotate (repository secret)', () => {
     expect(world.keyValid(oldest.id), 'its predecessor, superseded 2 days ago, is revoked').toBe(false);
     expect(step.outputs['revoked-key-ids']).toBe(oldest.id);
     expect(results(step)[0]).toMatchObject({ status: 'rotated', revokedKeyIds: [oldest.id] });
-    expect(step.summary).toContain(superseded.name);
+    expect(step.summaryText).toContain(superseded.name);
   });
 
   it('revokes superseded keys that already expired, keeping the key list clean', async ({ world }) => {
@@ -181,7 +181,7 @@ describe('rotate (repository secret)', () => {
     expect(world.keyValid(previous.id)).toBe(true);
     expect(world.kubiya.count('DELETE')).toBe(0);
     expect(step.outputs['revoked-key-ids']).toBe('');
-    expect(step.summary).toContain(previous.name);
+    expect(step.summaryText).toContain(previous.name);
   });
 
   it('writes the secret through a GHES base URL (/api/v3)', async ({ world }) => {

@@ -152,7 +152,7 @@ describe('many repositories', () => {
       'its new key is revoked',
     ).toBe(true);
     expect(failure(step)).toMatch(/1 of 4 targets failed: acme\/locked/);
-    expect(step.summary.split('\n').filter((line) => /^\| acme\/\w+ \| KUBIYA_API_KEY \|/.test(line))).toHaveLength(4);
+    expect(step.summaryText.split('\n').filter((line) => /^acme\/\w+ \| KUBIYA_API_KEY \|/.test(line))).toHaveLength(4);
     expect(world.kubiya.count('GET', '/api/v1/auth/keys'), 'the key list is read once for all, then once per slot after its mint').toBe(5);
   });
 });

@@ -3,6 +3,8 @@
 // writes a key into what it reports.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -272,8 +274,31 @@ describe('the probe (npm run canary)', () => {
     expect(verdictOf(lost.text, 'everything the probe minted is revoked')).toContain('✅ holds');
   });
 
+  it('stops at a host that gives no HTTP answer: names it and the error, checks nothing, and exits 1', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const probeEnv = { KUBIYA_API_URL: `http://127.0.0.1:${port}`, KUBIYA_ADMIN_API_KEY: 'admin-key-of-an-unreachable-host' };
+
+    const result = await runCheck('probe', [], probeEnv, noSleep);
+    const text = formatResult(result);
+    expect(result.ok).toBe(false);
+    expect(text).toContain(`could not reach 127.0.0.1:${port}: ECONNREFUSED`);
+    expect(text, 'no verdict of an API difference').not.toMatch(/differs|refused:|holds/);
+    const verdicts = text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| assumption'));
+    expect(verdicts.length).toBeGreaterThanOrEqual(12);
+    for (const line of verdicts) expect(line).toContain('➖ not checked');
+    expect(text.trimEnd().split('\n').at(-1)).toBe(`❌ nothing checked: 127.0.0.1:${port} could not be reached (ECONNREFUSED)`);
+
+    const run = promisify(execFile);
+    await expect(
+      run(process.execPath, ['scripts/canary-check.ts', 'probe'], { cwd: repoRoot, env: { ...process.env, ...probeEnv } }),
+    ).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('nothing checked') });
+  });
+
   it('is `npm run canary`, which runs the script with Node directly', () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['canary']).toBe('node scripts/canary-check.ts probe');
+    expect(pkg.scripts['canary']).toBe('node scripts/require-node-24.mjs && node scripts/canary-check.ts probe');
   });
 });

@@ -8,27 +8,19 @@ import type { RateLimitOptions } from './github-rate-limit.ts';
 import { SecretScope } from './github-secrets.ts';
 import type { OrgSecretVisibility, StoredSecret } from './github-secrets.ts';
 import { githubError, secretsEndpoint } from './github-secrets-endpoints.ts';
+import { matchRoute } from './github-routes.ts';
+import type { RouteMatch } from './github-routes.ts';
+import { allows, notAccessibleMessage, resolveGrant } from './github-tokens.ts';
+import type { GrantPermission, ResolvedGrant, TokenGrant } from './github-tokens.ts';
+import { RepoWorkflows, workflowsEndpoint } from './github-workflows.ts';
+import type { EmulatedWorkflow, EmulatedWorkflowRun, WorkflowRunSeed, WorkflowSeed } from './github-workflows.ts';
 
 export type { RateLimitOptions, SecondaryRateLimitOptions, PrimaryRateLimitOptions } from './github-rate-limit.ts';
 export type { OrgSecretVisibility, StoredSecret } from './github-secrets.ts';
 
 export type SecretType = 'actions' | 'dependabot';
-export type PermissionLevel = 'write' | 'read' | 'none';
-export type GrantPermission = 'secrets' | 'environments' | 'dependabotSecrets' | 'orgSecrets';
-
-export interface TokenGrant {
-  /** 'github-token' models the workflow's default GITHUB_TOKEN: it never reaches secrets endpoints. */
-  kind: 'pat' | 'app' | 'github-token';
-  /** Repositories the token can see; default '*'. */
-  repos?: '*' | string[];
-  /** Organizations the token can see; default '*'. */
-  orgs?: '*' | string[];
-  /** Permissions default to 'write' (except for kind 'github-token', which has none of them). */
-  secrets?: PermissionLevel;
-  environments?: PermissionLevel;
-  dependabotSecrets?: PermissionLevel;
-  orgSecrets?: PermissionLevel;
-}
+export type { GrantPermission, PermissionLevel, TokenGrant } from './github-tokens.ts';
+export type { EmulatedWorkflow, EmulatedWorkflowRun, WorkflowRunSeed, WorkflowSeed, WorkflowState } from './github-workflows.ts';
 
 /** Where a secret lives: `{repo}`, `{repo, environment}`, `{org}`; `type` defaults to 'actions'. */
 export interface SecretLocation {
@@ -47,9 +39,12 @@ export interface GitHubRepo {
   owner: string;
   name: string;
   fullName: string;
+  /** The keep-alive of a schedule concerns public repositories only; default true. */
+  private: boolean;
   environments: Map<string, { id: number; name: string; scope: SecretScope }>;
   actions: SecretScope;
   dependabot: SecretScope;
+  workflows: RepoWorkflows;
 }
 
 export interface GitHubOrg {
@@ -70,7 +65,6 @@ export interface SecretsTarget {
 }
 
 const notFound = (docs?: string): EmulatedResponse => githubError(404, 'Not Found', docs);
-const LEVEL_RANK: Record<PermissionLevel, number> = { none: 0, read: 1, write: 2 };
 
 /** Path segments after an optional GHES `/api/v3` prefix, each URL-decoded exactly once. */
 function pathSegments(rawPath: string): string[] | undefined {
@@ -88,7 +82,7 @@ export class GitHubEmulator extends HttpEmulator {
   readonly #limiter = new GitHubRateLimiter();
   readonly #repos = new Map<string, GitHubRepo>();
   readonly #orgs = new Map<string, GitHubOrg>();
-  readonly #tokens = new Map<string, Required<TokenGrant>>();
+  readonly #tokens = new Map<string, ResolvedGrant>();
   #nextRepoId = 100_001;
   #nextOrgId = 9_001;
   #nextEnvironmentId = 500_001;
@@ -100,7 +94,7 @@ export class GitHubEmulator extends HttpEmulator {
 
   // ---- seeding --------------------------------------------------------------------------
 
-  addRepo(fullName: string, options: { id?: number; environments?: string[] } = {}): { id: number; fullName: string } {
+  addRepo(fullName: string, options: { id?: number; environments?: string[]; private?: boolean } = {}): { id: number; fullName: string } {
     const [owner, name, extra] = fullName.split('/');
     if (!owner || !name || extra !== undefined) throw new Error(`addRepo: expected owner/repo, got ${fullName}`);
     if (this.#repos.has(fullName.toLowerCase())) throw new Error(`addRepo: ${fullName} already exists`);
@@ -110,9 +104,11 @@ export class GitHubEmulator extends HttpEmulator {
       owner,
       name,
       fullName,
+      private: options.private ?? true,
       environments: new Map(),
       actions: new SecretScope(`${fullName} actions`),
       dependabot: new SecretScope(`${fullName} dependabot`),
+      workflows: new RepoWorkflows(fullName),
     });
     for (const environment of options.environments ?? []) this.addEnvironment(fullName, environment);
     return { id, fullName };
@@ -141,20 +137,26 @@ export class GitHubEmulator extends HttpEmulator {
   }
 
   addToken(token: string, grant: TokenGrant): void {
-    const none = grant.kind === 'github-token';
-    this.#tokens.set(token, {
-      kind: grant.kind,
-      repos: grant.repos ?? '*',
-      orgs: grant.orgs ?? '*',
-      secrets: none ? 'none' : (grant.secrets ?? 'write'),
-      environments: none ? 'none' : (grant.environments ?? 'write'),
-      dependabotSecrets: none ? 'none' : (grant.dependabotSecrets ?? 'write'),
-      orgSecrets: none ? 'none' : (grant.orgSecrets ?? 'write'),
-    });
+    this.#tokens.set(token, resolveGrant(grant));
   }
 
   removeToken(token: string): void {
     this.#tokens.delete(token);
+  }
+
+  /** A workflow file of the repository (`.github/workflows/FILE`); returns its live record. */
+  addWorkflow(repoFullName: string, file: string, seed?: WorkflowSeed): EmulatedWorkflow {
+    return this.#existingRepo(repoFullName, 'addWorkflow').workflows.add(file, seed);
+  }
+
+  /** A run of a workflow (by file name or id); the newest run is the one `…/runs?per_page=1` answers. */
+  addWorkflowRun(repoFullName: string, workflowId: string | number, seed?: WorkflowRunSeed): EmulatedWorkflowRun {
+    return this.#existingRepo(repoFullName, 'addWorkflowRun').workflows.addRun(workflowId, seed);
+  }
+
+  /** The live record of a workflow (by file name or id): its state, runs and `enableCalls`. */
+  workflow(repoFullName: string, workflowId: string | number): EmulatedWorkflow | undefined {
+    return this.#repo(repoFullName)?.workflows.find(String(workflowId));
   }
 
   /** A secret that already exists, sealed to the scope's current key. */
@@ -248,31 +250,52 @@ export class GitHubEmulator extends HttpEmulator {
   protected override handle(req: EmulatedRequest): EmulatedResponse {
     const grant = this.#authenticate(req);
     if (!grant) return githubError(401, 'Bad credentials');
+    const expiry: Record<string, string> = grant.expiryHeader ? { 'github-authentication-token-expiration': grant.expiryHeader } : {};
     const decision = this.options.rateLimit
       ? this.#limiter.admit(this.options.rateLimit, req.method, this.inFlight, grant.kind === 'pat' ? 'user ID 1' : 'installation ID 1')
       : { headers: {} };
-    if (decision.rejection) return decision.rejection;
-    const response = this.#route(req, grant);
-    return { ...response, headers: { ...decision.headers, ...response.headers } };
+    const response = decision.rejection ?? this.#route(req, grant);
+    return { ...response, headers: { ...decision.headers, ...response.headers, ...expiry } };
   }
 
-  #authenticate(req: EmulatedRequest): Required<TokenGrant> | undefined {
+  /** The token's grant; undefined for an unknown token or one whose expiry has passed. */
+  #authenticate(req: EmulatedRequest): ResolvedGrant | undefined {
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers['authorization'] ?? '')?.[1];
-    return token === undefined ? undefined : this.#tokens.get(token);
+    const grant = token === undefined ? undefined : this.#tokens.get(token);
+    return grant && (grant.expiresAtMs === undefined || grant.expiresAtMs > Date.now()) ? grant : undefined;
   }
 
-  #route(req: EmulatedRequest, grant: Required<TokenGrant>): EmulatedResponse {
+  /** Only routes of github-routes.ts get past here: anything else is a 404, as on GitHub. */
+  #route(req: EmulatedRequest, grant: ResolvedGrant): EmulatedResponse {
     const segments = pathSegments(req.path);
-    if (!segments) return notFound();
+    const match = segments && matchRoute(req.method, segments);
+    if (!segments || !match) return notFound();
     const [root, first, second] = segments;
     if (root === 'repos' && first !== undefined && second !== undefined) {
+      if (match.params['workflow_id'] !== undefined || match.route.endsWith('/actions/workflows')) {
+        return this.#workflowsRoute(req, grant, `${first}/${second}`, match);
+      }
       return this.#repoRoute(req, grant, `${first}/${second}`, segments.slice(3));
     }
     if (root === 'orgs' && first !== undefined) return this.#orgRoute(req, grant, first, segments.slice(2));
     return notFound();
   }
 
-  #repoRoute(req: EmulatedRequest, grant: Required<TokenGrant>, fullName: string, rest: string[]): EmulatedResponse {
+  #workflowsRoute(req: EmulatedRequest, grant: ResolvedGrant, fullName: string, match: RouteMatch): EmulatedResponse {
+    const repo = this.#repo(fullName);
+    if (!repo || !this.#sees(grant.repos, repo.fullName)) return notFound();
+    const denied = this.#denied(
+      grant,
+      'actions',
+      req.method === 'GET' ? 'read' : 'write',
+      'https://docs.github.com/rest/actions/workflows',
+    );
+    if (denied) return denied;
+    const links = { apiBase: this.url, webBase: 'https://github.com' };
+    return workflowsEndpoint(req, match.route, match.params['workflow_id'], repo, links);
+  }
+
+  #repoRoute(req: EmulatedRequest, grant: ResolvedGrant, fullName: string, rest: string[]): EmulatedResponse {
     const repo = this.#repo(fullName);
     if (!repo || !this.#sees(grant.repos, repo.fullName)) return notFound();
     const prefix = `${this.url}/repos/${repo.owner}/${repo.name}`;
@@ -281,7 +304,14 @@ export class GitHubEmulator extends HttpEmulator {
       if (req.method !== 'GET') return notFound();
       return {
         status: 200,
-        body: { id: repo.id, name: repo.name, full_name: repo.fullName, owner: { login: repo.owner }, private: true },
+        body: {
+          id: repo.id,
+          name: repo.name,
+          full_name: repo.fullName,
+          owner: { login: repo.owner },
+          private: repo.private,
+          visibility: repo.private ? 'private' : 'public',
+        },
       };
     }
     if ((area === 'actions' || area === 'dependabot') && second === 'secrets') {
@@ -311,7 +341,7 @@ export class GitHubEmulator extends HttpEmulator {
     return notFound();
   }
 
-  #orgRoute(req: EmulatedRequest, grant: Required<TokenGrant>, login: string, rest: string[]): EmulatedResponse {
+  #orgRoute(req: EmulatedRequest, grant: ResolvedGrant, login: string, rest: string[]): EmulatedResponse {
     const org = this.#orgs.get(login.toLowerCase());
     if (!org || !this.#sees(grant.orgs, org.login)) return notFound();
     const [area, second] = rest;
@@ -327,17 +357,24 @@ export class GitHubEmulator extends HttpEmulator {
     return this.#secrets(req, grant, target, rest.slice(2));
   }
 
-  #secrets(req: EmulatedRequest, grant: Required<TokenGrant>, target: SecretsTarget, rest: string[]): EmulatedResponse {
+  #secrets(req: EmulatedRequest, grant: ResolvedGrant, target: SecretsTarget, rest: string[]): EmulatedResponse {
     const docs = `https://docs.github.com/rest/${target.type}/secrets`;
-    const needed = req.method === 'GET' ? 'read' : 'write';
-    if (LEVEL_RANK[grant[target.permission]] < LEVEL_RANK[needed]) {
-      const by = grant.kind === 'pat' ? 'personal access token' : 'integration';
-      return githubError(403, `Resource not accessible by ${by}`, docs);
-    }
+    const denied = this.#denied(grant, target.permission, req.method === 'GET' ? 'read' : 'write', docs);
+    if (denied) return denied;
     return secretsEndpoint(req, target, rest, {
       docs,
       repoById: (id) => this.repoById(id),
     });
+  }
+
+  #denied(grant: ResolvedGrant, permission: GrantPermission, needed: 'read' | 'write', docs: string): EmulatedResponse | undefined {
+    return allows(grant, permission, needed) ? undefined : githubError(403, notAccessibleMessage(grant), docs);
+  }
+
+  #existingRepo(fullName: string, caller: string): GitHubRepo {
+    const repo = this.#repo(fullName);
+    if (!repo) throw new Error(`${caller}: unknown repository ${fullName}`);
+    return repo;
   }
 
   #sees(allowed: '*' | string[], name: string): boolean {

@@ -21,8 +21,37 @@ export interface GitHubContextOptions {
   actor?: string;
   /** `github.token` (the job's GITHUB_TOKEN); the runner masks it. */
   token?: string;
-  /** The event payload written to GITHUB_EVENT_PATH. */
+  /** The running workflow's file in `.github/workflows/`; default 'rotate.yml'. Makes GITHUB_WORKFLOW_REF. */
+  workflowFile?: string;
+  /** GITHUB_WORKFLOW_REF as given (a reusable workflow's, a malformed one); default `REPO/.github/workflows/FILE@REF`. */
+  workflowRef?: string;
+  /** `repository.private` in the default event payload; default true (a public repository is asked for). */
+  repositoryPrivate?: boolean;
+  /**
+   * The event payload written to GITHUB_EVENT_PATH, as given (replaces the default one). Default: what the runner
+   * gives for `eventName` — `repository` (with `private`), `sender`, `workflow`, and `schedule` for a schedule.
+   */
   event?: Record<string, unknown>;
+}
+
+/** The parts of an event payload every event has, as the runner writes them to GITHUB_EVENT_PATH. */
+function defaultEvent(gh: GitHubContextOptions, repository: string, workflowFile: string): Record<string, unknown> {
+  const [owner = '', name = ''] = repository.split('/');
+  const isPrivate = gh.repositoryPrivate ?? true;
+  const serverUrl = gh.serverUrl ?? 'https://github.com';
+  return {
+    ...(gh.eventName === undefined || gh.eventName === 'schedule' ? { schedule: '17 5 * * 1' } : {}),
+    workflow: `.github/workflows/${workflowFile}`,
+    repository: {
+      name,
+      full_name: repository,
+      owner: { login: owner },
+      private: isPrivate,
+      visibility: isPrivate ? 'private' : 'public',
+      html_url: `${serverUrl}/${repository}`,
+    },
+    sender: { login: gh.actor ?? 'octocat' },
+  };
 }
 
 const DEFAULT_TOKEN = 'ghs_RunnerEmulatorJobToken0000000000000';
@@ -31,6 +60,8 @@ export function githubContext(gh: GitHubContextOptions = {}) {
   const repository = gh.repository ?? 'acme/web';
   const apiUrl = gh.apiUrl ?? 'https://api.github.com';
   const ref = gh.ref ?? 'refs/heads/main';
+  const sha = gh.sha ?? 'ffac537e6cbbf934b08745a378932722df287a53';
+  const workflowFile = gh.workflowFile ?? 'rotate.yml';
   return {
     repository,
     repository_owner: repository.split('/')[0] ?? '',
@@ -39,17 +70,19 @@ export function githubContext(gh: GitHubContextOptions = {}) {
     run_attempt: gh.runAttempt ?? '1',
     job: gh.job ?? 'rotate',
     workflow: gh.workflow ?? 'Rotate Kubiya API key',
+    workflow_ref: gh.workflowRef ?? `${repository}/.github/workflows/${workflowFile}@${ref}`,
+    workflow_sha: sha,
     server_url: gh.serverUrl ?? 'https://github.com',
     api_url: apiUrl,
     graphql_url: gh.graphqlUrl ?? (/\/api\/v3\/?$/.test(apiUrl) ? apiUrl.replace(/\/v3\/?$/, '/graphql') : `${apiUrl}/graphql`),
     event_name: gh.eventName ?? 'schedule',
-    sha: gh.sha ?? 'ffac537e6cbbf934b08745a378932722df287a53',
+    sha,
     ref,
     ref_name: ref.replace(/^refs\/(heads|tags)\//, ''),
     ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
     actor: gh.actor ?? 'octocat',
     token: gh.token ?? DEFAULT_TOKEN,
-    event: (gh.event ?? {}) as ExprValue,
+    event: (gh.event ?? defaultEvent(gh, repository, workflowFile)) as ExprValue,
   };
 }
 
@@ -119,7 +152,8 @@ export function runnerVariables(
     GITHUB_RUN_ATTEMPT: gh.run_attempt,
     GITHUB_JOB: gh.job,
     GITHUB_WORKFLOW: gh.workflow,
-    GITHUB_WORKFLOW_REF: `${gh.repository}/.github/workflows/rotate.yml@${gh.ref}`,
+    GITHUB_WORKFLOW_REF: gh.workflow_ref,
+    GITHUB_WORKFLOW_SHA: gh.workflow_sha,
     GITHUB_SERVER_URL: gh.server_url,
     GITHUB_API_URL: gh.api_url,
     GITHUB_GRAPHQL_URL: gh.graphql_url,

@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { HttpEmulator } from './http-emulator.ts';
 import type { EmulatedRequest, EmulatedResponse, HttpEmulatorOptions } from './http-emulator.ts';
 import { KubiyaTokenSigner } from './kubiya-token.ts';
+import type { KubiyaKeyForm } from './kubiya-token.ts';
 
 export { decodeKubiyaToken } from './kubiya-token.ts';
-export type { KubiyaTokenClaims } from './kubiya-token.ts';
+export type { KubiyaKeyForm, KubiyaTokenClaims } from './kubiya-token.ts';
 
 /** `no-expiry`: id and key but no `expires_at` (the expiry is only in the JWT's `exp`). */
 export type CreateResponseShape = 'flat' | 'nested' | 'jwt-only' | 'no-key' | 'no-expiry';
@@ -95,6 +96,8 @@ export interface KubiyaKey {
   userUuid: string;
   org: string;
   token: string;
+  /** How `token` is written (see KubiyaKeyForm); 'jwt' unless the key was issued otherwise. */
+  form: KubiyaKeyForm;
 }
 
 export type KubiyaKeyStatus = 'active' | 'expired' | 'revoked';
@@ -110,6 +113,8 @@ export interface SeedKeyOptions {
   expiresAt?: Date;
   lastUsed?: Date;
   revoked?: boolean;
+  /** Default 'jwt' (with `exp`, `token_id`, `token_name`). */
+  form?: KubiyaKeyForm;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -174,8 +179,11 @@ export class KubiyaEmulator extends HttpEmulator {
 
   // ---- seeding --------------------------------------------------------------------------
 
-  /** Creates the user and one manual key `manual:<email>` valid for a year; returns its token. */
-  addUser(user: { email: string; org: string; name?: string; canManageKeys?: boolean }): {
+  /**
+   * Creates the user and one manual key `manual:<email>` (the admin key of a test) valid for a year, or until
+   * `keyExpiresAt` (which may be past: the key then answers 401 at once), written as `keyForm`; returns its token.
+   */
+  addUser(user: { email: string; org: string; name?: string; canManageKeys?: boolean; keyExpiresAt?: Date; keyForm?: KubiyaKeyForm }): {
     uuid: string;
     apiKey: string;
     keyId: string;
@@ -194,7 +202,8 @@ export class KubiyaEmulator extends HttpEmulator {
       name: `manual:${user.email}`,
       description: 'created in the Kubiya web app',
       createdAt: created,
-      expiresAt: new Date(created.getTime() + 365 * DAY_MS),
+      expiresAt: user.keyExpiresAt ?? new Date(created.getTime() + 365 * DAY_MS),
+      form: user.keyForm,
     });
     return { uuid: record.uuid, apiKey: key.token, keyId: key.id };
   }
@@ -214,6 +223,7 @@ export class KubiyaEmulator extends HttpEmulator {
       description: seed.description ?? '',
       createdAt,
       expiresAt: seed.expiresAt ?? new Date(createdAt.getTime() + 30 * DAY_MS),
+      form: seed.form,
     });
     if (seed.lastUsed) key.last_used = seed.lastUsed.toISOString();
     if (seed.revoked) key.revoked_at = new Date().toISOString();
@@ -230,7 +240,10 @@ export class KubiyaEmulator extends HttpEmulator {
 
   /**
    * Time passes for the keys: every key's timestamps move back by `ms`, as if they had been made that much
-   * earlier. A weekly schedule's second rotation sees the first key a week old, as it would on GitHub.
+   * earlier. A weekly schedule's second rotation sees the first key a week old, as it would on GitHub. Once a
+   * key's moved `expires_at` is past, it answers 401 everywhere. A key's JWT `exp` was signed when it was issued
+   * and does not move: after passTime it lies `ms` later than the listed `expires_at`. A test of an expiry read
+   * from the JWT issues the key with the expiry it needs (`keyExpiresAt`, `expiresAt`) rather than passing time.
    */
   passTime(ms: number): void {
     const back = (iso: string) => new Date(Date.parse(iso) - ms).toISOString();
@@ -266,7 +279,7 @@ export class KubiyaEmulator extends HttpEmulator {
 
   isValid(token: string): boolean {
     const key = this.keyByToken(token);
-    return key !== undefined && this.#signer.verify(token) && this.keyStatus(key) === 'active';
+    return key !== undefined && (key.form === 'opaque' || this.#signer.verify(token)) && this.keyStatus(key) === 'active';
   }
 
   /** Neither revoked nor expired. */
@@ -567,16 +580,21 @@ export class KubiyaEmulator extends HttpEmulator {
     return new Date(this.#lastCreatedMs);
   }
 
-  #createKey(user: KubiyaUser, spec: { name: string; description: string; createdAt: Date; expiresAt: Date }): KubiyaKey {
+  #createKey(
+    user: KubiyaUser,
+    spec: { name: string; description: string; createdAt: Date; expiresAt: Date; form?: KubiyaKeyForm | undefined },
+  ): KubiyaKey {
     const id = randomUUID();
-    const token = this.#signer.sign({
+    const form = spec.form ?? 'jwt';
+    const claims = {
       organization: user.org,
       email: user.email,
       token_id: id,
       token_name: spec.name,
       exp: Math.floor(spec.expiresAt.getTime() / 1000),
       iat: Math.floor(spec.createdAt.getTime() / 1000),
-    });
+    };
+    const token = this.#signer.issue(claims, form);
     const key: KubiyaKey = {
       id,
       name: spec.name,
@@ -588,6 +606,7 @@ export class KubiyaEmulator extends HttpEmulator {
       userUuid: user.uuid,
       org: user.org,
       token,
+      form,
     };
     this.#keys.set(id, key);
     this.#keyIdByToken.set(token, id);

@@ -6,10 +6,17 @@ export interface KubiyaTokenClaims {
   email: string;
   token_id: string;
   token_name: string;
-  /** Seconds since the epoch. */
-  exp: number;
+  /** Seconds since the epoch; absent from keys issued as 'jwt-without-exp'. */
+  exp?: number;
   iat: number;
 }
+
+/**
+ * How a key is written: a signed JWT (`jwt`, as Kubiya issues them), a JWT whose payload has no `exp`
+ * (its expiry is only in the key list, found by `token_id`), or an opaque string that is not a JWT at all
+ * (its expiry cannot be read from it).
+ */
+export type KubiyaKeyForm = 'jwt' | 'jwt-without-exp' | 'opaque';
 
 function base64url(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
@@ -17,6 +24,14 @@ function base64url(text: string): string {
 
 export class KubiyaTokenSigner {
   readonly #secret = randomBytes(32);
+
+  /** A new key of that form for those claims. */
+  issue(claims: KubiyaTokenClaims, form: KubiyaKeyForm): string {
+    if (form === 'opaque') return `kby_${randomBytes(30).toString('base64url')}`;
+    if (form === 'jwt') return this.sign(claims);
+    const { exp: _exp, ...withoutExp } = claims;
+    return this.sign(withoutExp);
+  }
 
   sign(claims: KubiyaTokenClaims): string {
     const unsigned = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}`;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { actionUnderTest } from './action-bundle.ts';
 import { evaluateTemplate, readActionMetadata, type ExprValue } from './action-metadata.ts';
+import { summaryText } from './rendered-summary.ts';
 import { createStepLayout, githubContext, runnerContext, runnerVariables, type GitHubContextOptions } from './job-context.ts';
 import { parseFileCommand, processCommands, type LogLine, type LogStream, type WorkflowCommand } from './workflow-commands.ts';
 
@@ -83,6 +84,8 @@ export interface StepResult {
   env: Record<string, string>;
   path: string[];
   summary: string;
+  /** the summary as a reader sees it: rendered as GFM, its visible text (rendered-summary.ts) */
+  summaryText: string;
   files: { output: string; state: string; env: string; path: string; summary: string };
   /** Errors the runner would report processing the file commands (they fail the step). */
   fileErrors: string[];
@@ -218,6 +221,7 @@ export async function runStep(options: RunStepOptions = {}): Promise<StepResult>
       env,
       path: files.path.split(/\r?\n/).filter((l) => l.trim() !== ''),
       summary: files.summary,
+      summaryText: summaryText(files.summary),
       files,
       fileErrors,
       runnerWarnings,

@@ -1,4 +1,4 @@
-// The rotation invariant (shared/spec/ACTION.md, "Failure rules" and "Revocation"), as violations:
+// The rotation invariant (README "What happens when something fails" and "Overlapping runs"), as violations:
 // - at every instant: the secret, once set, holds a key the action has not revoked;
 // - when the runs have ended: every live key they minted is held by the secret, or explained — named by a
 //   run's result as an unknown PUT's (writeUnknown: its keyId, or a key it superseded), kept by the in-flight
