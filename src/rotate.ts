@@ -275,7 +275,7 @@ export async function createSlotKey(
   slot: Slot,
   config: Config,
   deps: { keys: KeyService; log: SlotLog; now: () => Date; mintId: string },
-): Promise<MintedKey | { failed: SlotResult }> {
+): Promise<MintedKey | { failed: SlotResult; error: unknown }> {
   const requested = new Date(deps.now().getTime() + config.ttlMs);
   let minted: MintedKey;
   try {
@@ -287,7 +287,7 @@ export async function createSlotKey(
       ttlMs: config.ttlMs,
     });
   } catch (error) {
-    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
+    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }), error };
   }
   reportMinted(deps.log, minted, requested);
   return minted;
