@@ -1,6 +1,6 @@
 // Audit mode's runner: one key listing, at most one GitHub read per slot (bounded), the pure findings of audit.ts,
 // and the annotations that name each slot with a finding. Read-only: every request it sends is a GET.
-import { auditSlot, FINDING_ADVICE, FINDING_KINDS, type FindingKind, type SecretState } from './audit.ts';
+import { auditSlot, expiryText, FINDING_ADVICE, FINDING_KINDS, type FindingKind, type SecretState } from './audit.ts';
 import { mapBounded } from './concurrency.ts';
 import type { Config } from './config.ts';
 import type { ApiKey, KeyService } from './key-service.ts';
@@ -75,9 +75,7 @@ export async function audit(config: Config, deps: AuditDeps): Promise<SlotResult
       keys.length === 0
         ? 'No managed keys found.'
         : `${keys.length} managed key(s)` +
-            (newest
-              ? `; newest active ${newest.name} (id ${newest.id}), expires ${newest.expiresAt?.toISOString() ?? 'never'}`
-              : '; none active'),
+            (newest ? `; newest active ${newest.name} (id ${newest.id}), expires ${expiryText(newest)}` : '; none active'),
     );
     for (const finding of report.findings) log.info(`${finding.kind}: ${finding.message}`);
     if (read?.error) log.warning(`The GitHub check failed: ${read.error}`);

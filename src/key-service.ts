@@ -5,7 +5,13 @@ export interface ApiKey {
   name: string;
   createdAt?: Date;
   lastUsed?: Date;
+  /**
+   * As listed; a key listed without one expires `created_at` + 365 days at the latest (Kubiya's longest lifetime),
+   * and gets that expiry with `expiresAtInferred` set. Undefined only when neither was listed: unknown, never "never".
+   */
   expiresAt?: Date;
+  /** `expiresAt` was not listed but inferred from `createdAt` (kubiya/responses.ts) */
+  expiresAtInferred?: true;
   /** when the listing carries it: tells the keys of two create calls with the same name apart */
   description?: string;
   /** already revoked (listed with status `revoked` or a `revoked_at`) */

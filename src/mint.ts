@@ -1,12 +1,12 @@
 // Mint mode: a key for this job only. It is verified before anything can use it, and the post step revokes
 // it — found by its id, or, when the job was cancelled while the create was in flight, by its exact name.
 import type { Config } from './config.ts';
-import type { KeyService, MintedKey } from './key-service.ts';
+import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import { revokeKeys, revokeNewKey } from './revoke.ts';
 import { createSlotKey, type SlotLog } from './rotate.ts';
-import { errorMessage } from './service-error.ts';
-import { isKeyOfMint, isSlotKey, managedKeyName, newMintId } from './slots.ts';
+import { ServiceError, errorMessage } from './service-error.ts';
+import { isProvablyKeyOfMint, isSlotKey, managedKeyName, newMintId } from './slots.ts';
 
 /** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
 export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
@@ -55,7 +55,14 @@ export async function mint(config: Config, deps: MintDeps): Promise<MintOutcome>
     deps.state.save(STATE.mintId, mintId);
   }
   const minted = await createSlotKey(slot, config, { ...deps, mintId });
-  if ('failed' in minted) return { result: minted.failed };
+  if ('failed' in minted) {
+    // A definite refusal minted nothing: the post step has nothing to look for, and no reason to warn.
+    if (config.revokeOnExit && mintedNothing(minted.error)) {
+      deps.state.save(STATE.keyName, '');
+      deps.state.save(STATE.mintId, '');
+    }
+    return { result: minted.failed };
+  }
   if (config.revokeOnExit) {
     deps.state.save(STATE.keyId, minted.id);
     deps.state.save(STATE.expiresAt, minted.expiresAt.toISOString());
@@ -99,17 +106,55 @@ export async function revokeJobKey(deps: { keys: KeyService; state: JobState; lo
       return;
     }
     // The create was sent but never answered (the job was cancelled): find what it made by its exact name.
-    const mintId = state.get(STATE.mintId);
-    const made = (await keys.listKeys()).filter((key) => !key.revoked && isKeyOfMint(key, name, mintId));
-    const { revoked, failed } = await revokeKeys(keys, made);
-    if (failed.length > 0) throw new Error(failed[0]!.reason);
-    log.info(
-      revoked.length
-        ? `Revoked the job's Kubiya key ${name} (id ${revoked.map((key) => key.id).join(', ')}), whose creation was not confirmed.`
-        : `The creation of the job's Kubiya key ${name} was not confirmed, and no such key exists; nothing to revoke.`,
-    );
+    await revokeUnconfirmed(keys, name, state.get(STATE.mintId), log);
   } catch (error) {
     const until = expiresAt ? ` It expires on its own at ${expiresAt.toISOString()}.` : ' It expires on its own at the end of its ttl.';
     log.warning(`Could not revoke the job's Kubiya key ${keyId || name}: ${errorMessage(error)}.${until}`);
   }
+}
+
+/**
+ * A create that got an answer without a key (401, 403, 422, a 429 past its retries…) and no attempt of which went
+ * unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
+ */
+function mintedNothing(error: unknown): boolean {
+  // A create never sent (a failure on the runner before the request left) minted nothing too; until ServiceError
+  // tells "nothing was sent" apart, it counts as unknown here: the post step looks, and finds nothing.
+  const status = error instanceof ServiceError ? error.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 && !(error as ServiceError).outcomeUnknown;
+}
+
+/**
+ * The post step's revoke of a key whose create was never confirmed: only a key provably this step's — its
+ * description carries the step's mint id — is revoked. Two mint steps of one job share a key name, so a key
+ * listed without a description, or several carrying the mint id, are left to expire (audit: orphan-job-key).
+ */
+async function revokeUnconfirmed(keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
+  const named = (await keys.listKeys()).filter((key) => !key.revoked && key.name === name);
+  const proven = named.filter((key) => isProvablyKeyOfMint(key, name, mintId));
+  const unproven = named.filter((key) => !key.description);
+  if (proven.length === 1) {
+    const { failed } = await revokeKeys(keys, proven);
+    if (failed.length > 0) throw new Error(failed[0]!.reason);
+    log.info(`Revoked the job's Kubiya key ${name} (id ${proven[0]!.id}), whose creation was not confirmed.`);
+    return;
+  }
+  const doubtful = proven.length > 1 ? proven : unproven;
+  if (doubtful.length === 0) {
+    log.info(`The creation of the job's Kubiya key ${name} was not confirmed, and no key of this step exists; nothing to revoke.`);
+    return;
+  }
+  const why =
+    proven.length > 1
+      ? `${proven.length} listed keys carry this step's mint id ${mintId}`
+      : `Kubiya lists ${unproven.length} key(s) with that name but no description, so none can be proven this step's (mint ${mintId})`;
+  log.warning(
+    `The creation of the job's Kubiya key ${name} was not confirmed, and ${why}: ${idList(doubtful)}. None was revoked, ` +
+      'since another mint step of this job gives its key the same name and revoking it would break that step; the key ' +
+      'expires on its own at the end of its ttl, audit reports it as orphan-job-key, and mode: revoke retires it.',
+  );
+}
+
+function idList(keys: ApiKey[]): string {
+  return keys.map((key) => `id ${key.id}`).join(', ');
 }

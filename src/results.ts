@@ -64,6 +64,8 @@ function keyJson(key: AuditedKey) {
     name: key.name,
     createdAt: key.createdAt?.toISOString() ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
+    // not listed: created_at + 365 days, the latest a Kubiya key can expire
+    ...(key.expiresAtInferred && { expiresAtInferred: true }),
     lastUsed: key.lastUsed?.toISOString() ?? null,
     active: key.active,
     revoked: key.revoked,

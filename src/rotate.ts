@@ -123,6 +123,8 @@ class SlotRotation {
     this.log.info(this.config.verify ? 'The new key authenticates.' : 'Verification skipped (verify: false).');
 
     const plan = this.revocationPlan(relisted.value.listing, relisted.value.own, minted);
+    const dead = deadKeyReason(relisted.value.own, this.deps.now());
+    if (dead) return this.deadKey(minted, dead, plan);
     if (plan.newer.length > 0) return this.stepBack(minted, plan);
 
     // Past the deadline no write is sent: a key that old may be revoked by an overlapping run (in-flight window).
@@ -232,6 +234,22 @@ class SlotRotation {
     });
   }
 
+  /**
+   * The re-list shows the new key already dead (revoked or expired since its creation): it is never written, and
+   * nothing is revoked — not the previous keys, which the secret still needs, nor the new key, already dead. Only
+   * this run's own duplicates (orphans no secret holds) are.
+   */
+  private async deadKey(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
+    const duplicates = await revokeKeys(this.deps.keys, plan.duplicates);
+    const leftovers = duplicates.failed.length ? `; ${duplicates.failed.length} duplicate key(s) could not be revoked` : '';
+    return this.minted(minted, 'failed', {
+      error:
+        `list: Kubiya's key list shows the new key ${minted.name} (id ${minted.id}) ${reason} between its creation and ` +
+        'the write; it was not written and no key was revoked, so the secret still holds its previous key. ' +
+        `Find out who or what did it and run the rotation again${leftovers}`,
+    });
+  }
+
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
   private async stepBack(minted: MintedKey, plan: RevocationPlan): Promise<SlotResult> {
     const undo = await this.takeBack(minted, plan.duplicates);
@@ -262,7 +280,7 @@ export async function createSlotKey(
   slot: Slot,
   config: Config,
   deps: { keys: KeyService; log: SlotLog; now: () => Date; mintId: string },
-): Promise<MintedKey | { failed: SlotResult }> {
+): Promise<MintedKey | { failed: SlotResult; error: unknown }> {
   const requested = new Date(deps.now().getTime() + config.ttlMs);
   let minted: MintedKey;
   try {
@@ -274,7 +292,7 @@ export async function createSlotKey(
       ttlMs: config.ttlMs,
     });
   } catch (error) {
-    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
+    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }), error };
   }
   reportMinted(deps.log, minted, requested);
   return minted;
@@ -288,6 +306,15 @@ function reportMinted(log: SlotLog, minted: MintedKey, requested: Date): void {
         'asked for (ttl): it ignored or rounded the requested lifetime. The expiry reported is the one Kubiya gave.',
     );
   }
+}
+
+/** Why the listed key just minted can no longer be written (revoked, or already expired); undefined while it works. */
+function deadKeyReason(own: ApiKey, now: Date): string | undefined {
+  if (own.revoked) return 'revoked: someone or something revoked it';
+  if (own.expiresAt && own.expiresAt.getTime() <= now.getTime()) {
+    return `expired (at ${own.expiresAt.toISOString()}${own.expiresAtInferred ? ', inferred' : ''}): it ran out`;
+  }
+  return undefined;
 }
 
 function inFlightNote(inFlight: ApiKey[]): string | undefined {

@@ -203,7 +203,7 @@ function readListedKey(entry: Json): ApiKey | undefined {
   const name = firstString([entry], ['name', 'token_name']);
   if (!id || !name || name.trim() === '') return undefined;
   const status = typeof entry['status'] === 'string' ? entry['status'].toLowerCase() : '';
-  const key: ApiKey = {
+  const key: ApiKey = withExpiry({
     id,
     name,
     createdAt: parseTimestamp(entry['created_at']),
@@ -213,9 +213,21 @@ function readListedKey(entry: Json): ApiKey | undefined {
       status === 'revoked' ||
       (entry['revoked_at'] !== undefined && entry['revoked_at'] !== null && entry['revoked_at'] !== '') ||
       entry['revoked'] === true,
-  };
+  });
   if (typeof entry['description'] === 'string') key.description = entry['description'];
   return key;
+}
+
+/** Kubiya's longest key lifetime: its web UI offers no "never". */
+export const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
+
+/**
+ * A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives
+ * longer), else unknown — never "does not expire".
+ */
+export function withExpiry<K extends ApiKey>(key: K): K {
+  if (key.expiresAt || !key.createdAt) return key;
+  return { ...key, expiresAt: new Date(key.createdAt.getTime() + LONGEST_LIFETIME_MS), expiresAtInferred: true };
 }
 
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */
