@@ -1,6 +1,6 @@
 // Audit mode's findings: what a rotation that silently stopped leaves behind. Pure: decided from the listed
 // keys of one slot, what GitHub said about its secret (when a token was given) and the clock.
-import type { ApiKey } from './key-service.ts';
+import { withExpiry, type ApiKey } from './key-service.ts';
 import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 import type { SlotResult } from './results.ts';
 import type { SecretState } from './secret-store.ts';
@@ -59,7 +59,11 @@ export interface AuditInput {
 export function auditSlot(input: AuditInput): SlotAudit {
   const { now, warnBeforeMs } = input;
   const keys = input.keys
-    .map((key): AuditedKey => ({ ...key, jobKey: input.isJobKey(key), active: isActive(key, now) }))
+    // A key listed without an expiry expires a year after its creation at the latest: every finding uses that.
+    .map((listed): AuditedKey => {
+      const key = withExpiry(listed);
+      return { ...key, jobKey: input.isJobKey(listed), active: isActive(key, now) };
+    })
     .sort((a, b) => compareKeys(b, a));
   const secretKeys = keys.filter((key) => !key.jobKey);
   const active = secretKeys.filter((key) => key.active);
@@ -69,17 +73,21 @@ export function auditSlot(input: AuditInput): SlotAudit {
 
   if (secretKeys.length > 0 && !newest) {
     const last = secretKeys[0]!;
-    const how = last.revoked ? 'was revoked' : `expired ${iso(last.expiresAt)}`;
+    const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
     findings.push({
       kind: 'expired',
       message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
       keyIds: [last.id],
     });
   }
-  if (newest?.expiresAt && newest.expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
+  if (newest && (!newest.expiresAt || newest.expiresAt.getTime() - now.getTime() <= warnBeforeMs)) {
     findings.push({
       kind: 'expiring',
-      message: `the newest key, ${newest.name}, expires ${iso(newest.expiresAt)} and no newer key was minted: rotation has stopped`,
+      // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
+      message: newest.expiresAt
+        ? `the newest key, ${newest.name}, expires ${expiryText(newest)} and no newer key was minted: rotation has stopped`
+        : `the newest key, ${newest.name}, was listed with neither an expiry nor a creation time, so when it expires is ` +
+          'unknown (Kubiya keys live one year at most): rotate it to get a key whose expiry is known',
       keyIds: [newest.id],
     });
   }
@@ -92,7 +100,7 @@ export function auditSlot(input: AuditInput): SlotAudit {
     if (lingering.length > 0) {
       findings.push({
         kind: 'lingering',
-        message: `${lingering.length} superseded key(s) still active: ${lingering.map((key) => `${key.name} (expires ${iso(key.expiresAt)})`).join(', ')}`,
+        message: `${lingering.length} superseded key(s) still active: ${lingering.map((key) => `${key.name} (expires ${expiryText(key)})`).join(', ')}`,
         keyIds: lingering.map((key) => key.id),
       });
     }
@@ -140,6 +148,11 @@ export function parseFindingKinds(value: string): { kinds: FindingKind[]; unknow
     .filter(Boolean);
   const known = (entry: string): entry is FindingKind => (FINDING_KINDS as readonly string[]).includes(entry);
   return { kinds: [...new Set(entries.filter(known))], unknown: entries.filter((entry) => !known(entry)) };
+}
+
+/** A key's expiry for a message: `2026-06-01T12:00:00Z`, marked `(inferred)` when it was not listed. */
+export function expiryText(key: Pick<ApiKey, 'expiresAt' | 'expiresAtInferred'>): string {
+  return `${iso(key.expiresAt)}${key.expiresAtInferred ? ' (inferred: created_at + 365 days)' : ''}`;
 }
 
 function iso(date: Date | undefined): string {

@@ -1,11 +1,17 @@
-// What the rotation needs from Kubiya. The HTTP adapter is kubiya/client.ts.
+// What the rotation needs from Kubiya, and what a Kubiya key is. The HTTP adapter is kubiya/client.ts.
 
 export interface ApiKey {
   id: string;
   name: string;
   createdAt?: Date;
   lastUsed?: Date;
+  /**
+   * As listed; a key listed without one expires `created_at` + 365 days at the latest (Kubiya's longest lifetime),
+   * and gets that expiry with `expiresAtInferred` set. Undefined only when neither was listed: unknown, never "never".
+   */
   expiresAt?: Date;
+  /** `expiresAt` was not listed but inferred from `createdAt` (kubiya/responses.ts) */
+  expiresAtInferred?: true;
   /** when the listing carries it: tells the keys of two create calls with the same name apart */
   description?: string;
   /** already revoked (listed with status `revoked` or a `revoked_at`) */
@@ -51,4 +57,16 @@ export interface KeyService {
   createKey(request: CreateKeyRequest, reconcile: Reconcile): Promise<MintedKey>;
   /** Revokes a key; one that is already gone counts as revoked. */
   revokeKey(id: string): Promise<void>;
+}
+
+/** Kubiya's longest key lifetime: its web UI offers no "never". */
+export const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
+
+/**
+ * A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives
+ * longer), else unknown — never "does not expire".
+ */
+export function withExpiry<K extends ApiKey>(key: K): K {
+  if (key.expiresAt || !key.createdAt) return key;
+  return { ...key, expiresAt: new Date(key.createdAt.getTime() + LONGEST_LIFETIME_MS), expiresAtInferred: true };
 }

@@ -95,6 +95,8 @@ export class SlotRotation {
     this.log.info(this.config.verify ? 'The new key authenticates.' : 'Verification skipped (verify: false).');
 
     const plan = this.revocationPlan(relisted.value.listing, relisted.value.own, minted);
+    const dead = deadKeyReason(relisted.value.own, this.deps.now());
+    if (dead) return this.deadKey(minted, dead, plan);
     if (plan.newer.length > 0) return this.stepBack(minted, plan);
 
     // Past the deadline no write is sent: a key that old may be revoked by an overlapping run (in-flight window).
@@ -194,14 +196,34 @@ export class SlotRotation {
 
   /** The write may or may not have landed: the secret may hold either key, so neither is revoked. */
   private async unknownWrite(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
-    const duplicates = await this.deps.lifecycle.revoke(plan.duplicates);
-    const leftovers = duplicates.failed.length ? `; ${duplicates.failed.length} duplicate key(s) could not be revoked` : '';
+    const leftovers = await this.revokeDuplicates(plan);
     return this.minted(minted, 'failed', {
       writeUnknown: true,
       error:
         `secret write: ${reason.replace(/\.$/, '')}; the secret may hold the new key ${minted.name} or the previous one, so ` +
         `neither was revoked (the next run revokes whichever is superseded)${leftovers}`,
     });
+  }
+
+  /**
+   * The re-list shows the new key already dead (revoked or expired since its creation): it is never written, and
+   * nothing is revoked — not the previous keys, which the secret still needs, nor the new key, already dead. Only
+   * this run's own duplicates (orphans no secret holds) are.
+   */
+  private async deadKey(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
+    const leftovers = await this.revokeDuplicates(plan);
+    return this.minted(minted, 'failed', {
+      error:
+        `list: Kubiya's key list shows the new key ${minted.name} (id ${minted.id}) ${reason} between its creation and ` +
+        'the write; it was not written and no key was revoked, so the secret still holds its previous key. ' +
+        `Find out who or what did it and run the rotation again${leftovers}`,
+    });
+  }
+
+  /** This run's own duplicates (orphans no secret holds) revoked; what could not be, for the failure message. */
+  private async revokeDuplicates(plan: RevocationPlan): Promise<string> {
+    const { failed } = await this.deps.lifecycle.revoke(plan.duplicates);
+    return failed.length ? `; ${failed.length} duplicate key(s) could not be revoked` : '';
   }
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
@@ -224,6 +246,15 @@ export class SlotRotation {
   private minted(minted: MintedKey, status: SlotResult['status'], fields: Partial<SlotResult>): SlotResult {
     return slotResult(this.slot, status, { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt, ...fields });
   }
+}
+
+/** Why the listed key just minted can no longer be written (revoked, or already expired); undefined while it works. */
+function deadKeyReason(own: ApiKey, now: Date): string | undefined {
+  if (own.revoked) return 'revoked: someone or something revoked it';
+  if (own.expiresAt && own.expiresAt.getTime() <= now.getTime()) {
+    return `expired (at ${own.expiresAt.toISOString()}${own.expiresAtInferred ? ', inferred' : ''}): it ran out`;
+  }
+  return undefined;
 }
 
 function inFlightNote(inFlight: ApiKey[]): string | undefined {

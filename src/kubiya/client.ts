@@ -189,7 +189,8 @@ export class KubiyaClient implements KeyService {
     if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
     const failure = this.createFailure(request.name, ttl, response);
-    throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status });
+    // `outcomeUnknown`: an earlier attempt went unanswered, so the refusal does not prove that nothing was minted.
+    throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status, outcomeUnknown: uncertain });
   }
 
   async revokeKey(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Kubiya's key-management responses are only partly documented (docs/kubiya-api.md), so they are read
 // defensively: several wrappers, paging forms and field names are accepted, and JWT claims fill the gaps.
 // What cannot be read is an error naming what was seen, never an empty list.
-import type { ApiKey } from '../key-service.ts';
+import { withExpiry, type ApiKey } from '../key-service.ts';
 
 type Json = Record<string, unknown>;
 
@@ -203,7 +203,7 @@ function readListedKey(entry: Json): ApiKey | undefined {
   const name = firstString([entry], ['name', 'token_name']);
   if (!id || !name || name.trim() === '') return undefined;
   const status = typeof entry['status'] === 'string' ? entry['status'].toLowerCase() : '';
-  const key: ApiKey = {
+  const key: ApiKey = withExpiry({
     id,
     name,
     createdAt: parseTimestamp(entry['created_at']),
@@ -213,7 +213,7 @@ function readListedKey(entry: Json): ApiKey | undefined {
       status === 'revoked' ||
       (entry['revoked_at'] !== undefined && entry['revoked_at'] !== null && entry['revoked_at'] !== '') ||
       entry['revoked'] === true,
-  };
+  });
   if (typeof entry['description'] === 'string') key.description = entry['description'];
   return key;
 }

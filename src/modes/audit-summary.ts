@@ -96,7 +96,11 @@ function row(result: AuditResult, { now, failOn }: Options, withFindings = false
     `${text(result.target)}${result.detail?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
     text(result.secretName),
     key ? code(key.name) : NONE,
-    key?.expiresAt ? `**${relative(key.expiresAt, now)}**<br>${when(key.expiresAt)}` : NONE,
+    key?.expiresAt
+      ? `**${relative(key.expiresAt, now)}**<br>${when(key.expiresAt)}${key.expiresAtInferred ? '<br>(inferred: created + 365 days)' : ''}`
+      : key && !key.revoked
+        ? 'unknown'
+        : NONE,
     key?.lastUsed ? `${relative(key.lastUsed, now)}<br>${when(key.lastUsed)}` : NONE,
   ];
   if (!withFindings) return cells;

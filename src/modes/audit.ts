@@ -3,6 +3,7 @@
 // slot with a finding. Every request it sends is a GET.
 import {
   auditSlot,
+  expiryText,
   FINDING_ADVICE,
   FINDING_KINDS,
   parseFindingKinds,
@@ -147,9 +148,7 @@ function logSlot(log: SlotLog, count: number, newest: AuditedKey | undefined, fi
     count === 0
       ? 'No managed keys found.'
       : `${count} managed key(s)` +
-          (newest
-            ? `; newest active ${newest.name} (id ${newest.id}), expires ${newest.expiresAt?.toISOString() ?? 'never'}`
-            : '; none active'),
+          (newest ? `; newest active ${newest.name} (id ${newest.id}), expires ${expiryText(newest)}` : '; none active'),
   );
   for (const finding of findings) log.info(`${finding.kind}: ${finding.message}`);
   if (error) log.warning(`The GitHub check failed: ${error}`);
@@ -166,12 +165,14 @@ function describe(config: AuditConfig): string {
 }
 
 /** The fields audit adds to each `results` entry. */
-function auditJson(detail: AuditDetail) {
+export function auditJson(detail: AuditDetail) {
   const keys = detail.keys.map((key) => ({
     id: key.id,
     name: key.name,
     createdAt: key.createdAt?.toISOString() ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
+    // not listed: created_at + 365 days, the latest a Kubiya key can expire
+    ...(key.expiresAtInferred && { expiresAtInferred: true }),
     lastUsed: key.lastUsed?.toISOString() ?? null,
     active: key.active,
     revoked: key.revoked,

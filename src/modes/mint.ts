@@ -9,9 +9,9 @@ import { kubiyaClient } from '../kubiya/client.ts';
 import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
 import { requestSettings } from '../retry.ts';
 import type { Runner } from '../runner.ts';
-import { errorMessage } from '../service-error.ts';
+import { ServiceError, errorMessage } from '../service-error.ts';
 import { groupedLog, type SlotLog } from '../slot-run.ts';
-import { isKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
+import { isProvablyKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
 
 export interface MintConfig extends KeyInputs {
@@ -117,6 +117,11 @@ export async function mint(config: MintConfig, deps: MintDeps): Promise<MintOutc
   try {
     minted = await lifecycle.mint({ slot, keyNamePrefix: config.keyNamePrefix, run: config.run, ttlMs: config.ttlMs, mintId }, log);
   } catch (error) {
+    // A definite refusal minted nothing: the post step has nothing to look for, and no reason to warn.
+    if (config.revokeOnExit && mintedNothing(error)) {
+      state.save(STATE.keyName, '');
+      state.save(STATE.mintId, '');
+    }
     return { result: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
   }
   if (config.revokeOnExit) {
@@ -184,7 +189,6 @@ export async function revokeJobKey(deps: { keys: KeyService; state: JobState; lo
     log.info(`The job's Kubiya key ${keyId} already expired at ${expiresAt.toISOString()}; nothing to revoke.`);
     return;
   }
-  const lifecycle = new KeyLifecycle(keys, deps.now);
   try {
     if (keyId) {
       await keys.revokeKey(keyId);
@@ -192,17 +196,51 @@ export async function revokeJobKey(deps: { keys: KeyService; state: JobState; lo
       return;
     }
     // The create was sent but never answered (the job was cancelled): find what it made by its exact name.
-    const mintId = state.get(STATE.mintId);
-    const made = (await keys.listKeys()).filter((key) => !key.revoked && isKeyOfMint(key, name, mintId));
-    const { revoked, failed } = await lifecycle.revoke(made);
-    if (failed.length > 0) throw new Error(failed[0]!.reason);
-    log.info(
-      revoked.length
-        ? `Revoked the job's Kubiya key ${name} (id ${revoked.map((key) => key.id).join(', ')}), whose creation was not confirmed.`
-        : `The creation of the job's Kubiya key ${name} was not confirmed, and no such key exists; nothing to revoke.`,
-    );
+    await revokeUnconfirmed(new KeyLifecycle(keys, deps.now), keys, name, state.get(STATE.mintId), log);
   } catch (error) {
     const until = expiresAt ? ` It expires on its own at ${expiresAt.toISOString()}.` : ' It expires on its own at the end of its ttl.';
     log.warning(`Could not revoke the job's Kubiya key ${keyId || name}: ${errorMessage(error)}.${until}`);
   }
+}
+
+/**
+ * A create that got an answer without a key (401, 403, 422, a 429 past its retries…) and no attempt of which went
+ * unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
+ */
+function mintedNothing(error: unknown): boolean {
+  // A create never sent (a failure on the runner before the request left) minted nothing too; until ServiceError
+  // tells "nothing was sent" apart, it counts as unknown here: the post step looks, and finds nothing.
+  if (!(error instanceof ServiceError) || error.status === undefined) return false;
+  return error.status >= 400 && error.status < 500 && !error.outcomeUnknown;
+}
+
+/**
+ * The post step's revoke of a key whose create was never confirmed: only a key provably this step's — its
+ * description carries the step's mint id — is revoked. Two mint steps of one job share a key name, so a key
+ * listed without a description, or several carrying the mint id, are left to expire (audit: orphan-job-key).
+ */
+async function revokeUnconfirmed(lifecycle: KeyLifecycle, keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
+  const named = (await keys.listKeys()).filter((key) => !key.revoked && key.name === name);
+  const proven = named.filter((key) => isProvablyKeyOfMint(key, name, mintId));
+  const unproven = named.filter((key) => !key.description);
+  if (proven.length === 1) {
+    const { failed } = await lifecycle.revoke(proven);
+    if (failed.length > 0) throw new Error(failed[0]!.reason);
+    log.info(`Revoked the job's Kubiya key ${name} (id ${proven[0]!.id}), whose creation was not confirmed.`);
+    return;
+  }
+  const doubtful = proven.length > 1 ? proven : unproven;
+  if (doubtful.length === 0) {
+    log.info(`The creation of the job's Kubiya key ${name} was not confirmed, and no key of this step exists; nothing to revoke.`);
+    return;
+  }
+  const why =
+    proven.length > 1
+      ? `${proven.length} listed keys carry this step's mint id ${mintId}`
+      : `Kubiya lists ${unproven.length} key(s) with that name but no description, so none can be proven this step's (mint ${mintId})`;
+  log.warning(
+    `The creation of the job's Kubiya key ${name} was not confirmed, and ${why}: ${doubtful.map((key) => `id ${key.id}`).join(', ')}. ` +
+      'None was revoked, since another mint step of this job gives its key the same name and revoking it would break that ' +
+      'step; the key expires on its own at the end of its ttl, audit reports it as orphan-job-key, and mode: revoke retires it.',
+  );
 }

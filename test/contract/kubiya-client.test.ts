@@ -124,6 +124,15 @@ describe('creating keys', () => {
     expect(kubiya.keys().filter((key) => key.name === NAME && !key.revoked_at)).toEqual([]);
   });
 
+  it('says a refused create may still have minted a key when an earlier attempt went unanswered', async () => {
+    kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', kind: 'lost-response' });
+    kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', nth: 2, kind: 'status', status: 422, body: { detail: 'no' } });
+    const error = await failure(create());
+    expect(error).toMatchObject({ status: 422, outcomeUnknown: true });
+    kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', kind: 'status', status: 422, body: { detail: 'no' } });
+    expect(await failure(create())).toMatchObject({ status: 422, outcomeUnknown: false });
+  });
+
   it('retries a 429 after Retry-After without reconciling (nothing was created)', async () => {
     kubiya.injectFault({ method: 'POST', path: '/api/v1/auth/keys', kind: 'status', status: 429, headers: { 'retry-after': '1' } });
     const started = Date.now();

@@ -76,6 +76,23 @@ describe('mode: audit, the findings', () => {
     expectReadOnly(world);
   });
 
+  it('a key listed without an expiry expires a year after its creation: shown as inferred, and expiring by it', async ({ world }) => {
+    world.kubiya.options.omitListFields = ['expires_at'];
+    const created = ago(360 * DAY);
+    const old = world.seedManagedKey({ runId: world.runId(), createdAt: created, expiresAt: ahead(5 * DAY) });
+
+    const step = await auditStep(world);
+    expectExit(step, 1);
+    expectReadOnly(world);
+    const [entry] = audited(step);
+    const inferred = new Date(created.getTime() + 365 * DAY).toISOString();
+    expect(entry!.keys).toEqual([expect.objectContaining({ id: old.id, expiresAt: inferred, expiresAtInferred: true, active: true })]);
+    expect(entry!.findings).toEqual([{ kind: 'expiring', message: expect.stringContaining('(inferred'), keyIds: [old.id] }]);
+    expect(step.stdout).toMatch(/newest active .*expires \S+ \(inferred: created_at \+ 365 days\)/);
+    expect(step.summary).toContain('(inferred: created + 365 days)');
+    expect(step.summary).toMatch(/in [45] days/);
+  });
+
   it('lingering: a warning by default, a failure when fail-on names it', async ({ world }) => {
     const superseded = world.seedManagedKey({ runId: world.runId(), createdAt: ago(8 * DAY) });
     world.seedManagedKey({ runId: world.runId(), createdAt: ago(DAY) });

@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 import { isMaskedBeforeUse, maskIndexOf } from '../sandbox/runner.ts';
 import type { AllowedPlace } from '../sandbox/leak-scan.ts';
 import { intercept } from '../faults/harness.ts';
+import type { World } from './world.ts';
 import { HOUR, KEYS_PATH, KEY_PATH, SELF_PATH, annotations, at, expectExit, it, keyName, results } from './world.ts';
 
 /** Where mint mode is meant to put the key. */
@@ -91,39 +92,47 @@ describe('mode: mint', () => {
   });
 
   it('revokes, by its exact name, a key whose create was in flight when the job was cancelled', async ({ world }) => {
-    // The create takes effect, but its answer never comes: the job is cancelled (the step killed) meanwhile.
-    let created!: () => void;
-    const createdKey = new Promise<void>((resolve) => (created = resolve));
-    intercept(world.kubiya, async (request, handle) => {
-      if (request.method !== 'POST' || request.path !== KEYS_PATH) return handle();
-      await handle();
-      created();
-      return new Promise(() => {});
-    });
-    // A key of a sibling job (another leg of the same matrix: same job id, same run, so the same name) stays alive.
-    const runId = world.runId();
-    const name = keyName({ runId, scope: 'acme/web/job/deploy' });
-    const sibling = world.seedKey({ name, description: 'CI key (mint 5ib1in65) for the KUBIYA_API_KEY secret of acme/web' });
-
-    const main = await world.run({
-      inputs: MINT,
-      github: { runId, job: 'deploy' },
-      env: { KUBIYA_ACTION_REQUEST_TIMEOUT_MS: '60000' }, // the step is killed long before it would give up
-      allow: KEY_PLACES,
-      timeoutMs: 3_000,
-    });
-    await createdKey;
-    expect(main.timedOut, 'the step was killed while the create was in flight').toBe(true);
-    expect(main.state['key-id'] ?? '', 'no id reached the state').toBe('');
-    expect(main.state['key-name']).toBe(name);
-
-    const post = await world.run({ entry: 'post', inputs: MINT, github: { runId, job: 'deploy' }, state: main.state });
-    expectExit(post, 0);
+    const { name, sibling, post } = await cancelledDuringCreate(world);
     const orphan = world.keysNamed(name).find((key) => key.id !== sibling.id)!;
     expect(orphan, 'the create took effect').toBeDefined();
     expect(world.keyValid(orphan.id), "the post step revoked the cancelled job's key").toBe(false);
     expect(world.keyValid(sibling.id), "the sibling job's key with the same name is not this job's").toBe(true);
     expect(annotations(post, 'warning')).toEqual([]);
+  });
+
+  it("revokes no key, and warns naming them, when the list carries no descriptions: another step's key may be among them", async ({
+    world,
+  }) => {
+    world.kubiya.options.omitListFields = ['description'];
+    const { name, sibling, post } = await cancelledDuringCreate(world);
+    const orphan = world.keysNamed(name).find((key) => key.id !== sibling.id)!;
+    expect(world.keyValid(sibling.id), "the other step's key still works").toBe(true);
+    expect(world.keyValid(orphan.id), 'nothing provably this step’s: left to its own expiry').toBe(true);
+    expect(world.kubiya.count('DELETE', KEY_PATH)).toBe(0);
+    const warnings = annotations(post, 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(name);
+    expect(warnings[0]).toContain(`id ${sibling.id}`);
+    expect(warnings[0]).toContain(`id ${orphan.id}`);
+    expect(warnings[0]).toContain('orphan-job-key');
+  });
+
+  it('sends nothing and warns about nothing in the post step when the create was refused: it minted nothing', async ({ world }) => {
+    world.kubiya.injectFault({
+      method: 'POST',
+      path: KEYS_PATH,
+      kind: 'status',
+      status: 403,
+      body: { detail: 'You do not have permission to manage API keys' },
+    });
+    const { main, post } = await world.job({ inputs: MINT, github: { job: 'deploy' }, allow: KEY_PLACES });
+    expectExit(main, 1);
+    expect(main.state['key-name'] ?? '', 'no key name left for the post step').toBe('');
+    expect(main.state['key-id'] ?? '').toBe('');
+    const before = world.kubiya.requests.length;
+    expectExit(post!, 0);
+    expect(world.kubiya.requests.length, 'the post step sent no request').toBe(before);
+    expect(annotations(post!, 'warning')).toEqual([]);
   });
 
   it('does not revoke, or warn about, a key that has already expired', async ({ world }) => {
@@ -191,3 +200,38 @@ describe('mode: mint', () => {
     expect(annotations(post!, 'warning')).toEqual([]);
   });
 });
+
+/**
+ * A mint step cancelled while its create is in flight (the create takes effect, its answer never comes), with a key
+ * of the same name from another mint step of the job (another leg of the same matrix: same job id and run), then
+ * its post step.
+ */
+async function cancelledDuringCreate(world: World) {
+  let created!: () => void;
+  const createdKey = new Promise<void>((resolve) => (created = resolve));
+  intercept(world.kubiya, async (request, handle) => {
+    if (request.method !== 'POST' || request.path !== KEYS_PATH) return handle();
+    await handle();
+    created();
+    return new Promise(() => {});
+  });
+  const runId = world.runId();
+  const name = keyName({ runId, scope: 'acme/web/job/deploy' });
+  const sibling = world.seedKey({ name, description: 'CI key (mint 5ib1in65) for the KUBIYA_API_KEY secret of acme/web' });
+
+  const main = await world.run({
+    inputs: MINT,
+    github: { runId, job: 'deploy' },
+    env: { KUBIYA_ACTION_REQUEST_TIMEOUT_MS: '60000' }, // the step is killed long before it would give up
+    allow: KEY_PLACES,
+    timeoutMs: 3_000,
+  });
+  await createdKey;
+  expect(main.timedOut, 'the step was killed while the create was in flight').toBe(true);
+  expect(main.state['key-id'] ?? '', 'no id reached the state').toBe('');
+  expect(main.state['key-name']).toBe(name);
+
+  const post = await world.run({ entry: 'post', inputs: MINT, github: { runId, job: 'deploy' }, state: main.state });
+  expectExit(post, 0);
+  return { name, sibling, post };
+}

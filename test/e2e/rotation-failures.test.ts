@@ -1,6 +1,8 @@
 // A rotation that fails part-way leaves the secret holding a key the action has not revoked, and every
 // key it minted either held by the secret or revoked (except a PUT whose outcome is unknown).
 import { describe, expect } from 'vitest';
+import { intercept } from '../faults/harness.ts';
+import type { World } from './world.ts';
 import { DAY, KEYS_PATH, KEY_PATH, SECRET_PATH, SELF_PATH, annotations, expectExit, failure, it, results, slotPrefix } from './world.ts';
 
 describe('rotate: a slot that fails before its PUT succeeded', () => {
@@ -78,6 +80,53 @@ describe('rotate: a slot that fails before its PUT succeeded', () => {
     expect(world.secret()).toBe(previous.token);
     expect(results(step)[0]).toMatchObject({ status: 'failed' });
     expect(failure(step)).toMatch(/verif/i);
+  });
+});
+
+/**
+ * Between the new key's creation and the re-list of step 3 (once its verification has been answered, so that only
+ * the re-list can see it), `kill` makes the new key dead: someone revokes it, or it runs out.
+ */
+function killNewKeyBeforeRelist(world: World, runId: string, kill: (id: string) => void): void {
+  intercept(world.kubiya, async (request, handle) => {
+    if (request.seq === world.kubiya.matching('GET', KEYS_PATH)[1]?.seq) {
+      await world.kubiya.waitForOutcome(await world.kubiya.waitForRequest('GET', SELF_PATH, { nth: 2 }));
+      kill(world.keysOfRun(runId)[0]!.id);
+    }
+    return handle();
+  });
+}
+
+describe('rotate: the re-list shows the new key dead', () => {
+  const deaths = [
+    { how: 'revoked', kill: (world: World, id: string) => void world.kubiya.revokeKey(id) },
+    {
+      how: 'expired',
+      kill: (world: World, id: string) => void (world.kubiya.keyById(id)!.expires_at = new Date(Date.now() - 1000).toISOString()),
+    },
+  ];
+
+  it.for(deaths)('writes no dead key and revokes nothing when the new key is $how before the re-list', async ({ how, kill }, { world }) => {
+    const previous = world.seedRotatedSecret();
+    world.kubiya.options.listRevoked = true; // the list shows revoked keys as such (status, revoked_at)
+    const runId = world.runId();
+    killNewKeyBeforeRelist(world, runId, (id) => kill(world, id));
+
+    const step = await world.run({ github: { runId } });
+    expectExit(step, 1);
+
+    const minted = world.keysOfRun(runId);
+    expect(minted).toHaveLength(1);
+    expect(world.kubiya.matching('GET', SELF_PATH)[1]?.status, 'the new key authenticated before it died').toBe(200);
+    expect(world.github.count('PUT', SECRET_PATH), 'no dead key is written').toBe(0);
+    expect(world.secret(), 'the secret still holds the old key').toBe(previous.token);
+    expect(world.kubiya.isValid(previous.token), 'which still authenticates').toBe(true);
+    expect(world.kubiya.count('DELETE', KEY_PATH), 'nothing is revoked: not the old key, not the dead one').toBe(0);
+    expect(results(step)[0]).toMatchObject({ status: 'failed', keyId: minted[0]!.id, revokedKeyIds: [] });
+    expect(step.outputs['revoked-key-ids']).toBe('');
+    const message = failure(step);
+    expect(message).toContain(`the new key ${minted[0]!.name} (id ${minted[0]!.id}) ${how}`);
+    expect(message).toMatch(/between its creation and the write.*run the rotation again/);
   });
 });
 

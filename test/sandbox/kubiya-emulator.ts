@@ -72,6 +72,8 @@ export interface KubiyaBehaviour {
   minLifetimeMs: number | undefined;
   /** 'missing-404' / 'missing-405': the key endpoints are not there (a base URL that does not serve them). */
   keyEndpoints: 'present' | 'missing-404' | 'missing-405';
+  /** Fields the key list leaves out of every entry (a server that lists no descriptions, no expiry…). */
+  omitListFields: ('description' | 'expires_at' | 'created_at')[];
 }
 
 export interface KubiyaEmulatorOptions extends HttpEmulatorOptions, Partial<KubiyaBehaviour> {}
@@ -174,6 +176,7 @@ export class KubiyaEmulator extends HttpEmulator {
       lifetime: options.lifetime ?? 'expires_at',
       minLifetimeMs: options.minLifetimeMs,
       keyEndpoints: options.keyEndpoints ?? 'present',
+      omitListFields: options.omitListFields ?? [],
     };
   }
 
@@ -472,16 +475,21 @@ export class KubiyaEmulator extends HttpEmulator {
       .sort((a, b) => a.at - b.at)
       .map(({ key }) => key);
     if (this.options.listOrder === 'newest-first') listed.reverse();
-    const entry = (key: KubiyaKey): unknown => ({
-      id: key.id,
-      name: key.name,
-      description: key.description,
-      created_at: this.#time(key.created_at),
-      last_used: this.#time(key.last_used),
-      expires_at: this.#time(key.expires_at),
-      status: this.keyStatus(key),
-      revoked_at: this.#time(key.revoked_at),
-    });
+    const omitted = new Set<string>(this.options.omitListFields);
+    const entry = (key: KubiyaKey): unknown => {
+      const fields: Record<string, unknown> = {
+        id: key.id,
+        name: key.name,
+        description: key.description,
+        created_at: this.#time(key.created_at),
+        last_used: this.#time(key.last_used),
+        expires_at: this.#time(key.expires_at),
+        status: this.keyStatus(key),
+        revoked_at: this.#time(key.revoked_at),
+      };
+      for (const field of omitted) delete fields[field];
+      return fields;
+    };
     const extra = this.options.extraListEntries;
     const total = listed.length + extra.length;
     const slice = (start: number, end: number): unknown[] => [

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditDetail } from '../../src/audit-findings.ts';
+import { auditJson } from '../../src/modes/audit.ts';
 import { renderAuditSummary } from '../../src/modes/audit-summary.ts';
-import { slotResult } from '../../src/results.ts';
+import { resultsJson, slotResult } from '../../src/results.ts';
 import { relative } from '../../src/summary.ts';
 import { summaryHtml, summaryText } from '../sandbox/rendered-summary.ts';
 
@@ -38,6 +39,31 @@ describe('renderAuditSummary', () => {
     expect(summary).toContain('**in 5 days**');
     expect(summary).toContain('acme/api (Dependabot)');
     expect(summary).toContain('this step fails');
+  });
+});
+
+describe('renderAuditSummary: an inferred expiry', () => {
+  it('shows an expiry inferred from the creation time as inferred, in the table and in results', () => {
+    const inferred = {
+      id: 'k1',
+      name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1',
+      createdAt: new Date(now.getTime() - 10 * DAY),
+      expiresAt: new Date(now.getTime() + 355 * DAY),
+      expiresAtInferred: true as const,
+      revoked: false,
+      active: true,
+      jobKey: false,
+    };
+    const result = slotResult<AuditDetail>({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: { scope: 'acme/web', keys: [inferred], findings: [] },
+    });
+    const summary = renderAuditSummary([result], { title: 'Kubiya API key audit', now, failOn: [] });
+    expect(summary).toMatch(/\*\*in 355 days\*\*<br>[^|]*<br>\(inferred: created \+ 365 days\)/);
+    const [entry] = JSON.parse(resultsJson([result], auditJson)) as { keys: Record<string, unknown>[] }[];
+    expect(entry!.keys[0]).toMatchObject({ expiresAt: inferred.expiresAt.toISOString(), expiresAtInferred: true });
+    expect(Object.keys(entry!).sort()).toEqual(
+      ['error', 'expiresAt', 'findings', 'keyId', 'keyName', 'keys', 'revokedKeyIds', 'scope', 'secretName', 'status', 'target'].sort(),
+    );
   });
 });
 

@@ -31,6 +31,33 @@ function findings(keys: ApiKey[], extra: Partial<AuditInput> = {}) {
 }
 const kinds = (keys: ApiKey[], extra: Partial<AuditInput> = {}) => findings(keys, extra).map((finding) => finding.kind);
 
+describe('auditSlot: a key listed without an expiry', () => {
+  const run = (keys: ApiKey[]) => auditSlot({ slot, keys, isJobKey: () => false, now, warnBeforeMs: 7 * DAY });
+
+  it('expires a year after its creation at the latest, shown as inferred, and the findings use it', () => {
+    const stale = key({ created: 400 * DAY, expiresAt: undefined });
+    const expired = run([stale]);
+    expect(expired.keys[0]).toMatchObject({ expiresAt: ago(35 * DAY), expiresAtInferred: true, active: false });
+    expect(expired.findings).toEqual([{ kind: 'expired', message: expect.stringContaining('(inferred'), keyIds: [stale.id] }]);
+
+    const old = key({ created: 360 * DAY, expiresAt: undefined });
+    expect(run([old]).findings).toEqual([{ kind: 'expiring', message: expect.stringContaining('(inferred'), keyIds: [old.id] }]);
+
+    const fresh = run([key({ created: 10 * DAY, expiresAt: undefined })]);
+    expect(fresh.findings).toEqual([]);
+    expect(fresh.newest).toMatchObject({ expiresAt: ahead(355 * DAY), expiresAtInferred: true });
+  });
+
+  it('without a creation time either, its expiry is unknown: reported as expiring, never as "does not expire"', () => {
+    const blind = key({ created: 0, createdAt: undefined, expiresAt: undefined });
+    const report = run([blind]);
+    expect(report.newest?.expiresAt).toBeUndefined();
+    expect(report.findings).toEqual([
+      { kind: 'expiring', message: expect.stringContaining('when it expires is unknown'), keyIds: [blind.id] },
+    ]);
+  });
+});
+
 describe('auditSlot', () => {
   it('finds nothing in a slot rotated on schedule: one active key, the one before it revoked', () => {
     expect(kinds([key({ created: 8 * DAY, revoked: true }), key({ created: DAY })])).toEqual([]);

@@ -109,6 +109,18 @@ describe('reading a key list', () => {
     expect(live).not.toHaveProperty('description');
   });
 
+  it('gives a key listed without an expiry created_at + 365 days, marked inferred; without created_at, none', () => {
+    const [inferred, listed, blind] = readKeyPage([
+      { id: 'a', name: 'n', created_at: '2026-01-01T00:00:00Z' },
+      { id: 'b', name: 'n', created_at: '2026-01-01T00:00:00Z', expires_at: '2026-02-01T00:00:00Z' },
+      { id: 'c', name: 'n' },
+    ]).keys;
+    expect(inferred).toMatchObject({ expiresAt: new Date('2027-01-01T00:00:00Z'), expiresAtInferred: true });
+    expect(listed!.expiresAt).toEqual(new Date('2026-02-01T00:00:00Z'));
+    expect(listed!.expiresAtInferred).toBeUndefined();
+    expect(blind!.expiresAt).toBeUndefined();
+  });
+
   it('reads every paging field', () => {
     expect(readKeyPage({ keys: [], next_page: 3, page: 2, total: 40, per_page: 20 }).paging).toEqual({
       next: 3,

@@ -200,3 +200,33 @@ describe('rotate without a concurrency group', () => {
     expect(keys.keys.filter((key) => key.name === NAME && !key.revoked)).toHaveLength(1);
   });
 });
+
+describe('rotate: the re-list shows the new key dead', () => {
+  it('fails before the write, and revokes nothing, when someone revoked the new key between its creation and the write', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    keys.afterCreate = () => void (keys.keys.at(-1)!.revoked = true);
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'failed', keyName: NAME, revokedKeys: [] });
+    expect(result!.error).toMatch(
+      /^list: .* shows the new key .* revoked: someone or something revoked it between its creation and the write/,
+    );
+    expect(result!.error).toMatch(/secret still holds its previous key.*run the rotation again/);
+    expect(calls.log, 'no write').not.toContain('put:acme/web');
+    expect(
+      calls.log.filter((call) => call.startsWith('revoke')),
+      'nothing revoked, the dead key included',
+    ).toEqual([]);
+    expect(keys.live()).toEqual([previous.id]);
+  });
+
+  it('fails before the write, and revokes nothing, when the re-list shows the new key already expired', async () => {
+    const previous = keys.seed(PREVIOUS, new Date('2026-11-20T00:00:00Z'));
+    keys.afterCreate = () => void (keys.keys.at(-1)!.expiresAt = new Date(NOW.getTime() - 1000));
+    const [result] = await rotate(config(), deps());
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result!.error).toMatch(/shows the new key .* expired \(at 2026-11-27T11:59:59.000Z\)/);
+    expect(calls.log).not.toContain('put:acme/web');
+    expect(calls.log.filter((call) => call.startsWith('revoke'))).toEqual([]);
+    expect(keys.live()).toContain(previous.id);
+  });
+});
