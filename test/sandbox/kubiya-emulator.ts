@@ -58,6 +58,13 @@ export interface KubiyaBehaviour {
    */
   pageLinks: 'absolute' | 'relative' | 'number' | 'other-origin';
   paging: PagingForm;
+  /**
+   * The paged list opens with this many pages that hold no entries but say more follow, in every paging form (as a
+   * server that cuts a page before it filters it serves a page of filtered-out rows); the keys come after them.
+   * `total` counts those rows where a page size comes with it (`all`, `page-total-limit`, `offset`), and only the
+   * entries in `page-total`, so each form's arithmetic holds.
+   */
+  emptyPagesFirst: number;
   /** true → revoked keys are listed with status 'revoked' and revoked_at set. */
   listRevoked: boolean;
   listOrder: 'newest-first' | 'oldest-first';
@@ -161,6 +168,7 @@ export class KubiyaEmulator extends HttpEmulator {
       pageSize: options.pageSize,
       pageLinks: options.pageLinks ?? 'absolute',
       paging: options.paging ?? 'all',
+      emptyPagesFirst: options.emptyPagesFirst ?? 0,
       listRevoked: options.listRevoked ?? false,
       listOrder: options.listOrder ?? 'newest-first',
       rateLimitPerSecond: options.rateLimitPerSecond,
@@ -471,11 +479,14 @@ export class KubiyaEmulator extends HttpEmulator {
     });
     const extra = this.options.extraListEntries;
     const total = listed.length + extra.length;
-    const slice = (start: number, end: number): unknown[] => [
-      ...listed.slice(start, end).map(entry),
-      ...extra.slice(Math.max(0, start - listed.length), Math.max(0, end - listed.length)),
-    ];
-    const { pageSize, listShape, pageLinks, paging } = this.options;
+    const { pageSize, listShape, pageLinks, paging, emptyPagesFirst } = this.options;
+    // Rows before the keys that no page shows: the empty pages that open the list.
+    const hidden = pageSize === undefined ? 0 : emptyPagesFirst * pageSize;
+    const rows = total + hidden;
+    const slice = (from: number, to: number): unknown[] => {
+      const [start, end] = [Math.max(0, from - hidden), Math.max(0, to - hidden)];
+      return [...listed.slice(start, end).map(entry), ...extra.slice(Math.max(0, start - listed.length), Math.max(0, end - listed.length))];
+    };
     const wrap = (items: unknown[], fields: Record<string, unknown> = {}): unknown => {
       if (listShape === 'unknown') return { records: items, count: items.length, ...fields };
       if (listShape === 'array') return pageSize === undefined ? items : { keys: items, ...fields };
@@ -489,7 +500,7 @@ export class KubiyaEmulator extends HttpEmulator {
       if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
         return unprocessable([{ loc: ['query', 'offset'], msg: 'Input should be a non-negative integer', type: 'int_parsing' }]);
       }
-      return { status: 200, body: wrap(slice(offset, offset + limit), { offset, limit, total }) };
+      return { status: 200, body: wrap(slice(offset, offset + limit), { offset, limit, total: rows }) };
     }
     if (paging === 'cursor' || paging === 'next_cursor' || paging === 'stuck-cursor') {
       const cursor = req.query.get('cursor');
@@ -508,7 +519,7 @@ export class KubiyaEmulator extends HttpEmulator {
       const next =
         paging === 'stuck-cursor' ? Buffer.from('after:1').toString('base64url') : Buffer.from(`after:${end}`).toString('base64url');
       const field = paging === 'cursor' ? 'cursor' : 'next_cursor';
-      return { status: 200, body: wrap(slice(start, end), { [field]: end < total ? next : null }) };
+      return { status: 200, body: wrap(slice(start, end), { [field]: end < rows ? next : null }) };
     }
 
     const pageParam = req.query.get('page') ?? '1';
@@ -517,7 +528,7 @@ export class KubiyaEmulator extends HttpEmulator {
     }
     const page = paging === 'ignores-page' ? 1 : Number(pageParam);
     const start = (page - 1) * pageSize;
-    const hasMore = start + pageSize < total;
+    const hasMore = start + pageSize < rows;
     const items = slice(start, start + pageSize);
     const nextPath = `${KEYS_PATH}?page=${page + 1}`;
     const link =
@@ -531,7 +542,7 @@ export class KubiyaEmulator extends HttpEmulator {
     const next = hasMore ? link : null;
     switch (paging) {
       case 'all':
-        return { status: 200, body: wrap(items, { page, page_size: pageSize, total, next, has_more: hasMore }) };
+        return { status: 200, body: wrap(items, { page, page_size: pageSize, total: rows, next, has_more: hasMore }) };
       case 'next':
       case 'next_page':
       case 'next_url':
@@ -543,7 +554,7 @@ export class KubiyaEmulator extends HttpEmulator {
       case 'page-total':
         return { status: 200, body: wrap(items, { page, total }) };
       case 'page-total-limit':
-        return { status: 200, body: wrap(items, { page, per_page: pageSize, total }) };
+        return { status: 200, body: wrap(items, { page, per_page: pageSize, total: rows }) };
     }
   }
 
