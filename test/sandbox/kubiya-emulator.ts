@@ -68,7 +68,10 @@ export interface KubiyaBehaviour {
   /** true → revoked keys are listed with status 'revoked' and revoked_at set. */
   listRevoked: boolean;
   listOrder: 'newest-first' | 'oldest-first';
-  /** When set, at most this many requests per second (fixed one-second windows); past it, 429 with Retry-After. */
+  /**
+   * When set, a sustained limit of this many requests per second: a token bucket that holds this many and gains one
+   * every 1/N s; a request finding it empty is answered 429 with `Retry-After: 1` (and takes no token).
+   */
   rateLimitPerSecond: number | undefined;
   timestamps: TimestampForm;
   /** Raw entries listed after the keys (on the last page): entries without an id or name, junk. */
@@ -313,8 +316,8 @@ export class KubiyaEmulator extends HttpEmulator {
     }
   }
 
-  /** The rate-limit window: its start (epoch s) and the requests served in it. */
-  #window = { second: 0, served: 0 };
+  /** The rate limit's token bucket: tokens left, as of `at` (epoch ms). */
+  #bucket = { tokens: Number.POSITIVE_INFINITY, at: 0 };
   /** Requests answered 429 by the rate limit. */
   rateLimited = 0;
 
@@ -322,14 +325,16 @@ export class KubiyaEmulator extends HttpEmulator {
     const limit = this.options.rateLimitPerSecond;
     if (limit === undefined) return undefined;
     const now = Date.now();
-    const second = Math.floor(now / 1000);
-    if (second !== this.#window.second) this.#window = { second, served: 0 };
-    if (++this.#window.served <= limit) return undefined;
+    const tokens = Math.min(limit, this.#bucket.tokens + ((now - this.#bucket.at) * limit) / 1000);
+    if (tokens >= 1) {
+      this.#bucket = { tokens: tokens - 1, at: now };
+      return undefined;
+    }
+    this.#bucket = { tokens, at: now };
     this.rateLimited += 1;
-    const retryAfter = String(Math.max(1, Math.ceil((second + 1) * 1000 - now) / 1000));
     return {
       status: 429,
-      headers: { 'retry-after': retryAfter },
+      headers: { 'retry-after': '1' },
       body: { detail: `Rate limit exceeded: ${limit} requests per second` },
       fault: 'rate limited',
     };
