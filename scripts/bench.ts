@@ -38,6 +38,13 @@ function row(measure: string, value: string, note: string): void {
 }
 const progress = (line: string) => console.error(`bench: ${line}`);
 await useFreshAction(progress);
+// BENCH_ONLY=kubiya-rate-limit npm run bench: only that section's rows.
+const ONLY = process.env['BENCH_ONLY'];
+if (ONLY !== undefined && ONLY !== 'kubiya-rate-limit') throw new Error(`BENCH_ONLY=${ONLY}: the sections it can pick: kubiya-rate-limit`);
+if (ONLY === 'kubiya-rate-limit') {
+  await kubiyaRateLimitRows();
+  process.exit(0);
+}
 console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
 progress(`one rotation, ${RUNS} runs with ${LATENCY_MS} ms latency per request`);
 const sandbox = await startSandbox({ kubiya: { latencyMs: LATENCY_MS }, github: { latencyMs: LATENCY_MS } });
@@ -320,6 +327,42 @@ for (const count of [10, 100]) {
     );
   } finally {
     await fanOut.close();
+  }
+}
+
+await kubiyaRateLimitRows();
+
+// ---- a sustained Kubiya rate limit: 2 requests per second for the whole run ---------------------------------
+// Revoke mode retiring 300 keys, and a rotation of 20 repositories. The floor is the requests Kubiya served
+// divided by its rate: no client can go faster. Failures must be 0: a limit slows a run down, it does not fail it.
+async function kubiyaRateLimitRows(): Promise<void> {
+  const RATE = 2;
+  const runs: { label: string; repositories: string[]; keys: number; inputs: Record<string, string> }[] = [
+    { label: 'revoke 300 keys', repositories: ['acme/web'], keys: 300, inputs: { mode: 'revoke', repositories: 'acme/web' } },
+    { label: 'rotate 20 slots', repositories: Array.from({ length: 20 }, (_, i) => `acme/svc-${i + 1}`), keys: 0, inputs: {} },
+  ];
+  for (const run of runs) {
+    progress(`${run.label} against a Kubiya limited to ${RATE} requests/s`);
+    const box = await startSandbox({ repositories: run.repositories, kubiya: { rateLimitPerSecond: RATE } });
+    try {
+      for (let i = 0; i < run.keys; i++) {
+        box.kubiya.seedKey({ userEmail: 'ci-bot@acme.test', name: `gha:acme/web:KUBIYA_API_KEY:run-${1000 + i}-1` });
+      }
+      const inputs = { repositories: run.repositories.join('\n'), ...run.inputs };
+      const { main } = await box.run({ runId: '6000', inputs, timeoutMs: 1_800_000 });
+      const results = JSON.parse(main.outputs['results'] ?? '[]') as { status: string }[];
+      const failed = results.filter((entry) => entry.status === 'failed').length + (main.exitCode === 0 ? 0 : 1);
+      const served = box.kubiya.requests.length - box.kubiya.rateLimited;
+      pushRows({
+        measure: `Kubiya at ${RATE} requests/s, ${run.label}`,
+        value: `${(main.durationMs / 1000).toFixed(1)} s`,
+        note:
+          `failures ${failed} (goal: 0); floor ${(served / RATE).toFixed(1)} s (${served} requests served / ${RATE} per s); ` +
+          `${box.kubiya.rateLimited} answered 429`,
+      });
+    } finally {
+      await box.close();
+    }
   }
 }
 

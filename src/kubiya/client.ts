@@ -8,6 +8,11 @@ import { readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
 const KEYS = '/api/v1/auth/keys';
 /** 50,000 keys at 25 a page; a list longer than this is refused, not truncated. */
 const MAX_PAGES = 2_000;
+/**
+ * Empty pages in a row that each say more follow, before the list is refused: a server that filters a page after
+ * cutting it may serve a few, but one that ignores the page asked for would serve them until MAX_PAGES.
+ */
+const MAX_EMPTY_PAGES = 100;
 const DOCS = 'https://github.com/kubiya/api-key-action/blob/v1/docs/kubiya-api.md';
 /** The lifetimes Kubiya's web UI offers, for a server that refuses the requested one. */
 const UI_LIFETIMES = '24 hours, 7 days, 30 days, 90 days, 180 days or 1 year (ttl: 24h, 7d, 30d, 90d, 180d, 365d)';
@@ -56,6 +61,7 @@ export class KubiyaClient implements KeyService {
     let url = this.http.resolve(KEYS);
     let previousIds: string | undefined;
     let entries = 0;
+    let emptyRun = 0;
     let skippedFields: string[] | undefined;
     for (let page = 1; ; page++) {
       if (page > MAX_PAGES) {
@@ -89,14 +95,22 @@ export class KubiyaClient implements KeyService {
       skippedFields ??= current.skippedFields;
       const next = this.nextPage(url, current, page, entries);
       if (!next) return this.checked(keys, entries, skippedFields);
-      if (requested.has(next.href)) {
-        throw new ServiceError(
-          `Kubiya's key list points back to a page already read (${next.pathname}${next.search}) after page ${page}; ` +
-            `refusing to act on a partial list. See ${DOCS}`,
-        );
-      }
+      emptyRun = current.entries === 0 ? emptyRun + 1 : 0;
+      if (requested.has(next.href) || emptyRun >= MAX_EMPTY_PAGES) throw this.repeated(next, page, emptyRun, current.entries);
       url = next;
     }
+  }
+
+  /** A list that would not end: it points back to a page already read, or keeps serving empty pages that say more follow. */
+  private repeated(next: URL, page: number, emptyRun: number, entries: number): ServiceError {
+    const where = `${next.pathname}${next.search}`;
+    const what =
+      emptyRun >= MAX_EMPTY_PAGES
+        ? `gave ${emptyRun} empty pages in a row (to page ${page}), each saying more keys follow`
+        : entries === 0
+          ? `gave an empty page ${page} that says more keys follow but points back to a page already read (${where})`
+          : `points back to a page already read (${where}) after page ${page}`;
+    return new ServiceError(`Kubiya's key list ${what}, so it would never end; refusing to act on a partial list. See ${DOCS}`);
   }
 
   /**
@@ -112,7 +126,11 @@ export class KubiyaClient implements KeyService {
     );
   }
 
-  /** Where the page after `url` is, by whichever paging form the page used; undefined at the end. */
+  /**
+   * Where the page after `url` is, by whichever paging form the page used; undefined at the end. A page with no
+   * entries is followed like any other: only a page that says nothing follows ends the list (a server may cut a page
+   * before it filters it). An empty offset page that says more follow names its own offset again: a repeat.
+   */
   private nextPage(url: URL, current: KeyPage, page: number, seen: number): URL | undefined {
     const paging = current.paging;
     const withParams = (params: Record<string, string | number | undefined>) => {
@@ -138,13 +156,13 @@ export class KubiyaClient implements KeyService {
       }
       return next;
     }
-    if (current.entries === 0) return undefined;
     if (paging.cursor !== undefined)
       return paging.cursor === url.searchParams.get('cursor') ? this.stuck('cursor') : withParams({ cursor: paging.cursor });
     if (paging.hasMore === false) return undefined;
     if (paging.offset !== undefined) {
       const offset = paging.offset + current.entries;
       const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
+      if (more && current.entries === 0) this.stuck(`offset (${offset}: an empty page that says more keys follow)`);
       return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
     }
     if (paging.hasMore === true) return withParams({ page: pageNumber + 1 });

@@ -4,6 +4,7 @@
 import { httpExchange, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
+import { Pacer } from './pacing.ts';
 import { readErrorDetail } from './responses.ts';
 
 export interface KubiyaResponse {
@@ -30,12 +31,13 @@ const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 export class KubiyaHttp {
   private readonly exchange: HttpTransport;
   private readonly secrets = new Set<string>();
-  /** epoch ms before which no request is sent: the end of the last rate limit met */
-  private resumeAt = 0;
+  /** Kubiya's rate limit, met by any request of this client, paces them all. */
+  private readonly pacer: Pacer;
   readonly options: KubiyaHttpOptions;
 
   constructor(options: KubiyaHttpOptions) {
     this.options = options;
+    this.pacer = new Pacer({ strikes: options.retry.retries, maxIntervalMs: options.retry.maxRetryAfterMs });
     this.exchange = httpExchange({ ...options, what: 'Kubiya', urlInput: 'kubiya-api-url' });
   }
 
@@ -51,9 +53,10 @@ export class KubiyaHttp {
   }
 
   /**
-   * One request, retried on network errors, 429 and 5xx by the shared policy. Returns the final response; throws
-   * a ServiceError with `outcomeUnknown` when the last attempt got no answer. `beforeRetry` runs before each
-   * retry with the failed attempt's response (undefined: no answer), for a request that must be reconciled first.
+   * One request, retried on network errors and 5xx by the shared policy, and paced through Kubiya's rate limit
+   * (./pacing.ts: a 429 is not one of the retries). Returns the final response; throws a ServiceError with
+   * `outcomeUnknown` when the last attempt got no answer. `beforeRetry` runs before each retry with the failed
+   * attempt's response (undefined: no answer), for a request that must be reconciled first.
    */
   async send(
     method: string,
@@ -62,8 +65,9 @@ export class KubiyaHttp {
   ): Promise<KubiyaResponse> {
     const url = this.resolve(pathOrUrl).href;
     const policy = this.options.retry;
-    for (let attempt = 0; ; attempt++) {
-      await this.rateLimitPause();
+    for (let attempt = 0; ;) {
+      const pace = await this.pacer.turn();
+      if (pace === undefined) throw this.gaveUp(options.what);
       let response: KubiyaResponse | undefined;
       try {
         response = await this.once(method, url, options.key, options.body);
@@ -74,20 +78,26 @@ export class KubiyaHttp {
           throw new ServiceError(`Kubiya did not answer ${options.what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
         }
       }
-      if (response && (!isRetryableStatus(response.status) || attempt >= policy.retries)) return response;
-      const wait = waitBeforeRetry(attempt, response?.headers['retry-after'], policy);
+      const limited = response?.status === 429;
+      if (response && !limited) this.pacer.answered(pace);
+      if (response && !isRetryableStatus(response.status)) return response;
+      const wait = waitBeforeRetry(limited ? 0 : attempt, response?.headers['retry-after'], policy);
       if (wait === undefined) return response!; // a Retry-After past the cap: the caller reports it
-      // A rate limit holds for every request of this client, not just the one that met it.
-      if (response?.status === 429) this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
+      if (limited && !this.pacer.limited(pace, wait)) throw this.gaveUp(options.what);
+      if (!limited && attempt >= policy.retries) return response!;
       await options.beforeRetry?.(response);
-      await policy.sleep(wait);
+      // A 429 waits for its turn again (the pacer paused every request); anything else backs off and uses a retry.
+      if (!limited) await policy.sleep(wait);
+      if (!limited) attempt += 1;
     }
   }
 
-  /** Waits out a rate limit another request of this client met. */
-  private async rateLimitPause(): Promise<void> {
-    const wait = this.resumeAt - Date.now();
-    if (wait > 0) await this.options.retry.sleep(wait);
+  private gaveUp(what: string): ServiceError {
+    return new ServiceError(
+      `Kubiya kept answering 429 (rate limited) to ${what} at ${this.options.baseUrl}: ${this.options.retry.retries + 1} ` +
+        `requests in a row were refused although this run had slowed its requests down after each; run it again later`,
+      { status: 429 },
+    );
   }
 
   /** A one-line reason for a non-2xx response, without secrets. */

@@ -364,6 +364,34 @@ describe('key lists as the evidence shows them', () => {
     expect(kubiya.count('GET', '/api/v1/auth/keys')).toBeLessThanOrEqual(5);
   });
 
+  it.each(PAGINGS.filter((form) => form.paging !== 'offset'))(
+    'keeps paging $paging ($pageLinks) past empty pages that say more follow, to the last key',
+    async (form) => {
+      seed(9);
+      Object.assign(kubiya.options, { pageSize: 3, listShape: 'data', emptyPagesFirst: 2, ...form });
+      expect((await client().listKeys()).map((key) => key.name).sort()).toEqual(names(9));
+      expect(kubiya.count('GET', '/api/v1/auth/keys'), '2 empty pages, then 4 of the 10 keys').toBe(6);
+    },
+  );
+
+  it('fails loudly on an empty offset page that says more follow: the next offset would be the same page again', async () => {
+    seed(4);
+    Object.assign(kubiya.options, { pageSize: 2, paging: 'offset', emptyPagesFirst: 1 });
+    const error = await failure(client().listKeys());
+    expect(error.message).toMatch(/gave the same offset \(0: an empty page that says more keys follow\) twice/);
+    expect(kubiya.count('GET', '/api/v1/auth/keys')).toBe(1);
+  });
+
+  it('fails loudly on empty pages that repeat: a page ignored, a cursor that does not move', async () => {
+    seed(4);
+    Object.assign(kubiya.options, { pageSize: 2, paging: 'ignores-page', emptyPagesFirst: 1 });
+    expect((await failure(client().listKeys())).message).toMatch(/gave 100 empty pages in a row .*each saying more keys follow/);
+    expect(kubiya.count('GET', '/api/v1/auth/keys')).toBe(100);
+    kubiya.options.paging = 'stuck-cursor';
+    kubiya.options.emptyPagesFirst = 3;
+    expect((await failure(client().listKeys())).message).toMatch(/same cursor twice|points back to a page already read/);
+  });
+
   it('follows a page number when the last page is short', async () => {
     seed(8);
     Object.assign(kubiya.options, { pageSize: 3, paging: 'page-total' });

@@ -2,7 +2,7 @@
 // shapes the platform answers with — wrapped or flat create responses, a bare JWT, paged lists.
 import { describe, expect } from 'vitest';
 import type { KubiyaBehaviour } from '../sandbox/kubiya-emulator.ts';
-import { DAY, expectExit, it, keyName, results, slotPrefix } from './world.ts';
+import { DAY, expectExit, it, keyName, results, slotPrefix, type ResultEntry } from './world.ts';
 
 const SHAPES: { label: string; behaviour: Partial<KubiyaBehaviour> }[] = [
   {
@@ -64,4 +64,39 @@ describe('Kubiya response shapes', () => {
     expect(world.keyValid(previous.id)).toBe(true);
     expect(results(step)[0]).toMatchObject({ status: 'failed' });
   });
+});
+
+// A server that cuts a page before it filters it can serve a page with no entries that still says more follow.
+describe('a key list that opens with an empty page saying more follow', () => {
+  it('audit reports the keys after it (no false all-clear)', async ({ world }) => {
+    Object.assign(world.kubiya.options, { pageSize: 2, paging: 'has-more', emptyPagesFirst: 1 });
+    const dead = world.seedManagedKey({
+      runId: world.runId(),
+      createdAt: new Date(Date.now() - 40 * DAY),
+      expiresAt: new Date(Date.now() - 10 * DAY),
+    });
+
+    const step = await world.run({ inputs: { mode: 'audit', 'github-token': undefined } });
+    expectExit(step, 1);
+
+    const [entry] = results(step) as (ResultEntry & { keys: { id: string }[]; findings: { kind: string; keyIds: string[] }[] })[];
+    expect(entry!.keys.map((key) => key.id)).toEqual([dead.id]);
+    expect(entry!.findings).toEqual([expect.objectContaining({ kind: 'expired', keyIds: [dead.id] })]);
+  });
+
+  it.for(['cursor', 'page-total-limit'] as const)(
+    'rotate (%s paging) revokes the superseded key listed after it',
+    async (paging, { world }) => {
+      Object.assign(world.kubiya.options, { pageSize: 2, paging, emptyPagesFirst: 1 });
+      const previous = world.seedRotatedSecret({ createdAt: new Date(Date.now() - DAY) });
+      const runId = world.runId();
+
+      const step = await world.run({ github: { runId } });
+      expectExit(step, 0);
+
+      expect(world.keyOf(world.secret()).name).toBe(keyName({ runId }));
+      expect(results(step)[0]!.revokedKeyIds).toEqual([previous.id]);
+      expect(world.keyValid(previous.id), 'the superseded key is revoked').toBe(false);
+    },
+  );
 });

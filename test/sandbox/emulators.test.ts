@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startHttpEmulator } from './http-emulator.ts';
 import type { HttpEmulator } from './http-emulator.ts';
 import { decodeKubiyaToken, startKubiyaEmulator } from './kubiya-emulator.ts';
@@ -124,6 +124,35 @@ describe('http emulator base', () => {
 });
 
 describe('kubiya emulator', () => {
+  it('limits requests by a token bucket: N at once, then one every 1/N s, 429 with Retry-After: 1 past it', async () => {
+    const { emulator, admin } = await kubiya({ rateLimitPerSecond: 2 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const t0 = Date.now();
+      const statuses = async (count: number) => {
+        const answers = [];
+        for (let i = 0; i < count; i++) answers.push(await call(emulator.url, 'GET', '/api/v1/users/self', admin));
+        return answers;
+      };
+      const burst = await statuses(4);
+      expect(burst.map((answer) => answer.status)).toEqual([200, 200, 429, 429]);
+      expect(burst[2]!.headers.get('retry-after')).toBe('1');
+      expect(await burst[2]!.json()).toEqual({ detail: 'Rate limit exceeded: 2 requests per second' });
+      vi.setSystemTime(t0 + 499);
+      expect((await statuses(1)).map((answer) => answer.status)).toEqual([429]);
+      vi.setSystemTime(t0 + 500);
+      expect((await statuses(2)).map((answer) => answer.status)).toEqual([200, 429]);
+      vi.setSystemTime(t0 + 10_000);
+      expect(
+        (await statuses(3)).map((answer) => answer.status),
+        'the bucket holds 2, however long it rested',
+      ).toEqual([200, 200, 429]);
+      expect(emulator.rateLimited).toBe(5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('mints JWT-shaped keys and answers identity only to UserKey auth', async () => {
     const { emulator, admin } = await kubiya();
     const [header, payload, signature] = admin.split('.');

@@ -59,10 +59,20 @@ export interface KubiyaBehaviour {
    */
   pageLinks: 'absolute' | 'relative' | 'number' | 'other-origin';
   paging: PagingForm;
+  /**
+   * The paged list opens with this many pages that hold no entries but say more follow, in every paging form (as a
+   * server that cuts a page before it filters it serves a page of filtered-out rows); the keys come after them.
+   * `total` counts those rows where a page size comes with it (`all`, `page-total-limit`, `offset`), and only the
+   * entries in `page-total`, so each form's arithmetic holds.
+   */
+  emptyPagesFirst: number;
   /** true → revoked keys are listed with status 'revoked' and revoked_at set. */
   listRevoked: boolean;
   listOrder: 'newest-first' | 'oldest-first';
-  /** When set, at most this many requests per second (fixed one-second windows); past it, 429 with Retry-After. */
+  /**
+   * When set, a sustained limit of this many requests per second: a token bucket that holds this many and gains one
+   * every 1/N s; a request finding it empty is answered 429 with `Retry-After: 1` (and takes no token).
+   */
   rateLimitPerSecond: number | undefined;
   timestamps: TimestampForm;
   /** Raw entries listed after the keys (on the last page): entries without an id or name, junk. */
@@ -168,6 +178,7 @@ export class KubiyaEmulator extends HttpEmulator {
       pageSize: options.pageSize,
       pageLinks: options.pageLinks ?? 'absolute',
       paging: options.paging ?? 'all',
+      emptyPagesFirst: options.emptyPagesFirst ?? 0,
       listRevoked: options.listRevoked ?? false,
       listOrder: options.listOrder ?? 'newest-first',
       rateLimitPerSecond: options.rateLimitPerSecond,
@@ -321,8 +332,8 @@ export class KubiyaEmulator extends HttpEmulator {
     }
   }
 
-  /** The rate-limit window: its start (epoch s) and the requests served in it. */
-  #window = { second: 0, served: 0 };
+  /** The rate limit's token bucket: tokens left, as of `at` (epoch ms). */
+  #bucket = { tokens: Number.POSITIVE_INFINITY, at: 0 };
   /** Requests answered 429 by the rate limit. */
   rateLimited = 0;
 
@@ -330,14 +341,16 @@ export class KubiyaEmulator extends HttpEmulator {
     const limit = this.options.rateLimitPerSecond;
     if (limit === undefined) return undefined;
     const now = Date.now();
-    const second = Math.floor(now / 1000);
-    if (second !== this.#window.second) this.#window = { second, served: 0 };
-    if (++this.#window.served <= limit) return undefined;
+    const tokens = Math.min(limit, this.#bucket.tokens + ((now - this.#bucket.at) * limit) / 1000);
+    if (tokens >= 1) {
+      this.#bucket = { tokens: tokens - 1, at: now };
+      return undefined;
+    }
+    this.#bucket = { tokens, at: now };
     this.rateLimited += 1;
-    const retryAfter = String(Math.max(1, Math.ceil((second + 1) * 1000 - now) / 1000));
     return {
       status: 429,
-      headers: { 'retry-after': retryAfter },
+      headers: { 'retry-after': '1' },
       body: { detail: `Rate limit exceeded: ${limit} requests per second` },
       fault: 'rate limited',
     };
@@ -492,11 +505,14 @@ export class KubiyaEmulator extends HttpEmulator {
     };
     const extra = this.options.extraListEntries;
     const total = listed.length + extra.length;
-    const slice = (start: number, end: number): unknown[] => [
-      ...listed.slice(start, end).map(entry),
-      ...extra.slice(Math.max(0, start - listed.length), Math.max(0, end - listed.length)),
-    ];
-    const { pageSize, listShape, pageLinks, paging } = this.options;
+    const { pageSize, listShape, pageLinks, paging, emptyPagesFirst } = this.options;
+    // Rows before the keys that no page shows: the empty pages that open the list.
+    const hidden = pageSize === undefined ? 0 : emptyPagesFirst * pageSize;
+    const rows = total + hidden;
+    const slice = (from: number, to: number): unknown[] => {
+      const [start, end] = [Math.max(0, from - hidden), Math.max(0, to - hidden)];
+      return [...listed.slice(start, end).map(entry), ...extra.slice(Math.max(0, start - listed.length), Math.max(0, end - listed.length))];
+    };
     const wrap = (items: unknown[], fields: Record<string, unknown> = {}): unknown => {
       if (listShape === 'unknown') return { records: items, count: items.length, ...fields };
       if (listShape === 'array') return pageSize === undefined ? items : { keys: items, ...fields };
@@ -510,7 +526,7 @@ export class KubiyaEmulator extends HttpEmulator {
       if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
         return unprocessable([{ loc: ['query', 'offset'], msg: 'Input should be a non-negative integer', type: 'int_parsing' }]);
       }
-      return { status: 200, body: wrap(slice(offset, offset + limit), { offset, limit, total }) };
+      return { status: 200, body: wrap(slice(offset, offset + limit), { offset, limit, total: rows }) };
     }
     if (paging === 'cursor' || paging === 'next_cursor' || paging === 'stuck-cursor') {
       const cursor = req.query.get('cursor');
@@ -529,7 +545,7 @@ export class KubiyaEmulator extends HttpEmulator {
       const next =
         paging === 'stuck-cursor' ? Buffer.from('after:1').toString('base64url') : Buffer.from(`after:${end}`).toString('base64url');
       const field = paging === 'cursor' ? 'cursor' : 'next_cursor';
-      return { status: 200, body: wrap(slice(start, end), { [field]: end < total ? next : null }) };
+      return { status: 200, body: wrap(slice(start, end), { [field]: end < rows ? next : null }) };
     }
 
     const pageParam = req.query.get('page') ?? '1';
@@ -538,7 +554,7 @@ export class KubiyaEmulator extends HttpEmulator {
     }
     const page = paging === 'ignores-page' ? 1 : Number(pageParam);
     const start = (page - 1) * pageSize;
-    const hasMore = start + pageSize < total;
+    const hasMore = start + pageSize < rows;
     const items = slice(start, start + pageSize);
     const nextPath = `${KEYS_PATH}?page=${page + 1}`;
     const link =
@@ -552,7 +568,7 @@ export class KubiyaEmulator extends HttpEmulator {
     const next = hasMore ? link : null;
     switch (paging) {
       case 'all':
-        return { status: 200, body: wrap(items, { page, page_size: pageSize, total, next, has_more: hasMore }) };
+        return { status: 200, body: wrap(items, { page, page_size: pageSize, total: rows, next, has_more: hasMore }) };
       case 'next':
       case 'next_page':
       case 'next_url':
@@ -564,7 +580,7 @@ export class KubiyaEmulator extends HttpEmulator {
       case 'page-total':
         return { status: 200, body: wrap(items, { page, total }) };
       case 'page-total-limit':
-        return { status: 200, body: wrap(items, { page, per_page: pageSize, total }) };
+        return { status: 200, body: wrap(items, { page, per_page: pageSize, total: rows }) };
     }
   }
 
