@@ -1,1 +1,1 @@
-export{n as AttemptsStopped,r as answered,i as createOctokit,a as rateLimitOf,o as reasonOf,s as statusOf}from"./github.js";
+export{n as AttemptsStopped,r as answered,i as createOctokit,a as mayHaveLanded,o as rateLimitOf,s as reasonOf,c as statusOf}from"./github.js";

@@ -6,11 +6,14 @@ export class ServiceError extends Error {
   readonly status: number | undefined;
   /** an attempt got no answer (network error or timeout): the request may have taken effect */
   readonly outcomeUnknown: boolean;
+  /** no attempt left the runner (the host did not resolve, the connection was refused, sealing failed): it had no effect */
+  readonly notSent: boolean;
 
-  constructor(message: string, options: { status?: number; outcomeUnknown?: boolean } = {}) {
+  constructor(message: string, options: { status?: number; outcomeUnknown?: boolean; notSent?: boolean } = {}) {
     super(message);
     this.status = options.status;
     this.outcomeUnknown = options.outcomeUnknown ?? false;
+    this.notSent = options.notSent ?? false;
   }
 }
 

@@ -5,7 +5,7 @@
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { httpExchange, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, notSent, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 
 export type Octokit = InstanceType<typeof GitHub>;
@@ -71,9 +71,14 @@ export function statusOf(error: unknown): number | undefined {
   return (error as GitHubRequestError).response?.status ?? (error as GitHubRequestError).status;
 }
 
-/** Whether GitHub answered at all (no: the request may have taken effect). */
+/** Whether GitHub answered at all (no: the request may have taken effect, unless `notSent`). */
 export function answered(error: unknown): boolean {
   return (error as GitHubRequestError).response !== undefined;
+}
+
+/** An attempt that got no answer and may have reached GitHub: not one that failed on the runner before it was sent. */
+export function mayHaveLanded(error: unknown): boolean {
+  return !answered(error) && !notSent(error) && !(error instanceof AttemptsStopped);
 }
 
 /** `HTTP 403: Resource not accessible by personal access token`, or the error's message when no answer came. */
@@ -101,7 +106,7 @@ export function rateLimitOf(error: unknown): { retryAfter?: string; reset?: numb
 export interface Attempts {
   /** false: send no further attempt (the request fails with AttemptsStopped) */
   maySend(): boolean;
-  /** told of each attempt that got no answer (a network error or a timeout): it may have taken effect */
+  /** told of each attempt that got no answer and may have reached GitHub (a reset, a timeout): it may have taken effect */
   unanswered(): void;
 }
 
@@ -129,7 +134,7 @@ function retryPolicy(policy: RetryPolicy) {
   return (octokit: OctokitCore): void => {
     octokit.hook.error('request', (caught, request) => {
       const options = (request as RequestOptions).request;
-      if (!answered(caught)) options?.attempts?.unanswered();
+      if (mayHaveLanded(caught)) options?.attempts?.unanswered();
       const headers = (caught as GitHubRequestError).response?.headers ?? {};
       // A plain 429 or 5xx is this policy's; GitHub's own rate-limit answers are plugin-throttling's.
       const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test((caught as GitHubRequestError).message ?? '');

@@ -1,9 +1,10 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
 import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
-import { ServiceError } from '../service-error.ts';
+import { notSent } from '../http-exchange.ts';
+import { ServiceError, errorMessage } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';
-import { AttemptsStopped, answered, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
+import { AttemptsStopped, answered, mayHaveLanded, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
 const PERMISSION = {
@@ -21,24 +22,27 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     this.octokit = octokit;
   }
 
-  async prepare(slot: SecretSlot): Promise<WriteTarget> {
+  /** The slot's public key (checked to be one a value can be sealed for) and, for an organization, who may read it. */
+  async prepare(slot: SecretSlot, consequence = 'nothing was minted for it'): Promise<WriteTarget> {
     const { actions, dependabot } = this.octokit.rest;
     try {
       switch (slot.kind) {
         case 'repository':
-          return { publicKey: publicKey(await actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+          return { publicKey: publicKey(await actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo }), slot) };
         case 'dependabot':
-          return { publicKey: publicKey(await dependabot.getRepoPublicKey({ owner: slot.owner, repo: slot.repo })) };
+          return { publicKey: publicKey(await dependabot.getRepoPublicKey({ owner: slot.owner, repo: slot.repo }), slot) };
         case 'environment':
           return {
             publicKey: publicKey(
               await actions.getEnvironmentPublicKey({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment }),
+              slot,
             ),
           };
         case 'organization':
           return await this.prepareOrganization(slot);
       }
     } catch (error) {
+      if (error instanceof UnusablePublicKey) throw new ServiceError(`${error.message}; ${consequence}. ${error.fix}`);
       throw gitHubFailure(error, slot, `reading the public key of ${slot.target}`);
     }
   }
@@ -53,7 +57,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       } catch (error) {
         if (statusOf(error) !== 422) throw error;
         // GitHub answers 422 to a value sealed for a public key it has since replaced: read it again, write once more.
-        const fresh = await this.prepare(slot);
+        const fresh = await this.prepare(slot, 'the new key was not written');
         if (fresh.publicKey.keyId === target.publicKey.keyId) throw error;
         return await this.write(slot, value, fresh, attempts);
       }
@@ -62,18 +66,23 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
         error instanceof AttemptsStopped
           ? new ServiceError(`GitHub: ${action} was stopped: ${error.message}`)
           : gitHubFailure(error, slot, action);
-      if (unanswered === 0 || failure.outcomeUnknown) throw failure;
-      // The unanswered attempt may have been stored, whatever the later ones were told.
-      throw new ServiceError(`${failure.message}; an earlier attempt got no answer and may have been stored`, {
-        status: failure.status,
-        outcomeUnknown: true,
-      });
+      // Unknown only when an attempt of the write itself may have reached GitHub unanswered: a failure on the
+      // runner (sealing, a host that does not resolve) or of the public key's re-read sent no value.
+      if (unanswered === 0) throw failure;
+      const more =
+        !(error instanceof ServiceError) && mayHaveLanded(error) ? '' : '; an earlier attempt got no answer and may have been stored';
+      throw new ServiceError(`${failure.message}${more}`, { status: failure.status, outcomeUnknown: true });
     }
   }
 
   private async write(slot: SecretSlot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
     const { actions, dependabot } = this.octokit.rest;
-    const sealed = await sealSecret(value, target.publicKey);
+    const sealed = await sealSecret(value, target.publicKey).catch((error: unknown) => {
+      throw new ServiceError(
+        `Sealing secret ${slot.secretName} of ${slot.target} failed on the runner (${errorMessage(error)}); nothing was sent to GitHub`,
+        { notSent: true },
+      );
+    });
     const fields = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId, request: { attempts } };
     let status: number;
     switch (slot.kind) {
@@ -128,12 +137,12 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       if (idsOnCreate.status === 'rejected') throw idsOnCreate.reason;
       const access: OrgSecretAccess = { visibility: slot.visibilityOnCreate };
       if (slot.visibilityOnCreate === 'selected') access.selectedRepositoryIds = idsOnCreate.value;
-      return { publicKey: publicKey(key.value), access };
+      return { publicKey: publicKey(key.value, slot), access };
     }
     const visibility = existing.value.data.visibility;
-    if (visibility !== 'selected') return { publicKey: publicKey(key.value), access: { visibility } };
+    if (visibility !== 'selected') return { publicKey: publicKey(key.value, slot), access: { visibility } };
     if (selected.status === 'rejected') throw selected.reason;
-    return { publicKey: publicKey(key.value), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
+    return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
   }
 
   /** Audit mode: the secret's metadata (GET …/secrets/{name}); on a 404, what exactly is missing. */
@@ -229,10 +238,25 @@ function permissionFor(slot: SecretSlot): string {
   }
 }
 
-function publicKey(response: { data: { key_id: string; key: string } }) {
+/** A public key GitHub (or a proxy) sent that no value can be sealed for. */
+class UnusablePublicKey extends Error {
+  readonly fix = 'Check github-api-url, and any proxy between the runner and GitHub (HTTPS_PROXY).';
+}
+
+/** The public key of a public-key answer: a key_id and a key that is base64 of exactly 32 bytes (a Curve25519 key). */
+function publicKey(response: { data: { key_id: string; key: string } }, slot: SecretSlot) {
   const { key_id: keyId, key } = response.data;
   if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
     throw new ServiceError('GitHub answered the public-key request without a key_id and key');
+  }
+  const bytes = Buffer.from(key, 'base64');
+  // Canonical base64 only: Buffer skips characters it cannot read, libsodium refuses them.
+  if (bytes.length !== 32 || bytes.toString('base64') !== key) {
+    const found = bytes.toString('base64') === key ? `it decodes to ${bytes.length} bytes` : 'it is not base64';
+    throw new UnusablePublicKey(
+      `The public key GitHub (or a proxy in between) returned for ${slot.target} is not a 32-byte base64 key (${found}), so no ` +
+        'value can be sealed for it',
+    );
   }
   return { keyId, key };
 }
@@ -258,8 +282,15 @@ function gitHubReadFailure(error: unknown, slot: SecretSlot, action: string): Se
 function gitHubFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
   if (error instanceof ServiceError) return error;
   if (!answered(error)) {
+    if (notSent(error)) {
+      return new ServiceError(
+        `Could not reach GitHub for ${action} (${reasonOf(error)}); nothing was sent. Check github-api-url and the runner's ` +
+          'network (DNS, firewall, HTTPS_PROXY)',
+        { notSent: true },
+      );
+    }
     // No response after the retries (a network error or a timeout): a write may or may not have happened.
-    return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`, { outcomeUnknown: true });
+    return new ServiceError(`GitHub did not answer ${action} (${reasonOf(error)})`);
   }
   const status = statusOf(error);
   const limit = rateLimitOf(error);

@@ -1,7 +1,7 @@
 // The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
 // redirects (credentials never follow to another origin), retries by the shared policy, and error
 // text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
-import { httpExchange, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, notSent, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 import { Pacer } from './pacing.ts';
@@ -54,9 +54,10 @@ export class KubiyaHttp {
 
   /**
    * One request, retried on network errors and 5xx by the shared policy, and paced through Kubiya's rate limit
-   * (./pacing.ts: a 429 is not one of the retries). Returns the final response; throws a ServiceError with
-   * `outcomeUnknown` when the last attempt got no answer. `beforeRetry` runs before each retry with the failed
-   * attempt's response (undefined: no answer), for a request that must be reconciled first.
+   * (./pacing.ts: a 429 is not one of the retries). Returns the final response; throws a ServiceError when the last
+   * attempt got no answer: `outcomeUnknown` when any attempt may have reached Kubiya unanswered, `notSent` when none
+   * left the runner. `beforeRetry` runs before each retry with the failed attempt's response (undefined: no answer),
+   * for a request that must be reconciled first; not after an attempt that never left the runner (it had no effect).
    */
   async send(
     method: string,
@@ -65,18 +66,21 @@ export class KubiyaHttp {
   ): Promise<KubiyaResponse> {
     const url = this.resolve(pathOrUrl).href;
     const policy = this.options.retry;
+    const attempts = { sent: false, unanswered: false };
     for (let attempt = 0; ;) {
       const pace = await this.pacer.turn();
       if (pace === undefined) throw this.gaveUp(options.what);
       let response: KubiyaResponse | undefined;
+      let local = false;
       try {
         response = await this.once(method, url, options.key, options.body);
+        attempts.sent = true;
       } catch (error) {
         if (error instanceof ServiceError) throw error;
-        if (attempt >= policy.retries) {
-          const reason = this.scrub(error instanceof Error ? error.message : String(error));
-          throw new ServiceError(`Kubiya did not answer ${options.what} (${reason}) at ${this.options.baseUrl}`, { outcomeUnknown: true });
-        }
+        local = notSent(error);
+        attempts.sent ||= !local;
+        attempts.unanswered ||= !local;
+        if (attempt >= policy.retries) throw this.noAnswer(options.what, error, attempts);
       }
       const limited = response?.status === 429;
       if (response && !limited) this.pacer.answered(pace);
@@ -85,11 +89,24 @@ export class KubiyaHttp {
       if (wait === undefined) return response!; // a Retry-After past the cap: the caller reports it
       if (limited && !this.pacer.limited(pace, wait)) throw this.gaveUp(options.what);
       if (!limited && attempt >= policy.retries) return response!;
-      await options.beforeRetry?.(response);
+      if (!local) await options.beforeRetry?.(response);
       // A 429 waits for its turn again (the pacer paused every request); anything else backs off and uses a retry.
       if (!limited) await policy.sleep(wait);
       if (!limited) attempt += 1;
     }
+  }
+
+  /** The failure of a request whose last attempt got no answer, saying whether anything reached Kubiya. */
+  private noAnswer(what: string, error: unknown, attempts: { sent: boolean; unanswered: boolean }): ServiceError {
+    const reason = this.scrub(error instanceof Error ? error.message : String(error));
+    const base = this.options.baseUrl;
+    if (attempts.unanswered) return new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${base}`, { outcomeUnknown: true });
+    if (attempts.sent) return new ServiceError(`Kubiya failed ${what}: the last attempt could not reach ${base} (${reason})`);
+    return new ServiceError(
+      `Could not reach Kubiya at ${base} for ${what} (${reason}); nothing was sent. Check kubiya-api-url and the runner's ` +
+        'network (DNS, firewall, HTTPS_PROXY)',
+      { notSent: true },
+    );
   }
 
   private gaveUp(what: string): ServiceError {

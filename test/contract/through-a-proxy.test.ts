@@ -12,6 +12,7 @@ import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { repositorySlot } from '../../src/slots.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
 import { startKubiyaEmulator, type KubiyaEmulator } from '../sandbox/kubiya-emulator.ts';
+import { failure } from './service-failure.ts';
 
 const TOKEN = 'github_pat_proxy_test_token_000000001';
 let kubiya: KubiyaEmulator;
@@ -87,6 +88,25 @@ describe('behind the runner proxy', () => {
     await store.put(slot, 'through-the-proxy', await store.prepare(slot), { maySend: () => true });
     expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('through-the-proxy');
     expect(tunnelled).toContain('github.test');
+  });
+
+  it('says nothing was sent when the proxy refuses the CONNECT, and creates nothing', async () => {
+    const adminKey = kubiya.addUser({ email: 'ci@acme.test', org: 'acme' }).apiKey;
+    const client = new KubiyaClient({ baseUrl: 'http://unknown.test:1', adminKey, onSecret: () => {}, ...settings });
+    const error = await failure(
+      client.createKey({
+        name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1',
+        description: 'd',
+        mintId: 'c0ffee00',
+        expiresAt: new Date(Date.now() + 3_600_000),
+      }),
+    );
+    expect(error.notSent).toBe(true);
+    expect(error.message).toMatch(
+      /^Could not reach Kubiya at http:\/\/unknown\.test:1 .*tunneling socket could not be established.*nothing was sent/,
+    );
+    expect(error.message).not.toMatch(/may have created/);
+    expect(tunnelled.filter((host) => host === 'unknown.test')).toHaveLength(4);
   });
 
   it('is skipped for hosts NO_PROXY names', async () => {

@@ -121,6 +121,22 @@ describe('http emulator base', () => {
     await expect(hung).rejects.toThrow();
     expect(emulator.requests.map((r) => r.status)).toEqual(['reset', 'lost', 'hang']);
   });
+
+  it('drips an answer that never ends, byte by byte, until its client goes away', async () => {
+    const emulator = await echoServer();
+    emulator.injectFault({ path: '/slow', kind: 'drip', status: 200, dripEveryMs: 5 });
+    const controller = new AbortController();
+    const response = await fetch(`${emulator.url}/slow`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let received = 0;
+    while (received < 5) received += (await reader.read()).value?.length ?? 0;
+    const [record] = emulator.matching('GET', '/slow');
+    expect(record).toMatchObject({ status: 'drip', fault: 'drip' });
+    controller.abort();
+    await emulator.waitForClientGone(record!);
+    expect((await fetch(`${emulator.url}/x`)).status, 'later requests are answered').toBe(200);
+  });
 });
 
 describe('kubiya emulator', () => {

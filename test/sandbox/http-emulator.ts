@@ -28,7 +28,7 @@ export interface EmulatedResponse {
 
 export type EmulatedHandler = (req: EmulatedRequest) => EmulatedResponse | Promise<EmulatedResponse>;
 
-export type RequestOutcome = number | 'pending' | 'reset' | 'hang' | 'lost';
+export type RequestOutcome = number | 'pending' | 'reset' | 'hang' | 'lost' | 'drip';
 
 export interface RequestRecord {
   seq: number;
@@ -45,7 +45,11 @@ export interface RequestRecord {
   fault?: string;
 }
 
-export type FaultKind = 'status' | 'reset' | 'hang' | 'lost-response';
+/**
+ * `drip`: the answer's status and headers go out, then one byte of its body every `dripEveryMs` (default 100),
+ * forever: a server or proxy whose answer never ends. In-process (`dispatch`) it is a hang.
+ */
+export type FaultKind = 'status' | 'reset' | 'hang' | 'lost-response' | 'drip';
 
 export interface Fault {
   /** Case-insensitive; omitted = any method. */
@@ -63,6 +67,8 @@ export interface Fault {
   status?: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** drip only: milliseconds between the body's bytes */
+  dripEveryMs?: number;
 }
 
 /** A request handed to `dispatch`: no socket, the same log, faults and handler. */
@@ -96,6 +102,8 @@ interface ResponderIo {
   gone(): boolean;
   destroy(): void;
   send(response: EmulatedResponse): boolean;
+  /** sends the head of an answer whose body never ends (absent in-process: a drip is a hang there) */
+  drip?(status: number, headers: Record<string, string>, everyMs: number): void;
 }
 
 export interface HttpEmulatorOptions {
@@ -283,7 +291,7 @@ export class HttpEmulator {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers) clearTimeout(timer); // clears intervals too
     this.#timers.clear();
     const closedAt = now();
     for (const record of this.requests) record.endedAt ??= closedAt;
@@ -389,6 +397,7 @@ export class HttpEmulator {
       gone: () => res.headersSent,
       destroy: () => req.socket.destroy(),
       send: (response) => this.#send(res, response),
+      drip: (status, headers, everyMs) => this.#drip(res, status, headers, everyMs),
     };
     // The connection closed before the answer went out: the client gave up (or the server reset it).
     res.once('close', () => {
@@ -412,11 +421,18 @@ export class HttpEmulator {
     const { record, fault, finish } = arrival;
     try {
       this.#notify();
-      if (fault?.kind === 'hang') {
+      if (fault?.kind === 'hang' || (fault?.kind === 'drip' && !io.drip)) {
         record.status = 'hang';
         record.fault = 'hang';
         this.#notify();
         return; // stays in flight until close() destroys the socket
+      }
+      if (fault?.kind === 'drip') {
+        record.status = 'drip';
+        record.fault = 'drip';
+        io.drip!(fault.status ?? 200, fault.headers ?? {}, fault.dripEveryMs ?? 100);
+        this.#notify();
+        return; // stays in flight until its client goes away or close() destroys the socket
       }
       await this.#delay();
       if (this.#closed) return;
@@ -464,6 +480,18 @@ export class HttpEmulator {
     } else finish('lost', `client-gone (error: ${String(error)})`);
   }
 
+  /** An answer whose body never ends: a byte every `everyMs` until the client goes away or the server closes. */
+  #drip(res: http.ServerResponse, status: number, headers: Record<string, string>, everyMs: number): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.write('[');
+    const timer = setInterval(() => res.write(' '), everyMs);
+    this.#timers.add(timer);
+    res.once('close', () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    });
+  }
+
   /** False when the client went away (e.g. its timeout fired) before the answer could be sent. */
   #send(res: http.ServerResponse, response: EmulatedResponse): boolean {
     if (res.destroyed || res.socket === null || res.socket.destroyed) return false;
@@ -492,4 +520,13 @@ function renderResponse(response: EmulatedResponse): { headers: Record<string, s
 
 export async function startHttpEmulator(handler: EmulatedHandler, options: HttpEmulatorOptions = {}): Promise<HttpEmulator> {
   return new HttpEmulator(options, handler).listen();
+}
+
+/** A loopback URL nothing listens on: connecting to it is refused (a closed port, for "nothing was sent" cases). */
+export async function refusedUrl(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
