@@ -204,14 +204,13 @@ export async function revokeJobKey(deps: { keys: KeyService; state: JobState; lo
 }
 
 /**
- * A create that got an answer without a key (401, 403, 422, a 429 past its retries…) and no attempt of which went
- * unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
+ * A create that got an answer without a key (401, 403, 422, a 429 past its retries…), or was never sent, and no
+ * attempt of which went unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
  */
 function mintedNothing(error: unknown): boolean {
-  // A create never sent (a failure on the runner before the request left) minted nothing too; until ServiceError
-  // tells "nothing was sent" apart, it counts as unknown here: the post step looks, and finds nothing.
-  if (!(error instanceof ServiceError) || error.status === undefined) return false;
-  return error.status >= 400 && error.status < 500 && !error.outcomeUnknown;
+  if (!(error instanceof ServiceError) || error.outcomeUnknown) return false;
+  // A create that never left the runner (the host did not resolve, the connection was refused) minted nothing too.
+  return error.notSent || (error.status !== undefined && error.status >= 400 && error.status < 500);
 }
 
 /**
