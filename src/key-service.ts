@@ -1,4 +1,4 @@
-// What the rotation needs from Kubiya. The HTTP adapter is kubiya/client.ts.
+// What the rotation needs from Kubiya, and what a Kubiya key is. The HTTP adapter is kubiya/client.ts.
 
 export interface ApiKey {
   id: string;
@@ -42,15 +42,31 @@ export interface CreateKeyRequest {
   ttlMs?: number;
 }
 
+/** Finds and revokes whatever an unconfirmed create made (key-lifecycle.ts); `createdId`: a key its answer named. */
+export type Reconcile = (createdId?: string) => Promise<void>;
+
 export interface KeyService {
   /** Resolves when the admin key (or `key`, to verify a new key) authenticates; rejects with why not. */
   authenticate(key?: string): Promise<void>;
   listKeys(): Promise<ApiKey[]>;
   /**
-   * Mints a key. A lost response is reconciled by name and description, so a failed mint leaves no key
-   * behind; a key that such an attempt made after the reconciliation shows up in later listings.
+   * Mints a key. Before a create is sent again after an attempt that may have made a key (no answer, a 5xx),
+   * and when a create fails after such an attempt or answers without a usable key, `reconcile` is called (with
+   * the id of a key the answer named, if any) to find and revoke what it made: a failed mint leaves no key behind.
    */
-  createKey(request: CreateKeyRequest): Promise<MintedKey>;
+  createKey(request: CreateKeyRequest, reconcile: Reconcile): Promise<MintedKey>;
   /** Revokes a key; one that is already gone counts as revoked. */
   revokeKey(id: string): Promise<void>;
+}
+
+/** Kubiya's longest key lifetime: its web UI offers no "never". */
+export const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
+
+/**
+ * A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives
+ * longer), else unknown — never "does not expire".
+ */
+export function withExpiry<K extends ApiKey>(key: K): K {
+  if (key.expiresAt || !key.createdAt) return key;
+  return { ...key, expiresAt: new Date(key.createdAt.getTime() + LONGEST_LIFETIME_MS), expiresAtInferred: true };
 }

@@ -1,11 +1,13 @@
-// What a run did to each target: the `results` output, the summary and the exit code are read from this.
-import type { AuditedKey, Finding } from './audit.ts';
+// What a run did to each target: the `results` output, the other outputs, the summary and the exit code are
+// read from this.
 import type { ApiKey } from './key-service.ts';
+import type { Runner } from './runner.ts';
 import type { Slot } from './slots.ts';
 
 export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'audited' | 'failed';
 
-export interface SlotResult {
+/** `D`: what a mode adds to its results (audit: the slot's keys and findings). */
+export interface SlotResult<D = never> {
   target: string;
   secretName: string;
   status: SlotStatus;
@@ -28,17 +30,20 @@ export interface SlotResult {
   /** what happened, one line, for the summary: "secret updated", "dry-run: would mint …" */
   note?: string;
   error?: string;
-  /** audit mode: the slot's managed keys (newest first) and what was found */
-  audit?: { scope: string; keys: AuditedKey[]; findings: Finding[] };
+  detail?: D;
 }
 
 /** A slot's result, with no keys revoked or kept unless `fields` says so. */
-export function slotResult(slot: Pick<Slot, 'target' | 'secretName'>, status: SlotStatus, fields: Partial<SlotResult> = {}): SlotResult {
+export function slotResult<D = never>(
+  slot: Pick<Slot, 'target' | 'secretName'>,
+  status: SlotStatus,
+  fields: Partial<SlotResult<NoInfer<D>>> = {},
+): SlotResult<D> {
   return { target: slot.target, secretName: slot.secretName, status, revokedKeys: [], keptKeys: [], inFlightKeys: [], ...fields };
 }
 
-/** The `results` output: one object per target, exactly the fields the spec names. */
-export function resultsJson(results: SlotResult[]): string {
+/** The `results` output: one object per target, exactly the fields the spec names, and what the mode adds. */
+export function resultsJson<D>(results: SlotResult<D>[], detailJson?: (detail: D) => object): string {
   return JSON.stringify(
     results.map((result) => ({
       target: result.target,
@@ -53,22 +58,34 @@ export function resultsJson(results: SlotResult[]): string {
       // outcome is unknown (the secret may hold keyId or the key before it).
       ...(result.inFlightKeys.length > 0 && { inFlightKeyIds: result.inFlightKeys.map((key) => key.id) }),
       ...(result.writeUnknown && { writeUnknown: true }),
-      ...(result.audit && { scope: result.audit.scope, keys: result.audit.keys.map(keyJson), findings: result.audit.findings }),
+      ...(result.detail !== undefined && detailJson?.(result.detail)),
     })),
   );
 }
 
-function keyJson(key: AuditedKey) {
-  return {
-    id: key.id,
-    name: key.name,
-    createdAt: key.createdAt?.toISOString() ?? null,
-    expiresAt: key.expiresAt?.toISOString() ?? null,
-    // not listed: created_at + 365 days, the latest a Kubiya key can expire
-    ...(key.expiresAtInferred && { expiresAtInferred: true }),
-    lastUsed: key.lastUsed?.toISOString() ?? null,
-    active: key.active,
-    revoked: key.revoked,
-    jobKey: key.jobKey,
-  };
+/** The outputs every mode sets from its results; the key's own outputs only when exactly one target got a key. */
+export function setResultOutputs<D>(runner: Pick<Runner, 'output'>, results: SlotResult<D>[], detailJson?: (detail: D) => object): void {
+  const only = results.length === 1 ? results[0] : undefined;
+  if (only && ['rotated', 'minted', 'planned'].includes(only.status)) {
+    if (only.keyId) runner.output('key-id', only.keyId);
+    if (only.keyName) runner.output('key-name', only.keyName);
+    if (only.expiresAt) runner.output('expires-at', only.expiresAt.toISOString());
+  }
+  const revoked = results.filter((result) => result.status !== 'planned').flatMap((result) => result.revokedKeys.map((key) => key.id));
+  runner.output('revoked-key-ids', revoked.join(','));
+  runner.output('results', resultsJson(results, detailJson));
+}
+
+/** Fails the step when a target failed: its error as the one line, or with several targets, each one named. */
+export function reportFailures<D>(runner: Pick<Runner, 'log' | 'fail'>, results: SlotResult<D>[]): void {
+  const failures = results.filter((result) => result.status === 'failed');
+  if (failures.length === 0) return;
+  if (results.length === 1) {
+    runner.fail(`${failures[0]!.target}: ${failures[0]!.error}`);
+    return;
+  }
+  for (const failure of failures) runner.log.error(`${failure.target}: ${failure.error}`);
+  runner.fail(
+    `${failures.length} of ${results.length} targets failed: ${failures.map((failure) => failure.target).join(', ')} (details above and in the job summary)`,
+  );
 }

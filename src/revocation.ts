@@ -1,6 +1,7 @@
-// Which of a slot's keys a rotation revokes. Pure: decided from one key listing and the clock.
+// Which keys a run revokes: a rotation's superseded keys (from one key listing and the clock), and everything
+// revoke mode retires. Pure: the revoking itself is key-lifecycle.ts's.
 import type { ApiKey, MintedKey } from './key-service.ts';
-import { isKeyOfMint } from './slots.ts';
+import { isJobKeyOf, isKeyOfMint, isSlotKey, type Slot } from './slots.ts';
 
 /**
  * How long a freshly minted key may still be on its way into its secret. A run sends no write more than
@@ -76,4 +77,11 @@ export function planRevocation(options: {
 function outsideWindow(key: ApiKey, own: ApiKey): boolean {
   if (!key.createdAt || !own.createdAt) return false;
   return own.createdAt.getTime() - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS;
+}
+
+/** Revoke mode: every live managed key of the slot, and for a repository its mint-mode job keys too. */
+export function retiredKeys(listing: readonly ApiKey[], slot: Slot, prefix: string): ApiKey[] {
+  return listing.filter(
+    (key) => !key.revoked && (isSlotKey(key.name, slot, prefix) || (slot.kind === 'repository' && isJobKeyOf(key.name, slot, prefix))),
+  );
 }

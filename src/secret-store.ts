@@ -1,5 +1,4 @@
 // What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
-import type { SecretState } from './audit.ts';
 import type { OrgSecretVisibility, SecretSlot } from './slots.ts';
 
 export interface PublicKey {
@@ -34,6 +33,12 @@ export interface SecretStore {
    */
   put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
 }
+
+/** What GitHub says about a slot's secret (its metadata, never its value). */
+export type SecretState =
+  | { state: 'present'; updatedAt?: Date }
+  /** `what` says what does not exist: the secret, the environment, or the repository or organization */
+  | { state: 'missing'; what: string };
 
 /** What audit mode reads from GitHub: a secret's metadata, never its value. */
 export interface SecretReader {

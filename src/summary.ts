@@ -1,5 +1,5 @@
-// The job summary: one table row per target, then the keys revoked or kept, then what failed and why.
-import { FINDING_ADVICE, FINDING_KINDS, type AuditedKey, type FindingKind } from './audit.ts';
+// The job summary of the modes that mint or revoke: one table row per target, then the keys revoked or kept, then
+// what failed and why; and the helpers every summary renders with (audit's is modes/audit-summary.ts).
 import type { ApiKey } from './key-service.ts';
 import type { SlotResult, SlotStatus } from './results.ts';
 import { IN_FLIGHT_WINDOW_MS } from './revocation.ts';
@@ -14,7 +14,7 @@ const STATUS_LABEL: Record<SlotStatus, string> = {
   failed: '❌ failed',
 };
 
-const NONE = '—';
+export const NONE = '—';
 
 export interface SummaryOptions {
   title: string;
@@ -120,119 +120,6 @@ function keyTable(keys: { target: string; key: ApiKey }[], last: 'Last used' | '
   );
 }
 
-/**
- * Audit mode's summary, for a security engineer: the verdict and the findings first — one row per slot with a finding
- * (its newest key, when that expires and was last used) — then what each kind of finding means and how to fix it,
- * then the slots without findings, folded.
- */
-export function renderAuditSummary(results: SlotResult[], options: { title: string; now: Date; failOn: readonly FindingKind[] }): string {
-  const { now, failOn } = options;
-  const icon = (kind: FindingKind) => (failOn.includes(kind) ? '❌' : '⚠️');
-  const findings = results.flatMap((result) => result.audit?.findings ?? []);
-  const flagged = results.filter((result) => result.status === 'failed' || (result.audit?.findings.length ?? 0) > 0);
-  const clean = results.filter((result) => !flagged.includes(result));
-  const keyCount = results.reduce((sum, result) => sum + (result.audit?.keys.length ?? 0), 0);
-  const failing = findings.filter((finding) => failOn.includes(finding.kind)).length;
-  const counts = FINDING_KINDS.map((kind) => ({
-    kind,
-    slots: results.filter((r) => r.audit?.findings.some((f) => f.kind === kind)).length,
-  }))
-    .filter(({ slots }) => slots > 0)
-    .map(({ kind, slots }) => `${icon(kind)} ${kind}: ${slots}`);
-  const failed = results.filter((result) => result.status === 'failed').length;
-  const verdict =
-    findings.length === 0 && failed === 0
-      ? `**✅ No findings** in ${results.length} slot(s), ${keyCount} managed key(s).`
-      : `**${failing > 0 || failed > 0 ? '❌' : '⚠️'} ${findings.length} finding(s) in ${flagged.length} of ${results.length} slot(s)**` +
-        ` (${keyCount} managed keys)` +
-        (counts.length ? ` — ${counts.join(' · ')}` : '') +
-        (failed ? ` — ❌ ${failed} slot(s) could not be checked` : '');
-  const sections = [
-    `## ${options.title}`,
-    `${verdict}\n\nAudited ${when(now)}. fail-on: ${failOn.length ? failOn.map((kind) => `\`${kind}\``).join(', ') : 'nothing (empty)'}` +
-      `${failing > 0 ? ' — this step fails.' : '.'}`,
-  ];
-  const row = (result: SlotResult, withFindings: boolean) => {
-    const key = shownKey(result.audit?.keys ?? []);
-    const cells = [
-      `${text(result.target)}${result.audit?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
-      text(result.secretName),
-      key ? code(key.name) : NONE,
-      key?.expiresAt
-        ? `**${relative(key.expiresAt, now)}**<br>${when(key.expiresAt)}${key.expiresAtInferred ? '<br>(inferred: created + 365 days)' : ''}`
-        : key && !key.revoked
-          ? 'unknown'
-          : NONE,
-      key?.lastUsed ? `${relative(key.lastUsed, now)}<br>${when(key.lastUsed)}` : NONE,
-    ];
-    if (!withFindings) return cells;
-    const kinds = [...new Set(result.audit?.findings.map((finding) => finding.kind))].map((kind) => `${icon(kind)} ${kind}`);
-    if (result.status === 'failed') kinds.push('❌ check failed');
-    return [...cells, kinds.join('<br>')];
-  };
-  const headers = ['Target', 'Secret', 'Newest key', 'Expires', 'Last used'];
-  if (flagged.length > 0) {
-    const severity = (result: SlotResult) =>
-      result.status === 'failed' || result.audit?.findings.some((finding) => failOn.includes(finding.kind)) ? 0 : 1;
-    const ordered = [...flagged].sort((a, b) => severity(a) - severity(b) || expiry(a) - expiry(b));
-    sections.push('### Slots with findings');
-    sections.push(
-      table(
-        [...headers, 'Findings'],
-        ordered.map((result) => row(result, true)),
-      ),
-    );
-    sections.push('### What to do');
-    for (const kind of FINDING_KINDS) {
-      const concerned = ordered.filter((result) => result.audit?.findings.some((finding) => finding.kind === kind));
-      if (concerned.length === 0) continue;
-      const advice = FINDING_ADVICE[kind];
-      sections.push(
-        `#### ${icon(kind)} ${advice.title} (\`${kind}\`): ${concerned.length} slot(s)${failOn.includes(kind) ? ', fails this step' : ''}\n\n` +
-          `${advice.meaning}\n\n**Fix:** ${advice.fix}\n\n` +
-          concerned
-            .flatMap((result) =>
-              result
-                .audit!.findings.filter((finding) => finding.kind === kind)
-                .map(
-                  (finding) =>
-                    `- **${text(result.target)}** ${text(result.secretName)}: ${text(finding.message)}` +
-                    (finding.keyIds.length ? ` — key id(s) ${finding.keyIds.map(code).join(', ')}` : ''),
-                ),
-            )
-            .join('\n'),
-      );
-    }
-    const errors = flagged.filter((result) => result.error);
-    if (errors.length > 0) {
-      sections.push('#### ❌ Checks that failed');
-      sections.push(errors.map((result) => `- **${text(result.target)}** ${text(result.secretName)}: ${text(result.error!)}`).join('\n'));
-    }
-  }
-  if (clean.length > 0) {
-    const cleanTable = table(
-      headers,
-      [...clean].sort((a, b) => expiry(a) - expiry(b)).map((result) => row(result, false)),
-    );
-    sections.push(
-      flagged.length > 0 || clean.length > 20
-        ? `<details><summary>${clean.length} slot(s) without findings</summary>\n\n${cleanTable}\n\n</details>`
-        : `### Slots\n\n${cleanTable}`,
-    );
-  }
-  return `${sections.join('\n\n')}\n`;
-}
-
-/** The key a slot's row shows: its newest active key of the secret, else its newest key of the secret, else its newest key. */
-function shownKey(keys: AuditedKey[]): AuditedKey | undefined {
-  const secretKeys = keys.filter((key) => !key.jobKey);
-  return secretKeys.find((key) => key.active) ?? secretKeys[0] ?? keys[0];
-}
-
-function expiry(result: SlotResult): number {
-  return shownKey(result.audit?.keys ?? [])?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
-}
-
 /** `in 5 days`, `2 hours ago`, `now`: how far `date` is from `now`, in the largest unit that reads well. */
 export function relative(date: Date, now: Date): string {
   const ms = date.getTime() - now.getTime();
@@ -256,7 +143,7 @@ function keysOf(results: SlotResult[], field: 'revokedKeys' | 'keptKeys' | 'inFl
  * A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). Cells
  * come rendered: through text() or code().
  */
-function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][]): string {
   const shown = headers.map((_, column) => rows.some((cells) => cells[column] !== NONE));
   const pick = (cells: string[]) => cells.filter((_, column) => shown[column]);
   const line = (cells: string[]) => `| ${pick(cells).join(' | ')} |`;
@@ -269,7 +156,7 @@ export function when(date: Date | undefined): string {
 }
 
 /** Server strings (names, ids) are data: shown as code, and as inert as text() makes them. */
-function code(value: string): string {
+export function code(value: string): string {
   return `<code>${text(value)}</code>`;
 }
 
@@ -285,6 +172,6 @@ const MARKUP = /[!"#$&'()*+.:<=>@[\\\]_`{|}~]/g;
  * its numeric HTML entity, which every renderer shows as the character typed and none reads as markup; a line break
  * becomes a space. So a key named `[x](https://evil)` or `<img src=x>` shows just that, never a link or an image.
  */
-function text(value: string): string {
+export function text(value: string): string {
   return value.replace(MARKUP, (char) => `&#${char.charCodeAt(0)};`).replace(/\r\n|\r|\n/g, ' ');
 }

@@ -1,7 +1,6 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { SecretState } from '../audit.ts';
-import type { OrgSecretAccess, SecretReader, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';

@@ -1,6 +1,5 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
-import type { ApiKey, CreateKeyRequest, KeyService, MintedKey } from '../key-service.ts';
-import { isKeyOfMint } from '../slots.ts';
+import type { ApiKey, CreateKeyRequest, KeyService, MintedKey, Reconcile } from '../key-service.ts';
 import { ServiceError } from '../service-error.ts';
 import type { RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
@@ -180,7 +179,7 @@ export class KubiyaClient implements KeyService {
     );
   }
 
-  async createKey(request: CreateKeyRequest): Promise<MintedKey> {
+  async createKey(request: CreateKeyRequest, reconcileLost: Reconcile): Promise<MintedKey> {
     // Kubiya's docs disagree on how a lifetime is asked for: send both forms (docs/kubiya-api.md, "Expiry").
     const ttl = ttlText(request.ttlMs ?? request.expiresAt.getTime() - Date.now());
     const body = { name: request.name, description: request.description, expires_at: request.expiresAt.toISOString(), ttl };
@@ -189,7 +188,7 @@ export class KubiyaClient implements KeyService {
     const reconcile = async (failed: KubiyaResponse | undefined) => {
       if (failed && failed.status < 500) return;
       uncertain = true;
-      await this.revokeStrays(request);
+      await reconcileLost();
     };
     const cleaned = ' (any key the lost requests created under that name was revoked)';
     let response: KubiyaResponse;
@@ -205,7 +204,7 @@ export class KubiyaClient implements KeyService {
       await reconcile(undefined);
       throw new ServiceError(`${error.message}${cleaned}`);
     }
-    if (ok(response)) return this.readMinted(response, request, uncertain);
+    if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
     const failure = this.createFailure(request.name, ttl, response);
     // `outcomeUnknown`: an earlier attempt went unanswered, so the refusal does not prove that nothing was minted.
@@ -221,14 +220,19 @@ export class KubiyaClient implements KeyService {
     throw this.failure(`revoking key ${id}`, response, true);
   }
 
-  private async readMinted(response: KubiyaResponse, request: CreateKeyRequest, uncertain: boolean): Promise<MintedKey> {
+  private async readMinted(
+    response: KubiyaResponse,
+    request: CreateKeyRequest,
+    uncertain: boolean,
+    reconcileLost: Reconcile,
+  ): Promise<MintedKey> {
     const created = readCreatedKey(response.body);
     if (created.token) {
       this.onSecret(created.token);
       this.http.protect(created.token);
     }
     if (!created.token || !created.id) {
-      await this.revokeStrays(request, created.id);
+      await reconcileLost(created.id);
       throw new ServiceError(
         `Kubiya created key ${request.name} but its response carried no ${created.token ? 'key id' : 'key'} ` +
           '(looked for key/token/api_key/apiKey/value and id/uuid/key_id/token_id); the key was revoked. ' +
@@ -244,21 +248,6 @@ export class KubiyaClient implements KeyService {
       mintId: request.mintId,
       uncertain,
     };
-  }
-
-  /** Revoke every live key this create call may have made (and `id`), so a failed create leaves nothing behind. */
-  private async revokeStrays(request: CreateKeyRequest, id?: string): Promise<void> {
-    let keys: ApiKey[];
-    try {
-      keys = await this.listKeys();
-    } catch (error) {
-      throw new ServiceError(
-        `Kubiya may have created key ${request.name} without confirming it, and the key list to find it failed ` +
-          `(${(error as Error).message}); the next rotation (in mint mode, the post step) revokes any key with that name, and it expires on its own`,
-      );
-    }
-    const strays = keys.filter((key) => !key.revoked && (isKeyOfMint(key, request.name, request.mintId) || key.id === id));
-    await Promise.all(strays.map((key) => this.revokeKey(key.id)));
   }
 
   /** A refused create: a 4xx that is about the request (not auth, a missing endpoint or a rate limit) may be the lifetime. */

@@ -1,7 +1,7 @@
 // Kubiya's key-management responses are only partly documented (docs/kubiya-api.md), so they are read
 // defensively: several wrappers, paging forms and field names are accepted, and JWT claims fill the gaps.
 // What cannot be read is an error naming what was seen, never an empty list.
-import type { ApiKey } from '../key-service.ts';
+import { withExpiry, type ApiKey } from '../key-service.ts';
 
 type Json = Record<string, unknown>;
 
@@ -216,18 +216,6 @@ function readListedKey(entry: Json): ApiKey | undefined {
   });
   if (typeof entry['description'] === 'string') key.description = entry['description'];
   return key;
-}
-
-/** Kubiya's longest key lifetime: its web UI offers no "never". */
-export const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
-
-/**
- * A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives
- * longer), else unknown — never "does not expire".
- */
-export function withExpiry<K extends ApiKey>(key: K): K {
-  if (key.expiresAt || !key.createdAt) return key;
-  return { ...key, expiresAt: new Date(key.createdAt.getTime() + LONGEST_LIFETIME_MS), expiresAtInferred: true };
 }
 
 /** A one-line reason from an error body: `detail` (string, object or validation list), then `message`, then `error`. */

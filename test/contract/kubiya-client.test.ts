@@ -1,5 +1,6 @@
 // The Kubiya client against the emulator: what the project assumes of Kubiya's API, stated as tests.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lostCreateReconciler } from '../../src/key-lifecycle.ts';
 import { KubiyaClient } from '../../src/kubiya/client.ts';
 import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { startHttpEmulator, type HttpEmulator } from '../sandbox/http-emulator.ts';
@@ -23,8 +24,12 @@ function client(overrides: { adminKey?: string; timeoutMs?: number; baseUrl?: st
 }
 
 const inAnHour = () => new Date(Date.now() + 3_600_000);
+/** Creates as the key lifecycle does: a lost create is reconciled by name and mint id (key-lifecycle.ts). */
 const create = (name = NAME, c = client()) =>
-  c.createKey({ name, description: 'contract test (mint c0ffee00)', mintId: 'c0ffee00', expiresAt: inAnHour() });
+  c.createKey(
+    { name, description: 'contract test (mint c0ffee00)', mintId: 'c0ffee00', expiresAt: inAnHour() },
+    lostCreateReconciler(c, name, 'c0ffee00'),
+  );
 
 beforeEach(async () => {
   kubiya = await startKubiyaEmulator();
@@ -67,7 +72,11 @@ describe('creating keys', () => {
     async (shape) => {
       kubiya.options.createResponseShape = shape;
       const expiresAt = inAnHour();
-      const minted = await client().createKey({ name: NAME, description: 'd (mint c0ffee00)', mintId: 'c0ffee00', expiresAt });
+      const c = client();
+      const minted = await c.createKey(
+        { name: NAME, description: 'd (mint c0ffee00)', mintId: 'c0ffee00', expiresAt },
+        lostCreateReconciler(c, NAME, 'c0ffee00'),
+      );
       const stored = kubiya.keyById(minted.id)!;
       expect(stored).toMatchObject({ name: NAME, token: minted.token });
       expect(Math.abs(minted.expiresAt.getTime() - expiresAt.getTime())).toBeLessThan(1000);
@@ -225,7 +234,13 @@ describe('the expiry a create asks for and the one it gets', () => {
   const DAY = 86_400_000;
   const ask = (ms: number, c = client()) => {
     const expiresAt = new Date(Date.now() + ms);
-    return { expiresAt, minted: c.createKey({ name: NAME, description: 'd (mint c0ffee00)', mintId: 'c0ffee00', expiresAt, ttlMs: ms }) };
+    return {
+      expiresAt,
+      minted: c.createKey(
+        { name: NAME, description: 'd (mint c0ffee00)', mintId: 'c0ffee00', expiresAt, ttlMs: ms },
+        lostCreateReconciler(c, NAME, 'c0ffee00'),
+      ),
+    };
   };
 
   it.each([

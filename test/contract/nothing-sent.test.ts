@@ -1,6 +1,7 @@
 // What the HTTP layer knows of a request's fate, for both clients: a request that never left the runner (refused
 // connection, sealing failed) had no effect and is not an unknown outcome; one that may have reached the server
 // unanswered is; and an exchange abandoned at its deadline is closed, even while its answer drips in.
+import { lostCreateReconciler } from '../../src/key-lifecycle.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
 import { GitHubSecretStore } from '../../src/github/secrets.ts';
@@ -71,7 +72,10 @@ function kubiyaClient(options: { baseUrl?: string; transport?: HttpTransport } =
 }
 
 const create = (client: KubiyaClient) =>
-  client.createKey({ name: NAME, description: 'test (mint c0ffee00)', mintId: 'c0ffee00', expiresAt: new Date(Date.now() + 3_600_000) });
+  client.createKey(
+    { name: NAME, description: 'test (mint c0ffee00)', mintId: 'c0ffee00', expiresAt: new Date(Date.now() + 3_600_000) },
+    lostCreateReconciler(client, NAME, 'c0ffee00'),
+  );
 
 beforeEach(async () => {
   [github, kubiya] = await Promise.all([startGitHubEmulator(), startKubiyaEmulator()]);

@@ -1,6 +1,7 @@
 // Both clients send their requests through the runner's proxy (HTTP_PROXY / HTTPS_PROXY, NO_PROXY honoured), as
 // self-hosted runners behind one need: a CONNECT proxy on 127.0.0.1 that reaches the emulators under names that
 // do not resolve (only the proxy knows them), so a request that skipped the proxy could not arrive at all.
+import { lostCreateReconciler } from '../../src/key-lifecycle.ts';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -94,12 +95,15 @@ describe('behind the runner proxy', () => {
     const adminKey = kubiya.addUser({ email: 'ci@acme.test', org: 'acme' }).apiKey;
     const client = new KubiyaClient({ baseUrl: 'http://unknown.test:1', adminKey, onSecret: () => {}, ...settings });
     const error = await failure(
-      client.createKey({
-        name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1',
-        description: 'd',
-        mintId: 'c0ffee00',
-        expiresAt: new Date(Date.now() + 3_600_000),
-      }),
+      client.createKey(
+        {
+          name: 'gha:acme/web:KUBIYA_API_KEY:run-1-1',
+          description: 'd',
+          mintId: 'c0ffee00',
+          expiresAt: new Date(Date.now() + 3_600_000),
+        },
+        lostCreateReconciler(client, 'gha:acme/web:KUBIYA_API_KEY:run-1-1', 'c0ffee00'),
+      ),
     );
     expect(error.notSent).toBe(true);
     expect(error.message).toMatch(

@@ -8,7 +8,7 @@
 // KUBIYA_EXPLORER_REPORT=path writes the per-case counts as JSON (scripts/bench.ts reads it).
 //
 // The "breaks the invariant in none" tests are meant to fail until the in-flight window and duplicate rules
-// (README "Overlapping runs") are implemented in src/rotate.ts and src/revocation.ts.
+// (README "Overlapping runs") are implemented in src/rotation.ts and src/revocation.ts.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CASES, explore, ready, reproduction, type Interleaving } from './explorer/explore.ts';

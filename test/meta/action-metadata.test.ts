@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../parse-config.ts';
 import { readActionMetadata, readText, repoRoot } from './project-files.ts';
 
 const schema = JSON.parse(readText('test/meta/action-metadata.schema.json')) as object;
@@ -65,7 +65,7 @@ describe('action.yml', () => {
 });
 
 describe('input defaults', () => {
-  // The runner hands the action action.yml's defaults; config.ts falls back to the same values when an input is
+  // The runner hands the action action.yml's defaults; each mode's parser falls back to the same values when an input is
   // empty (unit tests, local runs). This keeps the two from drifting apart. export-env is the exception by
   // design: '' means "export none", so only action.yml can default it.
   it('are the values parseConfig assumes for an empty input, for every literal default in action.yml', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { relative, renderAuditSummary } from '../../src/summary.ts';
+import type { AuditDetail } from '../../src/audit-findings.ts';
+import { auditJson } from '../../src/modes/audit.ts';
+import { renderAuditSummary } from '../../src/modes/audit-summary.ts';
 import { resultsJson, slotResult } from '../../src/results.ts';
+import { relative } from '../../src/summary.ts';
 import { summaryHtml, summaryText } from '../sandbox/rendered-summary.ts';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -18,15 +21,15 @@ describe('renderAuditSummary', () => {
       active: true,
       jobKey: false,
     });
-    const flagged = slotResult({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
-      audit: {
+    const flagged = slotResult<AuditDetail>({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: {
         scope: 'acme/web',
         keys: [key(hostile, 5 * DAY)],
         findings: [{ kind: 'expiring', message: `the newest key, ${hostile}, expires soon`, keyIds: ['k1'] }],
       },
     });
-    const clean = slotResult({ target: 'acme/api', secretName: 'KUBIYA_API_KEY' }, 'audited', {
-      audit: { scope: 'acme/api/dependabot', keys: [key('gha:acme/api/dependabot:KUBIYA_API_KEY:run-2-1', 20 * DAY)], findings: [] },
+    const clean = slotResult<AuditDetail>({ target: 'acme/api', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: { scope: 'acme/api/dependabot', keys: [key('gha:acme/api/dependabot:KUBIYA_API_KEY:run-2-1', 20 * DAY)], findings: [] },
     });
     const summary = renderAuditSummary([clean, flagged], { title: 'Kubiya API key audit', now, failOn: ['expired', 'expiring'] });
     expect(summaryHtml(summary)).not.toMatch(/<img|<strong>bold/);
@@ -51,12 +54,12 @@ describe('renderAuditSummary: an inferred expiry', () => {
       active: true,
       jobKey: false,
     };
-    const result = slotResult({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
-      audit: { scope: 'acme/web', keys: [inferred], findings: [] },
+    const result = slotResult<AuditDetail>({ target: 'acme/web', secretName: 'KUBIYA_API_KEY' }, 'audited', {
+      detail: { scope: 'acme/web', keys: [inferred], findings: [] },
     });
     const summary = renderAuditSummary([result], { title: 'Kubiya API key audit', now, failOn: [] });
     expect(summary).toMatch(/\*\*in 355 days\*\*<br>[^|]*<br>\(inferred: created \+ 365 days\)/);
-    const [entry] = JSON.parse(resultsJson([result])) as { keys: Record<string, unknown>[] }[];
+    const [entry] = JSON.parse(resultsJson([result], auditJson)) as { keys: Record<string, unknown>[] }[];
     expect(entry!.keys[0]).toMatchObject({ expiresAt: inferred.expiresAt.toISOString(), expiresAtInferred: true });
     expect(Object.keys(entry!).sort()).toEqual(
       ['error', 'expiresAt', 'findings', 'keyId', 'keyName', 'keys', 'revokedKeyIds', 'scope', 'secretName', 'status', 'target'].sort(),

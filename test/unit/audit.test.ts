@@ -1,6 +1,6 @@
 // The audit's findings, over listed keys, what GitHub said about the secret, and a clock.
 import { describe, expect, it } from 'vitest';
-import { auditSlot, parseFindingKinds, type AuditInput } from '../../src/audit.ts';
+import { auditSlot, parseFindingKinds, type AuditInput } from '../../src/audit-findings.ts';
 import type { ApiKey } from '../../src/key-service.ts';
 import { repositorySlot } from '../../src/slots.ts';
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, parseConfig, parseRepositories } from '../../src/config.ts';
+import { InputError, parseRepositories } from '../../src/inputs.ts';
+import * as audit from '../../src/modes/audit.ts';
+import * as rotate from '../../src/modes/rotate.ts';
+import { parseConfig } from '../parse-config.ts';
 
 const ENV = {
   GITHUB_REPOSITORY: 'Acme/Web',
@@ -14,6 +17,17 @@ function parse(inputs: Record<string, string>, env: Record<string, string> = ENV
   return parseConfig((name) => all[name] ?? '', env);
 }
 
+/** Rotate mode's config (the targets are parsed the same way in every mode that has them). */
+function parseRotate(inputs: Record<string, string>): rotate.RotateConfig {
+  const all = { ...BASE, ...inputs };
+  return rotate.parse((name) => all[name] ?? '', ENV);
+}
+
+function parseAudit(inputs: Record<string, string>): audit.AuditConfig {
+  const all: Record<string, string> = { ...BASE, mode: 'audit', ...inputs };
+  return audit.parse((name) => all[name] ?? '', ENV);
+}
+
 function inputError(inputs: Record<string, string>, env?: Record<string, string>): string {
   try {
     parse(inputs, env);
@@ -26,7 +40,7 @@ function inputError(inputs: Record<string, string>, env?: Record<string, string>
 
 describe('parseConfig', () => {
   it('applies the documented defaults', () => {
-    const config = parse({});
+    const config = parseRotate({});
     expect(config).toMatchObject({
       mode: 'rotate',
       kubiyaApiUrl: 'https://api.kubiya.ai',
@@ -81,14 +95,14 @@ describe('parseConfig', () => {
   });
 
   it('accepts the boolean forms core.getBooleanInput accepts', () => {
-    for (const value of ['true', 'True', 'TRUE']) expect(parse({ verify: value }).verify).toBe(true);
-    for (const value of ['false', 'False', 'FALSE']) expect(parse({ verify: value }).verify).toBe(false);
+    for (const value of ['true', 'True', 'TRUE']) expect(parseRotate({ verify: value }).verify).toBe(true);
+    for (const value of ['false', 'False', 'FALSE']) expect(parseRotate({ verify: value }).verify).toBe(false);
   });
 
   it('accepts loopback http URLs for local testing and strips trailing slashes', () => {
-    expect(parse({ 'kubiya-api-url': 'http://127.0.0.1:8080/' }).kubiyaApiUrl).toBe('http://127.0.0.1:8080');
-    expect(parse({ 'github-api-url': 'http://localhost:3000/api/v3/' }).githubApiUrl).toBe('http://localhost:3000/api/v3');
-    expect(parse({ 'github-api-url': 'http://[::1]:3000' }).githubApiUrl).toBe('http://[::1]:3000');
+    expect(parseRotate({ 'kubiya-api-url': 'http://127.0.0.1:8080/' }).kubiyaApiUrl).toBe('http://127.0.0.1:8080');
+    expect(parseRotate({ 'github-api-url': 'http://localhost:3000/api/v3/' }).githubApiUrl).toBe('http://localhost:3000/api/v3');
+    expect(parseRotate({ 'github-api-url': 'http://[::1]:3000' }).githubApiUrl).toBe('http://[::1]:3000');
   });
 
   it('upper-cases the secret name, as GitHub stores it', () => {
@@ -111,7 +125,7 @@ describe('parseRepositories', () => {
 });
 
 describe('targets', () => {
-  const targets = (inputs: Record<string, string>) => parse(inputs).slots.map((slot) => [slot.kind, slot.target, slot.scope]);
+  const targets = (inputs: Record<string, string>) => parseRotate(inputs).slots.map((slot) => [slot.kind, slot.target, slot.scope]);
 
   it('makes one environment slot per repository', () => {
     expect(targets({ environment: 'prod/eu west', repositories: 'web, api' })).toEqual([
@@ -125,10 +139,10 @@ describe('targets', () => {
   });
 
   it('makes one organization slot, with the repositories as the selected ones on create', () => {
-    const [slot] = parse({ organization: 'Acme', 'org-secret-visibility': 'selected', repositories: 'web, tools' }).slots;
+    const [slot] = parseRotate({ organization: 'Acme', 'org-secret-visibility': 'selected', repositories: 'web, tools' }).slots;
     expect(slot).toMatchObject({ kind: 'organization', target: 'org:acme', scope: 'org:acme', org: 'acme', secretType: 'actions' });
     expect(slot).toMatchObject({ visibilityOnCreate: 'selected', selectedOnCreate: ['acme/web', 'acme/tools'] });
-    expect(parse({ organization: 'acme', 'secret-type': 'dependabot' }).slots[0]!.scope).toBe('org:acme/dependabot');
+    expect(parseRotate({ organization: 'acme', 'secret-type': 'dependabot' }).slots[0]!.scope).toBe('org:acme/dependabot');
   });
 
   it.each([
@@ -150,14 +164,14 @@ describe('targets', () => {
 
 describe('parseConfig, mode audit', () => {
   it('needs no github-token and reads warn-before and fail-on', () => {
-    const config = parse({ mode: 'audit', 'github-token': '', 'warn-before': '3d', 'fail-on': 'expired, lingering' });
+    const config = parseAudit({ 'github-token': '', 'warn-before': '3d', 'fail-on': 'expired, lingering' });
     expect(config).toMatchObject({ mode: 'audit', githubToken: '', warnBeforeMs: 3 * 86_400_000, failOn: ['expired', 'lingering'] });
-    expect(config.slots.map((slot) => slot.target)).toEqual(['acme/web']);
-    expect(parse({ mode: 'audit' })).toMatchObject({ warnBeforeMs: 7 * 86_400_000, failOn: [], allSlots: false });
+    expect(config.slots !== 'all' && config.slots.map((slot) => slot.target)).toEqual(['acme/web']);
+    expect(parseAudit({})).toMatchObject({ warnBeforeMs: 7 * 86_400_000, failOn: [] });
   });
 
   it("takes repositories: '*' as every managed slot, and only in audit mode", () => {
-    expect(parse({ mode: 'audit', repositories: '*' })).toMatchObject({ allSlots: true, slots: [] });
+    expect(parseAudit({ repositories: '*' })).toMatchObject({ slots: 'all' });
     expect(inputError({ repositories: '*' })).toMatch(/accepted only by mode 'audit'/);
     expect(inputError({ mode: 'audit', repositories: '*', environment: 'production' })).toMatch(/remove 'environment'/);
   });

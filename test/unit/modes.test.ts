@@ -1,17 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../../src/config.ts';
-import { mint, revokeJobKey } from '../../src/mint.ts';
-import { revokeAll } from '../../src/revoke.ts';
+import * as mintMode from '../../src/modes/mint.ts';
+import * as revokeMode from '../../src/modes/revoke.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import { Calls, FakeKeys } from './fakes.ts';
 
 const ENV = { GITHUB_REPOSITORY: 'acme/web', GITHUB_RUN_ID: '500', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'deploy' };
 const NOW = new Date('2026-11-27T12:00:00Z');
 
-function config(inputs: Record<string, string>): Config {
-  const all: Record<string, string> = { 'admin-api-key': 'admin', 'export-env': 'KUBIYA_API_KEY', ...inputs };
-  return parseConfig((name) => all[name] ?? '', ENV);
+function inputs(given: Record<string, string>) {
+  const all: Record<string, string> = { 'admin-api-key': 'admin', 'export-env': 'KUBIYA_API_KEY', ...given };
+  return (name: string) => all[name] ?? '';
 }
+const mintConfig = (given: Record<string, string> = {}) => mintMode.parse(inputs({ mode: 'mint', ...given }), ENV);
+const revokeConfig = (given: Record<string, string> = {}) => revokeMode.parse(inputs({ mode: 'revoke', ...given }), ENV);
 
 let calls: Calls;
 let keys: FakeKeys;
@@ -32,7 +33,7 @@ describe('mint mode', () => {
   });
 
   it('mints a one-hour key named after the job, remembers it for the post step, then verifies it', async () => {
-    const { result, minted } = await mint(config({ mode: 'mint' }), deps());
+    const { result, minted } = await mintMode.mint(mintConfig(), deps());
     expect(result).toMatchObject({ status: 'minted', keyName: 'gha:acme/web/job/deploy:KUBIYA_API_KEY:run-500-2', target: 'acme/web' });
     expect(result.expiresAt).toEqual(new Date(NOW.getTime() + 3_600_000));
     expect(minted?.token).toBe(keys.tokenOf(result.keyId!));
@@ -43,7 +44,7 @@ describe('mint mode', () => {
 
   it('revokes the key and exposes nothing when it does not authenticate', async () => {
     calls.fail('verify', new ServiceError('Kubiya did not accept the new key (HTTP 401)', { status: 401 }));
-    const { result, minted } = await mint(config({ mode: 'mint' }), deps());
+    const { result, minted } = await mintMode.mint(mintConfig(), deps());
     expect(minted).toBeUndefined();
     expect(result.error).toMatch(/^verify: .*was revoked/);
     expect(keys.live()).toEqual([]);
@@ -53,7 +54,7 @@ describe('mint mode', () => {
     for (const status of [401, 403, 422]) {
       state.clear();
       calls.fail('create', new ServiceError(`Kubiya refused creating key (HTTP ${status})`, { status }));
-      const { result } = await mint(config({ mode: 'mint' }), deps());
+      const { result } = await mintMode.mint(mintConfig(), deps());
       expect(result.status).toBe('failed');
       expect(state.get('key-name') ?? '', `HTTP ${status}: no name for the post step`).toBe('');
       expect(state.get('key-id') ?? '').toBe('');
@@ -69,21 +70,21 @@ describe('mint mode', () => {
     for (const error of unknown) {
       state.clear();
       calls.fail('create', error);
-      await mint(config({ mode: 'mint' }), deps());
+      await mintMode.mint(mintConfig(), deps());
       expect(state.get('key-name'), error.message).toBe('gha:acme/web/job/deploy:KUBIYA_API_KEY:run-500-2');
     }
   });
 
   it('plans without minting in a dry-run', async () => {
-    const { result } = await mint(config({ mode: 'mint', 'dry-run': 'true' }), deps());
+    const { result } = await mintMode.mint(mintConfig({ 'dry-run': 'true' }), deps());
     expect(result.status).toBe('planned');
     expect(calls.log).toEqual(['whoami', 'list']);
   });
 
   it('needs no github-token, and rejects a bad export-env', () => {
-    expect(config({ mode: 'mint' }).exportEnv).toBe('KUBIYA_API_KEY');
-    expect(config({ mode: 'mint', 'export-env': '' }).exportEnv).toBe('');
-    expect(() => config({ mode: 'mint', 'export-env': 'GITHUB_TOKEN' })).toThrow(/'export-env'/);
+    expect(mintConfig().exportEnv).toBe('KUBIYA_API_KEY');
+    expect(mintConfig({ 'export-env': '' }).exportEnv).toBe('');
+    expect(() => mintConfig({ 'export-env': 'GITHUB_TOKEN' })).toThrow(/'export-env'/);
   });
 });
 
@@ -97,7 +98,7 @@ describe('mint mode: the post step of a create that was never confirmed', () => 
       ['mint-id', MINT_ID],
     ]);
     const postLog = { info: () => {}, warning: (text: string) => void warnings.push(text) };
-    return revokeJobKey({ keys, state: { save: () => {}, get: (name) => state.get(name) ?? '' }, log: postLog, now: () => NOW });
+    return mintMode.revokeJobKey({ keys, state: { save: () => {}, get: (name) => state.get(name) ?? '' }, log: postLog, now: () => NOW });
   };
   beforeEach(() => {
     warnings = [];
@@ -148,13 +149,13 @@ describe('mint mode: the post step of a create that was never confirmed', () => 
 });
 
 describe('revoke mode', () => {
-  const deps = () => ({ keys, log: { forSlot: () => log } });
+  const deps = () => ({ keys, log: { forSlot: () => log }, now: () => NOW });
 
   it("revokes every live key of each target's slot and nothing else", async () => {
     const a = keys.seed('gha:acme/web:KUBIYA_API_KEY:run-1-1', new Date('2026-11-01T00:00:00Z'));
     const b = keys.seed('gha:acme/web:KUBIYA_API_KEY:run-2-1', new Date('2026-11-08T00:00:00Z'));
     const other = keys.seed('gha:acme/web-api:KUBIYA_API_KEY:run-2-1', new Date('2026-11-08T00:00:00Z'));
-    const results = await revokeAll(config({ mode: 'revoke', repositories: 'web, tools' }), deps());
+    const results = await revokeMode.revokeAll(revokeConfig({ repositories: 'web, tools' }), deps());
     expect(results.map((result) => [result.target, result.status, result.revokedKeys.map((key) => key.id)])).toEqual([
       ['acme/web', 'revoked', [a.id, b.id]],
       ['acme/tools', 'revoked', []],
@@ -164,7 +165,7 @@ describe('revoke mode', () => {
 
   it('lists what it would revoke in a dry-run', async () => {
     keys.seed('gha:acme/web:KUBIYA_API_KEY:run-1-1', new Date('2026-11-01T00:00:00Z'));
-    const [result] = await revokeAll(config({ mode: 'revoke', 'dry-run': 'true' }), deps());
+    const [result] = await revokeMode.revokeAll(revokeConfig({ 'dry-run': 'true' }), deps());
     expect(result).toMatchObject({ status: 'planned' });
     expect(result!.revokedKeys).toHaveLength(1);
     expect(calls.log.filter((call) => call.startsWith('revoke'))).toEqual([]);

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../../src/config.ts';
-import { rotate, type RotationLog } from '../../src/rotate.ts';
+import { parse, rotate, type RotateConfig } from '../../src/modes/rotate.ts';
+import type { RunLog } from '../../src/slot-run.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import { Calls, FakeKeys, FakeSecrets } from './fakes.ts';
 
@@ -9,16 +9,16 @@ const NOW = new Date('2026-11-27T12:00:00Z');
 const NAME = 'gha:acme/web:KUBIYA_API_KEY:run-500-1';
 const PREVIOUS = 'gha:acme/web:KUBIYA_API_KEY:run-400-1';
 
-function config(inputs: Record<string, string> = {}): Config {
+function config(inputs: Record<string, string> = {}): RotateConfig {
   const all: Record<string, string> = { 'admin-api-key': 'admin', 'github-token': 'token', ...inputs };
-  return parseConfig((name) => all[name] ?? '', ENV);
+  return parse((name) => all[name] ?? '', ENV);
 }
 
 let calls: Calls;
 let keys: FakeKeys;
 let secrets: FakeSecrets;
 let warnings: string[];
-const log: RotationLog = { forSlot: () => ({ info: () => {}, warning: (text) => warnings.push(text), done: () => {} }) };
+const log: RunLog = { forSlot: () => ({ info: () => {}, warning: (text) => warnings.push(text), done: () => {} }) };
 const deps = () => ({ keys, secrets, log, now: () => NOW, concurrency: 4 });
 
 beforeEach(() => {

@@ -2,10 +2,11 @@
 // every field a server controls: none may become a link, image, emphasis, tag or line of its own, and each must
 // show exactly the characters typed.
 import { describe, expect, it } from 'vitest';
-import type { AuditedKey } from '../../src/audit.ts';
+import type { AuditDetail, AuditedKey } from '../../src/audit-findings.ts';
 import type { ApiKey } from '../../src/key-service.ts';
 import { slotResult, type SlotResult } from '../../src/results.ts';
-import { renderAuditSummary, renderSummary } from '../../src/summary.ts';
+import { renderAuditSummary } from '../../src/modes/audit-summary.ts';
+import { renderSummary } from '../../src/summary.ts';
 import { elementsOf, summaryHtml, visibleText } from '../sandbox/rendered-summary.ts';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -65,9 +66,9 @@ function runResults(s: Strings): Record<string, () => SlotResult[]> {
 }
 
 /** An audit of `repositories: '*'`: targets and secret names come from key names; every finding kind, a failed check. */
-function auditResults(s: Strings): SlotResult[] {
-  const flagged = slotResult({ target: s('target1'), secretName: s('secret1') }, 'audited', {
-    audit: {
+function auditResults(s: Strings): SlotResult<AuditDetail>[] {
+  const flagged = slotResult<AuditDetail>({ target: s('target1'), secretName: s('secret1') }, 'audited', {
+    detail: {
       scope: 'acme/web',
       keys: [audited(s, 'key1', 3 * DAY)],
       findings: (['expired', 'expiring', 'lingering', 'orphan-job-key', 'target-missing', 'not-written'] as const).map((kind) => ({
@@ -77,9 +78,9 @@ function auditResults(s: Strings): SlotResult[] {
       })),
     },
   });
-  const failed = slotResult({ target: s('target2'), secretName: s('secret2') }, 'failed', { error: s('error2') });
-  const clean = slotResult({ target: s('target3'), secretName: s('secret3') }, 'audited', {
-    audit: { scope: 'acme/api/dependabot', keys: [audited(s, 'key3', 25 * DAY)], findings: [] },
+  const failed = slotResult<AuditDetail>({ target: s('target2'), secretName: s('secret2') }, 'failed', { error: s('error2') });
+  const clean = slotResult<AuditDetail>({ target: s('target3'), secretName: s('secret3') }, 'audited', {
+    detail: { scope: 'acme/api/dependabot', keys: [audited(s, 'key3', 25 * DAY)], findings: [] },
   });
   return [flagged, failed, clean];
 }

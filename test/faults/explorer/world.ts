@@ -1,13 +1,13 @@
 // One interleaving's world: both emulators (never listening: every request is dispatched in-process), the
-// slot acme/web's KUBIYA_API_KEY holding a key minted 7 days ago, and runs of the real rotation — parseConfig,
+// slot acme/web's KUBIYA_API_KEY holding a key minted 7 days ago, and runs of the real rotation — rotate mode's parse,
 // KubiyaClient, GitHubSecretStore over createOctokit, rotate() — wired to the scheduler's transports.
-import { parseConfig } from '../../../src/config.ts';
 import { createOctokit } from '../../../src/github/client.ts';
 import { GitHubSecretStore } from '../../../src/github/secrets.ts';
 import { KubiyaClient } from '../../../src/kubiya/client.ts';
 import type { SlotResult } from '../../../src/results.ts';
 import { DEFAULT_RETRY } from '../../../src/retry.ts';
-import { rotate, type RotationLog } from '../../../src/rotate.ts';
+import { parse, rotate } from '../../../src/modes/rotate.ts';
+import type { RunLog } from '../../../src/slot-run.ts';
 import { errorMessage } from '../../../src/service-error.ts';
 import { GitHubEmulator } from '../../sandbox/github-emulator.ts';
 import { KubiyaEmulator, type KubiyaKey } from '../../sandbox/kubiya-emulator.ts';
@@ -133,7 +133,7 @@ export class World {
       GITHUB_JOB: spec.job,
       GITHUB_SERVER_URL: 'https://github.com',
     };
-    const config = parseConfig((name) => inputs[name] ?? '', env);
+    const config = parse((name) => inputs[name] ?? '', env);
     const retry = { ...DEFAULT_RETRY, random: this.#jitter };
     const keys = new KubiyaClient({
       baseUrl: config.kubiyaApiUrl,
@@ -154,7 +154,7 @@ export class World {
       transport: transport(this.scheduler, spec.label, 'github'),
       throttleId: `explorer-${++octokits}`,
     });
-    const log: RotationLog = {
+    const log: RunLog = {
       forSlot: () => ({
         info: (text) => state.log.push(text),
         warning: (text) => state.log.push(`warning: ${text}`),

@@ -1,8 +1,9 @@
 // Audit mode's findings: what a rotation that silently stopped leaves behind. Pure: decided from the listed
 // keys of one slot, what GitHub said about its secret (when a token was given) and the clock.
-import type { ApiKey } from './key-service.ts';
-import { withExpiry } from './kubiya/responses.ts';
+import { withExpiry, type ApiKey } from './key-service.ts';
 import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
+import type { SlotResult } from './results.ts';
+import type { SecretState } from './secret-store.ts';
 import type { Slot } from './slots.ts';
 
 export const FINDING_KINDS = ['expired', 'expiring', 'lingering', 'orphan-job-key', 'target-missing', 'not-written'] as const;
@@ -19,18 +20,21 @@ export interface Finding {
   keyIds: string[];
 }
 
-/** What GitHub says about the slot's secret: only known when audit was given a github-token. */
-export type SecretState =
-  | { state: 'present'; updatedAt?: Date }
-  /** `what` says what does not exist: the secret, the environment, or the repository or organization */
-  | { state: 'missing'; what: string };
-
 export interface AuditedKey extends ApiKey {
   /** a mint-mode key of one of the repository's jobs, not a key of the secret */
   jobKey: boolean;
   /** not revoked and not expired */
   active: boolean;
 }
+
+/** What audit adds to a slot's result: its managed keys (newest first) and what was found. */
+export interface AuditDetail {
+  scope: string;
+  keys: AuditedKey[];
+  findings: Finding[];
+}
+
+export type AuditResult = SlotResult<AuditDetail>;
 
 export interface SlotAudit {
   /** every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first */

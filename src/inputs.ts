@@ -1,60 +1,48 @@
-// Inputs → a validated Config. Every input error message lives here, and all of them are raised
-// before the first request is sent.
-import { FINDING_KINDS, parseFindingKinds, type FindingKind } from './audit.ts';
+// The inputs every mode shares, parsed and validated: each mode (src/modes/) builds its own typed config from
+// these, and every input error is raised before the first request is sent.
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
 import {
   environmentSlot,
-  jobSlot,
   organizationSlot,
   repositorySlot,
   type OrgSecretVisibility,
   type Run,
+  type SecretSlot,
   type SecretType,
-  type Slot,
 } from './slots.ts';
-
-export type Mode = 'rotate' | 'mint' | 'revoke' | 'audit';
-export const MODES: readonly Mode[] = ['rotate', 'mint', 'revoke', 'audit'];
-
-export interface Config {
-  mode: Mode;
-  adminApiKey: string;
-  kubiyaApiUrl: string;
-  githubToken: string;
-  githubApiUrl: string;
-  slots: Slot[];
-  secretName: string;
-  keyNamePrefix: string;
-  ttlMs: number;
-  gracePeriodMs: number;
-  revokePrevious: boolean;
-  verify: boolean;
-  dryRun: boolean;
-  /** mint mode: the variable later steps read the key from; '' exports none */
-  exportEnv: string;
-  /** mint mode: revoke the key in the post step */
-  revokeOnExit: boolean;
-  run: Run;
-  /** audit mode, `repositories: '*'`: every managed slot in the key list (`slots` is then empty) */
-  allSlots?: boolean;
-  /** audit mode: a slot whose newest active key expires within this is `expiring` */
-  warnBeforeMs?: number;
-  /** audit mode: the finding kinds that fail the step */
-  failOn?: FindingKind[];
-}
 
 export class InputError extends Error {
   override name = 'InputError';
 }
 
-const MIN_TTL_MS = 5 * 60_000;
-const MAX_DURATION_MS = 365 * 86_400_000;
-const DEFAULT_TTL: Record<Mode, string> = { rotate: '30d', mint: '1h', revoke: '30d', audit: '30d' };
+/** An input by name: the trimmed value, '' when unset (the runner applies action.yml's defaults first). */
+export type Inputs = (name: string) => string;
 
-/** `getInput(name)` returns the trimmed input ('' when unset); `env` is the runner's environment. */
-export function parseConfig(getInput: (name: string) => string, env: NodeJS.ProcessEnv): Config {
-  const mode = parseMode(getInput('mode') || 'rotate');
-  const adminApiKey = getInput('admin-api-key');
+export const MIN_TTL_MS = 5 * 60_000;
+const MAX_DURATION_MS = 365 * 86_400_000;
+
+/** What every mode but check needs to reach Kubiya. */
+export interface KubiyaInputs {
+  adminApiKey: string;
+  kubiyaApiUrl: string;
+}
+
+/** The inputs of every mode that works on managed keys: Kubiya, the run that names them, and their names. */
+export interface KeyInputs extends KubiyaInputs {
+  run: Run;
+  secretName: string;
+  keyNamePrefix: string;
+  dryRun: boolean;
+}
+
+export interface GitHubInputs {
+  /** '' when not given */
+  githubToken: string;
+  githubApiUrl: string;
+}
+
+export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs {
+  const adminApiKey = input('admin-api-key');
   if (!adminApiKey) {
     throw new InputError(
       "Input 'admin-api-key' is empty. Pass it from a secret (admin-api-key: ${{ secrets.KUBIYA_ADMIN_API_KEY }}). " +
@@ -62,79 +50,37 @@ export function parseConfig(getInput: (name: string) => string, env: NodeJS.Proc
         'run rotations on schedule or workflow_dispatch in the repository itself.',
     );
   }
-  const run = parseRun(env);
-  const dryRun = parseBoolean(getInput, 'dry-run', false);
-  const githubToken = getInput('github-token');
-  if (mode === 'rotate' && !dryRun && !githubToken) {
-    throw new InputError(
-      "Input 'github-token' is required by mode 'rotate' (unless dry-run is true): pass a fine-grained personal access " +
-        'token with the repository permission "Secrets: Read and write", or a GitHub App token with that permission. ' +
-        'The default GITHUB_TOKEN cannot write secrets.',
-    );
-  }
-  const secretName = parseSecretName(getInput('secret-name') || 'KUBIYA_API_KEY');
-  const ttlMs = parseDurationInput('ttl', getInput('ttl') || DEFAULT_TTL[mode], MIN_TTL_MS);
-  const gracePeriodMs = parseDurationInput('grace-period', getInput('grace-period') || '0', 0);
-  const audit = mode === 'audit' ? parseAuditInputs(getInput) : undefined;
-  const slots = audit?.allSlots ? [] : parseSlots(mode, getInput, run, secretName);
   return {
-    ...audit,
-    mode,
     adminApiKey,
-    kubiyaApiUrl: parseBaseUrl('kubiya-api-url', getInput('kubiya-api-url') || 'https://api.kubiya.ai'),
-    githubToken,
-    githubApiUrl: parseBaseUrl('github-api-url', getInput('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
-    slots,
-    secretName,
-    keyNamePrefix: parseKeyNamePrefix(getInput('key-name-prefix') || 'gha'),
-    ttlMs,
-    gracePeriodMs,
-    revokePrevious: parseBoolean(getInput, 'revoke-previous', true),
-    verify: parseBoolean(getInput, 'verify', true),
-    dryRun,
-    exportEnv: parseExportEnv(getInput('export-env')),
-    revokeOnExit: parseBoolean(getInput, 'revoke-on-exit', true),
-    run,
+    kubiyaApiUrl: parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai'),
+    run: parseRun(env),
+    secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY'),
+    keyNamePrefix: parseKeyNamePrefix(input('key-name-prefix') || 'gha'),
+    dryRun: parseBoolean(input, 'dry-run', false),
   };
 }
 
-/** Audit mode's own inputs, and `repositories: '*'` (every managed slot; it narrows by nothing else). */
-function parseAuditInputs(getInput: (name: string) => string): Pick<Config, 'allSlots' | 'warnBeforeMs' | 'failOn'> {
-  const warnBeforeMs = parseDurationInput('warn-before', getInput('warn-before') || '7d', 0);
-  // The runner applies the action.yml default (expired,expiring) when fail-on is not given: empty never fails.
-  const { kinds, unknown } = parseFindingKinds(getInput('fail-on'));
-  if (unknown.length > 0) {
-    throw new InputError(
-      `Input 'fail-on' names unknown finding kind(s) ${unknown.map((kind) => `'${kind}'`).join(', ')}: ` +
-        `use a comma-separated list of ${FINDING_KINDS.join(', ')}, or leave it empty to never fail on findings.`,
-    );
-  }
-  const allSlots = getInput('repositories') === '*';
-  if (allSlots && (getInput('environment') || getInput('organization') || (getInput('secret-type') || 'actions') !== 'actions')) {
-    throw new InputError(
-      "Input 'repositories: *' audits every managed slot, whatever its repository, environment, organization or secret type: " +
-        "remove 'environment', 'organization' and 'secret-type', or name the repositories.",
-    );
-  }
-  return { allSlots, warnBeforeMs, failOn: kinds };
+export function parseGitHubInputs(input: Inputs, env: NodeJS.ProcessEnv): GitHubInputs {
+  return {
+    githubToken: input('github-token'),
+    githubApiUrl: parseBaseUrl('github-api-url', input('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
+  };
 }
 
-/** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
-function parseExportEnv(value: string): string {
-  if (value === '') return '';
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !/^(GITHUB_|RUNNER_)/i.test(value)) return value;
-  throw new InputError(
-    `Input 'export-env' must be an environment variable name (letters, digits, underscores, not starting with a digit, GITHUB_ or RUNNER_), or empty to export none (got '${value}').`,
-  );
+/** `ttl`, with the mode's default when empty. */
+export function parseTtl(input: Inputs, fallback: string): number {
+  return parseDurationInput('ttl', input('ttl') || fallback, MIN_TTL_MS);
 }
 
-/** The targets as slots: one per repository (repository, environment or Dependabot secret), one for an
- * organization secret, or the job's own slot in mint mode. */
-function parseSlots(mode: Mode, getInput: (name: string) => string, run: Run, secretName: string): Slot[] {
-  const environment = getInput('environment');
-  const organization = getInput('organization');
-  const secretType = parseChoice<SecretType>('secret-type', getInput('secret-type') || 'actions', ['actions', 'dependabot']);
-  const visibility = parseChoice<OrgSecretVisibility>('org-secret-visibility', getInput('org-secret-visibility') || 'private', [
+/**
+ * The targets as secret slots: one per repository (repository, environment or Dependabot secret), or one for an
+ * organization secret.
+ */
+export function parseSecretSlots(input: Inputs, run: Run, secretName: string): SecretSlot[] {
+  const environment = input('environment');
+  const organization = input('organization');
+  const secretType = parseChoice<SecretType>('secret-type', input('secret-type') || 'actions', ['actions', 'dependabot']);
+  const visibility = parseChoice<OrgSecretVisibility>('org-secret-visibility', input('org-secret-visibility') || 'private', [
     'all',
     'private',
     'selected',
@@ -145,18 +91,7 @@ function parseSlots(mode: Mode, getInput: (name: string) => string, run: Run, se
   if (environment && secretType === 'dependabot') {
     throw new InputError("Inputs 'environment' and 'secret-type: dependabot' cannot be combined: Dependabot secrets have no environments.");
   }
-  if (mode === 'mint') {
-    if (environment || organization || secretType !== 'actions') {
-      throw new InputError(
-        "Mode 'mint' writes no secret: remove 'environment', 'organization' and 'secret-type', which apply to rotate and revoke.",
-      );
-    }
-    if (!/^[A-Za-z0-9_.-]+$/.test(run.job)) {
-      throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
-    }
-    return [jobSlot(run.repository, run.job, secretName)];
-  }
-  const repositories = parseRepositories(getInput('repositories') || run.repository, run.repository);
+  const repositories = parseRepositories(input('repositories') || run.repository, run.repository);
   if (organization) {
     if (!OWNER.test(organization)) throw new InputError(`Input 'organization' is not a GitHub organization name (got '${organization}').`);
     const foreign = repositories.find(({ owner }) => owner !== organization.toLowerCase());
@@ -180,28 +115,24 @@ function parseSlots(mode: Mode, getInput: (name: string) => string, run: Run, se
   return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
 }
 
-function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+export function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new InputError(`Input '${name}' must be one of ${choices.join(', ')} (got '${value}').`);
-}
-
-function parseMode(value: string): Mode {
-  return parseChoice('mode', value, MODES);
 }
 
 // The forms core.getBooleanInput accepts (YAML 1.2 core schema).
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
 
-function parseBoolean(getInput: (name: string) => string, name: string, fallback: boolean): boolean {
-  const value = getInput(name);
+export function parseBoolean(input: Inputs, name: string, fallback: boolean): boolean {
+  const value = input(name);
   if (value === '') return fallback;
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
   throw new InputError(`Input '${name}' must be true or false (got '${value}').`);
 }
 
-function parseDurationInput(name: string, value: string, minMs: number): number {
+export function parseDurationInput(name: string, value: string, minMs: number): number {
   const ms = parseDuration(value);
   const range = `at least ${minMs === 0 ? '0' : formatDuration(minMs)}, at most 365d`;
   if (ms === undefined) throw new InputError(`Input '${name}' is not a duration (got '${value}'): use ${DURATION_FORMS}; ${range}.`);
@@ -274,7 +205,7 @@ export function parseRepositories(value: string, currentRepository: string): { o
   return [...seen.values()];
 }
 
-function parseRun(env: NodeJS.ProcessEnv): Run {
+export function parseRun(env: NodeJS.ProcessEnv): Run {
   const repository = env['GITHUB_REPOSITORY'] ?? '';
   const runId = env['GITHUB_RUN_ID'] ?? '';
   const runAttempt = env['GITHUB_RUN_ATTEMPT'] || '1';

@@ -1,81 +1,47 @@
-// The rotation: for each slot, mint a key, verify it, seal it into the secret, then revoke the keys it
-// superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it
-// minted either stored or revoked. No I/O of its own: Kubiya and GitHub come in as interfaces.
-import type { Config } from './config.ts';
-import { mapBounded } from './concurrency.ts';
+// One slot's rotation: mint a key, verify it while listing again, seal it into the secret, then revoke the keys
+// it superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it minted
+// either stored or revoked. No I/O of its own: Kubiya and GitHub come in as interfaces.
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
+import type { KeyLifecycle } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
-import { revokeKeys, revokeNewKey } from './revoke.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { SecretStore, WriteTarget } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
-import { isSlotKey, keyDescription, managedKeyName, newMintId, type SecretSlot, type Slot } from './slots.ts';
+import type { SlotLog } from './slot-run.ts';
+import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
 
-export interface SlotLog {
-  info(message: string): void;
-  warning(message: string): void;
-}
-
-export interface RotationLog {
-  /** Lines about one slot; `done` is called when the slot's work is over, so they can be shown as one group. */
-  forSlot(target: string): SlotLog & { done(): void };
+/** What a rotation of one slot is told: the rotate mode's settings that concern the slot's keys. */
+export interface RotationSettings {
+  keyNamePrefix: string;
+  run: Run;
+  ttlMs: number;
+  gracePeriodMs: number;
+  revokePrevious: boolean;
+  verify: boolean;
 }
 
 export interface RotationDeps {
   keys: KeyService;
-  /** absent in a dry-run without github-token: the GitHub access check is skipped */
-  secrets?: SecretStore;
-  log: RotationLog;
+  lifecycle: KeyLifecycle;
   now: () => Date;
   /** a monotonic clock in milliseconds, for the write deadline (default: performance.now) */
   monotonicMs?: () => number;
   /** waits before the re-list is tried again (default: a timer) */
   sleep?: (ms: number) => Promise<void>;
-  /** slots in flight at once */
-  concurrency: number;
 }
 
 /** How long to wait before listing again when the listing does not yet show the key just minted. */
 const RELIST_DELAY_MS = 2_000;
-/** A server-given expiry further than this from the requested one is worth a warning. */
-const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 
-export async function rotate(config: Config, deps: RotationDeps): Promise<SlotResult[]> {
-  const { keys, secrets } = deps;
-  // Rotate mode's config has no mint-mode job slot (config.ts makes one only for mint mode).
-  const slots = config.slots.filter((slot): slot is SecretSlot => slot.kind !== 'job');
-  // First round trip: the admin key, every slot's public key (the token can read it there; a read-only token gets this far
-  // and fails at the write, which rolls its new key back) and one listing.
-  const [admin, listing, ...writeTargets] = await Promise.allSettled([
-    keys.authenticate(),
-    keys.listKeys(),
-    ...slots.map((slot) => (secrets ? secrets.prepare(slot) : Promise.resolve(undefined))),
-  ]);
-
-  return mapBounded(slots, deps.concurrency, async (slot, index) => {
-    const log = deps.log.forSlot(slot.target);
-    try {
-      const target = writeTargets[index]!;
-      const fatal = [admin, listing, target].find((outcome) => outcome.status === 'rejected');
-      if (fatal) return slotResult(slot, 'failed', { error: errorMessage(fatal.reason) });
-      const rotation = new SlotRotation(config, deps, slot, log);
-      if (config.dryRun) return rotation.plan((listing as PromiseFulfilledResult<ApiKey[]>).value);
-      return await rotation.run((target as PromiseFulfilledResult<WriteTarget>).value);
-    } finally {
-      log.done();
-    }
-  });
-}
-
-class SlotRotation {
-  private readonly config: Config;
+export class SlotRotation {
+  private readonly config: RotationSettings;
   private readonly deps: RotationDeps;
   private readonly slot: SecretSlot;
   private readonly log: SlotLog;
   private readonly name: string;
   private readonly monotonicMs: () => number;
 
-  constructor(config: Config, deps: RotationDeps, slot: SecretSlot, log: SlotLog) {
+  constructor(config: RotationSettings, deps: RotationDeps, slot: SecretSlot, log: SlotLog) {
     this.config = config;
     this.deps = deps;
     this.slot = slot;
@@ -84,11 +50,12 @@ class SlotRotation {
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
   }
 
-  plan(listing: ApiKey[]): SlotResult {
+  /** A dry-run: what `run` would do. `accessChecked`: the secret's public key was read (a github-token was given). */
+  plan(listing: ApiKey[], accessChecked: boolean): SlotResult {
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + this.config.ttlMs);
     const plan = this.revocationPlan(listing, { id: '', name: this.name, createdAt: now, revoked: false });
-    const access = this.deps.secrets
+    const access = accessChecked
       ? 'github-token can read its public key; only the write shows whether it may write'
       : 'GitHub access not checked: no github-token given';
     const kept = plan.keep.length + plan.inFlight.length;
@@ -107,10 +74,15 @@ class SlotRotation {
     });
   }
 
-  async run(target: WriteTarget): Promise<SlotResult> {
-    const { keys } = this.deps;
-    const minted = await createSlotKey(this.slot, this.config, { ...this.deps, log: this.log, mintId: newMintId() });
-    if ('failed' in minted) return minted.failed;
+  async run(secrets: SecretStore, target: WriteTarget): Promise<SlotResult> {
+    const { keys, lifecycle } = this.deps;
+    let minted: MintedKey;
+    try {
+      const { keyNamePrefix, run, ttlMs } = this.config;
+      minted = await lifecycle.mint({ slot: this.slot, keyNamePrefix, run, ttlMs, mintId: newMintId() }, this.log);
+    } catch (error) {
+      return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
+    }
     const mintedAt = this.monotonicMs();
 
     // Verify the new key while listing again: the listing shows whether a newer run got here first.
@@ -134,7 +106,7 @@ class SlotRotation {
       return !tooLate;
     };
     try {
-      const written = await this.deps.secrets!.put(this.slot, minted.token, target, { maySend });
+      const written = await secrets.put(this.slot, minted.token, target, { maySend });
       this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
     } catch (error) {
       const reason = tooLate
@@ -150,8 +122,8 @@ class SlotRotation {
   /** The secret holds the new key: revoke what it superseded, and this run's own duplicates whatever the options say. */
   private async revokeSuperseded(minted: MintedKey, plan: RevocationPlan): Promise<SlotResult> {
     const [superseded, duplicates] = await Promise.all([
-      revokeKeys(this.deps.keys, plan.revoke),
-      revokeKeys(this.deps.keys, plan.duplicates),
+      this.deps.lifecycle.revoke(plan.revoke),
+      this.deps.lifecycle.revoke(plan.duplicates),
     ]);
     for (const key of superseded.revoked) this.log.info(`Revoked superseded key ${key.name} (id ${key.id}).`);
     for (const key of duplicates.revoked)
@@ -224,8 +196,7 @@ class SlotRotation {
 
   /** The write may or may not have landed: the secret may hold either key, so neither is revoked. */
   private async unknownWrite(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
-    const duplicates = await revokeKeys(this.deps.keys, plan.duplicates);
-    const leftovers = duplicates.failed.length ? `; ${duplicates.failed.length} duplicate key(s) could not be revoked` : '';
+    const leftovers = await this.revokeDuplicates(plan);
     return this.minted(minted, 'failed', {
       writeUnknown: true,
       error:
@@ -240,14 +211,19 @@ class SlotRotation {
    * this run's own duplicates (orphans no secret holds) are.
    */
   private async deadKey(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
-    const duplicates = await revokeKeys(this.deps.keys, plan.duplicates);
-    const leftovers = duplicates.failed.length ? `; ${duplicates.failed.length} duplicate key(s) could not be revoked` : '';
+    const leftovers = await this.revokeDuplicates(plan);
     return this.minted(minted, 'failed', {
       error:
         `list: Kubiya's key list shows the new key ${minted.name} (id ${minted.id}) ${reason} between its creation and ` +
         'the write; it was not written and no key was revoked, so the secret still holds its previous key. ' +
         `Find out who or what did it and run the rotation again${leftovers}`,
     });
+  }
+
+  /** This run's own duplicates (orphans no secret holds) revoked; what could not be, for the failure message. */
+  private async revokeDuplicates(plan: RevocationPlan): Promise<string> {
+    const { failed } = await this.deps.lifecycle.revoke(plan.duplicates);
+    return failed.length ? `; ${failed.length} duplicate key(s) could not be revoked` : '';
   }
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
@@ -263,48 +239,12 @@ class SlotRotation {
 
   /** Revokes this run's new key (and its duplicates), which no secret holds: what the summary and the messages say of it. */
   private async takeBack(minted: MintedKey, duplicates: ApiKey[]): Promise<{ rolledBack: 'revoked' | 'live'; text: string }> {
-    const { revoked, text } = await revokeNewKey(this.deps.keys, minted, duplicates);
+    const { revoked, text } = await this.deps.lifecycle.revokeMinted(minted, duplicates);
     return { rolledBack: revoked ? 'revoked' : 'live', text: revoked ? text : `${text} and the next run revokes it` };
   }
 
   private minted(minted: MintedKey, status: SlotResult['status'], fields: Partial<SlotResult>): SlotResult {
     return slotResult(this.slot, status, { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt, ...fields });
-  }
-}
-
-/**
- * Mints the slot's key for this run (rotate and mint mode alike): the "Minted" line, and a warning when Kubiya
- * gave another expiry than the one asked for. `mintId` goes into the key's description (slots.ts isKeyOfMint).
- */
-export async function createSlotKey(
-  slot: Slot,
-  config: Config,
-  deps: { keys: KeyService; log: SlotLog; now: () => Date; mintId: string },
-): Promise<MintedKey | { failed: SlotResult; error: unknown }> {
-  const requested = new Date(deps.now().getTime() + config.ttlMs);
-  let minted: MintedKey;
-  try {
-    minted = await deps.keys.createKey({
-      name: managedKeyName(slot, config.keyNamePrefix, config.run),
-      description: keyDescription(slot, config.run, deps.mintId),
-      mintId: deps.mintId,
-      expiresAt: requested,
-      ttlMs: config.ttlMs,
-    });
-  } catch (error) {
-    return { failed: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }), error };
-  }
-  reportMinted(deps.log, minted, requested);
-  return minted;
-}
-
-function reportMinted(log: SlotLog, minted: MintedKey, requested: Date): void {
-  log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
-  if (Math.abs(minted.expiresAt.getTime() - requested.getTime()) > EXPIRY_TOLERANCE_MS) {
-    log.warning(
-      `Kubiya gave key ${minted.name} the expiry ${minted.expiresAt.toISOString()}, not the ${requested.toISOString()} ` +
-        'asked for (ttl): it ignored or rounded the requested lifetime. The expiry reported is the one Kubiya gave.',
-    );
   }
 }
 

@@ -1,0 +1,128 @@
+// Audit mode's job summary, for a security engineer: the verdict and the findings first — one row per slot with a
+// finding (its newest key, when that expires and was last used) — then what each kind of finding means and how to
+// fix it, then the slots without findings, folded.
+import { FINDING_ADVICE, FINDING_KINDS, type AuditedKey, type AuditResult, type FindingKind } from '../audit-findings.ts';
+import { code, NONE, relative, table, text, when } from '../summary.ts';
+
+interface Options {
+  title: string;
+  now: Date;
+  failOn: readonly FindingKind[];
+}
+
+const HEADERS = ['Target', 'Secret', 'Newest key', 'Expires', 'Last used'];
+
+export function renderAuditSummary(results: AuditResult[], options: Options): string {
+  const flagged = results.filter((result) => result.status === 'failed' || (result.detail?.findings.length ?? 0) > 0);
+  const clean = results.filter((result) => !flagged.includes(result));
+  const sections = [`## ${options.title}`, verdict(results, flagged, options)];
+  if (flagged.length > 0) sections.push(...findingSections(flagged, options));
+  if (clean.length > 0) {
+    const cleanTable = table(
+      HEADERS,
+      [...clean].sort((a, b) => expiry(a) - expiry(b)).map((result) => row(result, options)),
+    );
+    sections.push(
+      flagged.length > 0 || clean.length > 20
+        ? `<details><summary>${clean.length} slot(s) without findings</summary>\n\n${cleanTable}\n\n</details>`
+        : `### Slots\n\n${cleanTable}`,
+    );
+  }
+  return `${sections.join('\n\n')}\n`;
+}
+
+function verdict(results: AuditResult[], flagged: AuditResult[], { now, failOn }: Options): string {
+  const findings = results.flatMap((result) => result.detail?.findings ?? []);
+  const keyCount = results.reduce((sum, result) => sum + (result.detail?.keys.length ?? 0), 0);
+  const failing = findings.filter((finding) => failOn.includes(finding.kind)).length;
+  const failed = results.filter((result) => result.status === 'failed').length;
+  const counts = FINDING_KINDS.map((kind) => ({ kind, slots: results.filter((result) => hasFinding(result, kind)).length }))
+    .filter(({ slots }) => slots > 0)
+    .map(({ kind, slots }) => `${icon(kind, failOn)} ${kind}: ${slots}`);
+  const line =
+    findings.length === 0 && failed === 0
+      ? `**✅ No findings** in ${results.length} slot(s), ${keyCount} managed key(s).`
+      : `**${failing > 0 || failed > 0 ? '❌' : '⚠️'} ${findings.length} finding(s) in ${flagged.length} of ${results.length} slot(s)**` +
+        ` (${keyCount} managed keys)` +
+        (counts.length ? ` — ${counts.join(' · ')}` : '') +
+        (failed ? ` — ❌ ${failed} slot(s) could not be checked` : '');
+  const failOnText = failOn.length ? failOn.map((kind) => `\`${kind}\``).join(', ') : 'nothing (empty)';
+  return `${line}\n\nAudited ${when(now)}. fail-on: ${failOnText}${failing > 0 ? ' — this step fails.' : '.'}`;
+}
+
+/** The slots with findings, most severe first, then what each kind means and how to fix it, then the failed checks. */
+function findingSections(flagged: AuditResult[], options: Options): string[] {
+  const { failOn } = options;
+  const severity = (result: AuditResult) =>
+    result.status === 'failed' || result.detail?.findings.some((finding) => failOn.includes(finding.kind)) ? 0 : 1;
+  const ordered = [...flagged].sort((a, b) => severity(a) - severity(b) || expiry(a) - expiry(b));
+  const sections = [
+    '### Slots with findings',
+    table(
+      [...HEADERS, 'Findings'],
+      ordered.map((result) => row(result, options, true)),
+    ),
+  ];
+  sections.push('### What to do');
+  for (const kind of FINDING_KINDS) {
+    const concerned = ordered.filter((result) => hasFinding(result, kind));
+    if (concerned.length === 0) continue;
+    const advice = FINDING_ADVICE[kind];
+    const lines = concerned.flatMap((result) =>
+      result
+        .detail!.findings.filter((finding) => finding.kind === kind)
+        .map(
+          (finding) =>
+            `- **${text(result.target)}** ${text(result.secretName)}: ${text(finding.message)}` +
+            (finding.keyIds.length ? ` — key id(s) ${finding.keyIds.map(code).join(', ')}` : ''),
+        ),
+    );
+    sections.push(
+      `#### ${icon(kind, failOn)} ${advice.title} (\`${kind}\`): ${concerned.length} slot(s)${failOn.includes(kind) ? ', fails this step' : ''}\n\n` +
+        `${advice.meaning}\n\n**Fix:** ${advice.fix}\n\n${lines.join('\n')}`,
+    );
+  }
+  const errors = flagged.filter((result) => result.error);
+  if (errors.length > 0) {
+    sections.push('#### ❌ Checks that failed');
+    sections.push(errors.map((result) => `- **${text(result.target)}** ${text(result.secretName)}: ${text(result.error!)}`).join('\n'));
+  }
+  return sections;
+}
+
+function row(result: AuditResult, { now, failOn }: Options, withFindings = false): string[] {
+  const key = shownKey(result.detail?.keys ?? []);
+  const cells = [
+    `${text(result.target)}${result.detail?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
+    text(result.secretName),
+    key ? code(key.name) : NONE,
+    key?.expiresAt
+      ? `**${relative(key.expiresAt, now)}**<br>${when(key.expiresAt)}${key.expiresAtInferred ? '<br>(inferred: created + 365 days)' : ''}`
+      : key && !key.revoked
+        ? 'unknown'
+        : NONE,
+    key?.lastUsed ? `${relative(key.lastUsed, now)}<br>${when(key.lastUsed)}` : NONE,
+  ];
+  if (!withFindings) return cells;
+  const kinds = [...new Set(result.detail?.findings.map((finding) => finding.kind))].map((kind) => `${icon(kind, failOn)} ${kind}`);
+  if (result.status === 'failed') kinds.push('❌ check failed');
+  return [...cells, kinds.join('<br>')];
+}
+
+function icon(kind: FindingKind, failOn: readonly FindingKind[]): string {
+  return failOn.includes(kind) ? '❌' : '⚠️';
+}
+
+function hasFinding(result: AuditResult, kind: FindingKind): boolean {
+  return result.detail?.findings.some((finding) => finding.kind === kind) ?? false;
+}
+
+/** The key a slot's row shows: its newest active key of the secret, else its newest key of the secret, else its newest key. */
+function shownKey(keys: AuditedKey[]): AuditedKey | undefined {
+  const secretKeys = keys.filter((key) => !key.jobKey);
+  return secretKeys.find((key) => key.active) ?? secretKeys[0] ?? keys[0];
+}
+
+function expiry(result: AuditResult): number {
+  return shownKey(result.detail?.keys ?? [])?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+}

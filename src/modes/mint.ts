@@ -1,0 +1,245 @@
+// Mint mode: a key for this job only, verified before anything can use it, exposed to later steps (masked), and
+// revoked by the post step — found by its id, or, when the job was cancelled while the create was in flight, by
+// its exact name and this step's mint id.
+import { formatDuration } from '../duration.ts';
+import { InputError, parseBoolean, parseKeyInputs, parseTtl, type Inputs, type KeyInputs } from '../inputs.ts';
+import type { KeyService, MintedKey } from '../key-service.ts';
+import { KeyLifecycle } from '../key-lifecycle.ts';
+import { kubiyaClient } from '../kubiya/client.ts';
+import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
+import { requestSettings } from '../retry.ts';
+import type { Runner } from '../runner.ts';
+import { ServiceError, errorMessage } from '../service-error.ts';
+import { groupedLog, type SlotLog } from '../slot-run.ts';
+import { isProvablyKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
+import { renderSummary } from '../summary.ts';
+
+export interface MintConfig extends KeyInputs {
+  mode: 'mint';
+  slot: JobSlot;
+  ttlMs: number;
+  verify: boolean;
+  /** the variable later steps read the key from; '' exports none */
+  exportEnv: string;
+  /** revoke the key in the post step */
+  revokeOnExit: boolean;
+}
+
+export function parse(input: Inputs, env: NodeJS.ProcessEnv): MintConfig {
+  const common = parseKeyInputs(input, env);
+  if (input('environment') || input('organization') || (input('secret-type') || 'actions') !== 'actions') {
+    throw new InputError(
+      "Mode 'mint' writes no secret: remove 'environment', 'organization' and 'secret-type', which apply to rotate and revoke.",
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(common.run.job)) {
+    throw new InputError("GITHUB_JOB is not set as the Actions runner sets it: mode 'mint' names the key after the job.");
+  }
+  return {
+    ...common,
+    mode: 'mint',
+    slot: jobSlot(common.run.repository, common.run.job, common.secretName),
+    ttlMs: parseTtl(input, '1h'),
+    verify: parseBoolean(input, 'verify', true),
+    exportEnv: parseExportEnv(input('export-env')),
+    revokeOnExit: parseBoolean(input, 'revoke-on-exit', true),
+  };
+}
+
+/** The runner applies the action.yml default (KUBIYA_API_KEY); an empty value exports none. */
+function parseExportEnv(value: string): string {
+  if (value === '') return '';
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !/^(GITHUB_|RUNNER_)/i.test(value)) return value;
+  throw new InputError(
+    `Input 'export-env' must be an environment variable name (letters, digits, underscores, not starting with a digit, GITHUB_ or RUNNER_), or empty to export none (got '${value}').`,
+  );
+}
+
+export async function run(runner: Runner): Promise<void> {
+  const config = parse(runner.input, runner.env);
+  runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode mint for ${config.slot.target}, ttl ${formatDuration(config.ttlMs)}.`);
+  const keys = kubiyaClient(config, requestSettings(runner.env), runner.mask);
+  const log = groupedLog(runner).forSlot(config.slot.scope);
+  const { result, minted } = await mint(config, { keys, log, now: () => new Date(), state: runner.state });
+  log.done();
+  if (minted) expose(runner, config, minted);
+  setResultOutputs(runner, [result]);
+  await runner.summary(renderSummary([result], { title: 'Kubiya API key for this job', dryRun: config.dryRun }));
+  reportFailures(runner, [result]);
+}
+
+/** The key to later steps: the `api-key` output and the exported variable (the client masked it when it was parsed). */
+function expose(runner: Runner, config: MintConfig, minted: MintedKey): void {
+  runner.output('api-key', minted.token);
+  if (config.exportEnv) runner.exportVariable(config.exportEnv, minted.token);
+  runner.log.info(
+    (config.exportEnv ? `Exported the key to later steps as ${config.exportEnv}. ` : '') +
+      (config.revokeOnExit
+        ? 'The post step revokes it when the job ends.'
+        : `revoke-on-exit is false: it lives until ${minted.expiresAt.toISOString()}.`),
+  );
+}
+
+/** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
+export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
+
+export interface JobState {
+  save(name: string, value: string): void;
+  get(name: string): string;
+}
+
+export interface MintOutcome {
+  result: SlotResult;
+  /** the verified key, for the `api-key` output and the exported variable (already masked) */
+  minted?: MintedKey;
+}
+
+export interface MintDeps {
+  keys: KeyService;
+  log: SlotLog;
+  now: () => Date;
+  /** where the post step finds what to revoke; written before the create is sent */
+  state: JobState;
+}
+
+export async function mint(config: MintConfig, deps: MintDeps): Promise<MintOutcome> {
+  const { keys, log, state } = deps;
+  const { slot } = config;
+  if (config.dryRun) return { result: await plan(config, deps) };
+  const lifecycle = new KeyLifecycle(keys, deps.now);
+  const mintId = newMintId();
+  // Saved before the create is sent: a job cancelled while it is in flight still has its key revoked.
+  if (config.revokeOnExit) {
+    state.save(STATE.keyName, managedKeyName(slot, config.keyNamePrefix, config.run));
+    state.save(STATE.mintId, mintId);
+  }
+  let minted: MintedKey;
+  try {
+    minted = await lifecycle.mint({ slot, keyNamePrefix: config.keyNamePrefix, run: config.run, ttlMs: config.ttlMs, mintId }, log);
+  } catch (error) {
+    // A definite refusal minted nothing: the post step has nothing to look for, and no reason to warn.
+    if (config.revokeOnExit && mintedNothing(error)) {
+      state.save(STATE.keyName, '');
+      state.save(STATE.mintId, '');
+    }
+    return { result: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
+  }
+  if (config.revokeOnExit) {
+    state.save(STATE.keyId, minted.id);
+    state.save(STATE.expiresAt, minted.expiresAt.toISOString());
+  }
+  const result = slotResult(slot, 'minted', { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt });
+  if (config.verify) {
+    try {
+      await keys.authenticate(minted.token);
+      log.info('The new key authenticates.');
+    } catch (error) {
+      const { text: undo } = await lifecycle.revokeMinted(minted);
+      return { result: { ...result, status: 'failed', error: `verify: ${errorMessage(error)}; ${undo}` } };
+    }
+  }
+  return { result, minted };
+}
+
+async function plan(config: MintConfig, deps: MintDeps): Promise<SlotResult> {
+  const { slot } = config;
+  try {
+    const [, listing] = await Promise.all([deps.keys.authenticate(), deps.keys.listKeys()]);
+    const existing = listing.filter((key) => !key.revoked && isSlotKey(key.name, slot, config.keyNamePrefix));
+    const expiresAt = new Date(deps.now().getTime() + config.ttlMs);
+    const name = managedKeyName(slot, config.keyNamePrefix, config.run);
+    const note = `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}) for this job${existing.length ? `; ${existing.length} key(s) of this job already live` : ''}`;
+    deps.log.info(note);
+    return slotResult(slot, 'planned', { keyName: name, expiresAt, note });
+  } catch (error) {
+    return slotResult(slot, 'failed', { error: errorMessage(error) });
+  }
+}
+
+/** The post step: revoke the key the main step left in state, if any. Best effort: a failure is a warning. */
+export async function post(runner: Runner): Promise<void> {
+  const adminApiKey = runner.input('admin-api-key');
+  if (adminApiKey) runner.mask(adminApiKey);
+  if (!hasJobKey(runner.state)) return; // not mint mode, revoke-on-exit false, or the step stopped before minting
+  try {
+    const config = parse(runner.input, runner.env);
+    const keys = kubiyaClient(config, requestSettings(runner.env), runner.mask);
+    await revokeJobKey({ keys, state: runner.state, log: runner.log, now: () => new Date() });
+  } catch (error) {
+    runner.log.warning(`The post step could not revoke the job's Kubiya key: ${errorMessage(error)}`);
+  }
+}
+
+/** Whether the main step left a key for the post step to revoke. */
+export function hasJobKey(state: JobState): boolean {
+  return Boolean(state.get(STATE.keyName) || state.get(STATE.keyId));
+}
+
+/**
+ * The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning, and a key that already
+ * expired is left alone.
+ */
+export async function revokeJobKey(deps: { keys: KeyService; state: JobState; log: SlotLog; now: () => Date }): Promise<void> {
+  const { keys, state, log } = deps;
+  const name = state.get(STATE.keyName);
+  const keyId = state.get(STATE.keyId);
+  if (!hasJobKey(state)) return;
+  const expiresAt = keyId ? new Date(state.get(STATE.expiresAt)) : undefined;
+  if (expiresAt && expiresAt.getTime() <= deps.now().getTime()) {
+    log.info(`The job's Kubiya key ${keyId} already expired at ${expiresAt.toISOString()}; nothing to revoke.`);
+    return;
+  }
+  try {
+    if (keyId) {
+      await keys.revokeKey(keyId);
+      log.info(`Revoked the job's Kubiya key ${keyId}.`);
+      return;
+    }
+    // The create was sent but never answered (the job was cancelled): find what it made by its exact name.
+    await revokeUnconfirmed(new KeyLifecycle(keys, deps.now), keys, name, state.get(STATE.mintId), log);
+  } catch (error) {
+    const until = expiresAt ? ` It expires on its own at ${expiresAt.toISOString()}.` : ' It expires on its own at the end of its ttl.';
+    log.warning(`Could not revoke the job's Kubiya key ${keyId || name}: ${errorMessage(error)}.${until}`);
+  }
+}
+
+/**
+ * A create that got an answer without a key (401, 403, 422, a 429 past its retries…), or was never sent, and no
+ * attempt of which went unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
+ */
+function mintedNothing(error: unknown): boolean {
+  if (!(error instanceof ServiceError) || error.outcomeUnknown) return false;
+  // A create that never left the runner (the host did not resolve, the connection was refused) minted nothing too.
+  return error.notSent || (error.status !== undefined && error.status >= 400 && error.status < 500);
+}
+
+/**
+ * The post step's revoke of a key whose create was never confirmed: only a key provably this step's — its
+ * description carries the step's mint id — is revoked. Two mint steps of one job share a key name, so a key
+ * listed without a description, or several carrying the mint id, are left to expire (audit: orphan-job-key).
+ */
+async function revokeUnconfirmed(lifecycle: KeyLifecycle, keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
+  const named = (await keys.listKeys()).filter((key) => !key.revoked && key.name === name);
+  const proven = named.filter((key) => isProvablyKeyOfMint(key, name, mintId));
+  const unproven = named.filter((key) => !key.description);
+  if (proven.length === 1) {
+    const { failed } = await lifecycle.revoke(proven);
+    if (failed.length > 0) throw new Error(failed[0]!.reason);
+    log.info(`Revoked the job's Kubiya key ${name} (id ${proven[0]!.id}), whose creation was not confirmed.`);
+    return;
+  }
+  const doubtful = proven.length > 1 ? proven : unproven;
+  if (doubtful.length === 0) {
+    log.info(`The creation of the job's Kubiya key ${name} was not confirmed, and no key of this step exists; nothing to revoke.`);
+    return;
+  }
+  const why =
+    proven.length > 1
+      ? `${proven.length} listed keys carry this step's mint id ${mintId}`
+      : `Kubiya lists ${unproven.length} key(s) with that name but no description, so none can be proven this step's (mint ${mintId})`;
+  log.warning(
+    `The creation of the job's Kubiya key ${name} was not confirmed, and ${why}: ${doubtful.map((key) => `id ${key.id}`).join(', ')}. ` +
+      'None was revoked, since another mint step of this job gives its key the same name and revoking it would break that ' +
+      'step; the key expires on its own at the end of its ttl, audit reports it as orphan-job-key, and mode: revoke retires it.',
+  );
+}

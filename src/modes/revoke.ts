@@ -1,0 +1,56 @@
+// Revoke mode: every managed key of each target — retiring a repository, answering an incident — and a
+// repository's mint-mode job keys with it. No GitHub access needed.
+import { parseKeyInputs, parseSecretSlots, type Inputs, type KeyInputs } from '../inputs.ts';
+import type { KeyService } from '../key-service.ts';
+import { KeyLifecycle } from '../key-lifecycle.ts';
+import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
+import { retiredKeys } from '../revocation.ts';
+import type { Runner } from '../runner.ts';
+import { kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
+import type { SecretSlot } from '../slots.ts';
+import { renderSummary } from '../summary.ts';
+
+export interface RevokeConfig extends KeyInputs {
+  mode: 'revoke';
+  slots: SecretSlot[];
+}
+
+export function parse(input: Inputs, env: NodeJS.ProcessEnv): RevokeConfig {
+  const common = parseKeyInputs(input, env);
+  return { ...common, mode: 'revoke', slots: parseSecretSlots(input, common.run, common.secretName) };
+}
+
+export async function run(runner: Runner): Promise<void> {
+  const config = parse(runner.input, runner.env);
+  runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode revoke for ${config.slots.map((slot) => slot.target).join(', ')}.`);
+  const results = await revokeAll(config, { keys: kubiyaFor(config, runner), log: groupedLog(runner), now: () => new Date() });
+  setResultOutputs(runner, results);
+  await runner.summary(renderSummary(results, { title: 'Kubiya API key revocation', dryRun: config.dryRun }));
+  reportFailures(runner, results);
+}
+
+export async function revokeAll(config: RevokeConfig, deps: { keys: KeyService; log: RunLog; now: () => Date }): Promise<SlotResult[]> {
+  // One pool of revocations for every slot's keys (key-lifecycle.ts), whatever the number of slots.
+  const lifecycle = new KeyLifecycle(deps.keys, deps.now);
+  return runSlots({ ...deps, concurrency: SLOTS_IN_FLIGHT, slots: config.slots }, async (slot, { listing, log }) => {
+    const live = retiredKeys(listing, slot, config.keyNamePrefix);
+    if (config.dryRun) {
+      const note = `dry-run: would revoke ${live.length} key(s)${live.length ? `: ${live.map((key) => key.name).join(', ')}` : ''}`;
+      log.info(note);
+      return slotResult(slot, 'planned', { revokedKeys: live, note });
+    }
+    const { revoked, failed } = await lifecycle.revoke(live);
+    for (const key of revoked) log.info(`Revoked ${key.name} (id ${key.id}).`);
+    if (failed.length > 0) {
+      return slotResult(slot, 'failed', {
+        revokedKeys: revoked,
+        error:
+          `revocation: ${failed.length} of ${live.length} key(s) could not be revoked: ${failed.map(({ key }) => key.name).join(', ')} ` +
+          `(${failed[0]!.reason}); run again to retry`,
+      });
+    }
+    if (live.length === 0) log.info(`No managed keys of ${slot.secretName} found for ${slot.target}.`);
+    return slotResult(slot, 'revoked', { revokedKeys: revoked, note: live.length ? undefined : 'no managed keys found' });
+  });
+}

@@ -1,0 +1,99 @@
+// Rotate mode: for each target secret, a new key minted, verified, sealed into the secret, and the keys it
+// superseded revoked (src/rotation.ts tells one slot's story). In a dry-run, the plan.
+import { formatDuration } from '../duration.ts';
+import {
+  InputError,
+  parseBoolean,
+  parseDurationInput,
+  parseGitHubInputs,
+  parseKeyInputs,
+  parseSecretSlots,
+  parseTtl,
+  type GitHubInputs,
+  type Inputs,
+  type KeyInputs,
+} from '../inputs.ts';
+import type { KeyService } from '../key-service.ts';
+import { KeyLifecycle } from '../key-lifecycle.ts';
+import { reportFailures, setResultOutputs, type SlotResult } from '../results.ts';
+import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotation.ts';
+import type { Runner } from '../runner.ts';
+import type { SecretStore } from '../secret-store.ts';
+import { kubiyaFor, gitHubStoreFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
+import type { SecretSlot } from '../slots.ts';
+import { renderSummary } from '../summary.ts';
+
+export interface RotateConfig extends KeyInputs, GitHubInputs, RotationSettings {
+  mode: 'rotate';
+  slots: SecretSlot[];
+}
+
+export function parse(input: Inputs, env: NodeJS.ProcessEnv): RotateConfig {
+  const common = parseKeyInputs(input, env);
+  const github = parseGitHubInputs(input, env);
+  if (!common.dryRun && !github.githubToken) {
+    throw new InputError(
+      "Input 'github-token' is required by mode 'rotate' (unless dry-run is true): pass a fine-grained personal access " +
+        'token with the repository permission "Secrets: Read and write", or a GitHub App token with that permission. ' +
+        'The default GITHUB_TOKEN cannot write secrets.',
+    );
+  }
+  return {
+    ...common,
+    ...github,
+    mode: 'rotate',
+    slots: parseSecretSlots(input, common.run, common.secretName),
+    ttlMs: parseTtl(input, '30d'),
+    gracePeriodMs: parseDurationInput('grace-period', input('grace-period') || '0', 0),
+    revokePrevious: parseBoolean(input, 'revoke-previous', true),
+    verify: parseBoolean(input, 'verify', true),
+  };
+}
+
+export async function run(runner: Runner): Promise<void> {
+  const config = parse(runner.input, runner.env);
+  runner.log.info(
+    `${config.dryRun ? 'Planning' : 'Running'} mode rotate for ${config.slots.map((slot) => slot.target).join(', ')}, ` +
+      `ttl ${formatDuration(config.ttlMs)}, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}.`,
+  );
+  const secrets = config.githubToken ? await gitHubStoreFor(config, runner) : undefined;
+  if (config.dryRun && !secrets) runner.log.info('Dry-run without github-token: the GitHub access check is skipped.');
+  const keys = kubiyaFor(config, runner);
+  const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
+  setResultOutputs(runner, results);
+  const keptBecause = config.revokePrevious
+    ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
+    : 'revoke-previous is false';
+  await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause }));
+  reportFailures(runner, results);
+}
+
+export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
+  keys: KeyService;
+  /** absent in a dry-run without github-token: the GitHub access check is skipped */
+  secrets?: SecretStore;
+  log: RunLog;
+  /** slots in flight at once */
+  concurrency: number;
+}
+
+/** Every slot rotated (or planned): one opening round trip — the admin key, one listing, each secret's public key. */
+export async function rotate(config: RotateConfig, deps: RotateDeps): Promise<SlotResult[]> {
+  const { secrets } = deps;
+  const slotDeps = { ...deps, lifecycle: new KeyLifecycle(deps.keys, deps.now) };
+  return runSlots(
+    {
+      keys: deps.keys,
+      log: deps.log,
+      concurrency: deps.concurrency,
+      slots: config.slots,
+      prepare: secrets && ((slot) => secrets.prepare(slot)),
+    },
+    async (slot, { listing, prepared, log }) => {
+      const rotation = new SlotRotation(config, slotDeps, slot, log);
+      if (config.dryRun || !secrets || !prepared) return rotation.plan(listing, prepared !== undefined);
+      return rotation.run(secrets, prepared);
+    },
+  );
+}

@@ -1,0 +1,84 @@
+// The frame every multi-slot mode runs in: authenticate the admin key and list keys once (with any per-slot
+// preparation overlapping them: one round trip), then each slot's work, a bounded number at a time, its log
+// lines printed together as one group. A failure of the opening fails every slot with the same message.
+import { mapBounded } from './concurrency.ts';
+import type { ApiKey, KeyService } from './key-service.ts';
+import { slotResult, type SlotResult } from './results.ts';
+import type { Runner } from './runner.ts';
+import { errorMessage } from './service-error.ts';
+
+export interface SlotLog {
+  info(text: string): void;
+  warning(text: string): void;
+}
+
+export interface RunLog {
+  /** Lines about one slot; `done` is called when the slot's work is over, so they can be shown as one group. */
+  forSlot(title: string): SlotLog & { done(): void };
+}
+
+/** Slots run in parallel; each one's lines are printed together as a group when it is done. */
+export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
+  return {
+    forSlot(title) {
+      const lines: { warning: boolean; text: string }[] = [];
+      return {
+        info: (text) => lines.push({ warning: false, text }),
+        warning: (text) => lines.push({ warning: true, text }),
+        done: () => runner.group(title, lines),
+      };
+    },
+  };
+}
+
+interface SlotTarget {
+  target: string;
+  secretName: string;
+}
+
+export interface SlotRun<S extends SlotTarget, P> {
+  keys: KeyService;
+  log: RunLog;
+  /** slots in flight at once */
+  concurrency: number;
+  /** the slots, or (audit's `repositories: '*'`) the slots found in the key list */
+  slots: readonly S[] | ((listing: ApiKey[]) => S[]);
+  /** per slot, overlapped with the opening round trip (rotate: the secret's public key) */
+  prepare?: (slot: S) => Promise<P>;
+  /** the title of a slot's log group (default: its target) */
+  title?: (slot: S) => string;
+}
+
+export interface SlotContext<P> {
+  /** the one key listing of the opening */
+  listing: ApiKey[];
+  prepared: P;
+  log: SlotLog;
+}
+
+export async function runSlots<S extends SlotTarget, P = undefined, D = never>(
+  run: SlotRun<S, P>,
+  work: (slot: S, context: SlotContext<P>) => Promise<SlotResult<D>>,
+): Promise<SlotResult<D>[]> {
+  const fixed = typeof run.slots === 'function' ? undefined : run.slots;
+  const [admin, listing, ...prepared] = await Promise.allSettled([
+    run.keys.authenticate(),
+    run.keys.listKeys(),
+    ...(fixed && run.prepare ? fixed.map(run.prepare) : []),
+  ]);
+  if (admin.status === 'rejected' || listing.status === 'rejected') {
+    const error = errorMessage(admin.status === 'rejected' ? admin.reason : (listing as PromiseRejectedResult).reason);
+    return (fixed ?? [{ target: '*', secretName: '*' }]).map((slot) => slotResult<D>(slot, 'failed', { error }));
+  }
+  const slots = typeof run.slots === 'function' ? run.slots(listing.value) : run.slots;
+  return mapBounded(slots, run.concurrency, async (slot, index) => {
+    const log = run.log.forSlot(run.title?.(slot) ?? slot.target);
+    try {
+      const ready = prepared[index];
+      if (ready?.status === 'rejected') return slotResult<D>(slot, 'failed', { error: errorMessage(ready.reason) });
+      return await work(slot, { listing: listing.value, prepared: ready?.value as P, log });
+    } finally {
+      log.done();
+    }
+  });
+}
