@@ -114,19 +114,11 @@ export function keyDescription(slot: Slot, run: Run, mintId: string): string {
 }
 
 /**
- * Whether a listed key may have been made by the create call with this name and mint id. Two jobs of one
- * run give their keys the same name; the description, where the listing carries it, tells them apart.
+ * Whether a listed key is provably the one the create call with this name and mint id made: its description carries
+ * the mint id. Two jobs of one run (and two mint steps of one job) give their keys the same name, so a key listed
+ * without a description proves nothing: it is never taken for this call's, and so never revoked as its stray.
  */
 export function isKeyOfMint(key: { name: string; description?: string }, name: string, mintId: string): boolean {
-  return key.name === name && (key.description === undefined || isProvablyKeyOfMint(key, name, mintId));
-}
-
-/**
- * Whether a listed key is provably the one the create call with this name and mint id made: its description
- * carries the mint id. A key listed without a description proves nothing (isKeyOfMint gives it the benefit of
- * the doubt; the post step of mint mode must not, or it could revoke another step's key).
- */
-export function isProvablyKeyOfMint(key: { name: string; description?: string }, name: string, mintId: string): boolean {
   return key.name === name && key.description !== undefined && key.description.includes(`(mint ${mintId})`);
 }
 

@@ -11,7 +11,7 @@ import { requestSettings } from '../retry.ts';
 import type { Runner } from '../runner.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
 import { groupedLog, type SlotLog } from '../slot-run.ts';
-import { isProvablyKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
+import { isKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
 
 export interface MintConfig extends KeyInputs {
@@ -220,7 +220,7 @@ function mintedNothing(error: unknown): boolean {
  */
 async function revokeUnconfirmed(lifecycle: KeyLifecycle, keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
   const named = (await keys.listKeys()).filter((key) => !key.revoked && key.name === name);
-  const proven = named.filter((key) => isProvablyKeyOfMint(key, name, mintId));
+  const proven = named.filter((key) => isKeyOfMint(key, name, mintId));
   const unproven = named.filter((key) => !key.description);
   if (proven.length === 1) {
     const { failed } = await lifecycle.revoke(proven);

@@ -115,9 +115,10 @@ describe('keys with this run’s own name', () => {
     expect(isDuplicateOf(own, minted)).toBe(false);
   });
 
-  it('are a peer’s (another job of the same run) when the description carries another create’s id', () => {
+  it('are a peer’s (another job of the same run) unless the description carries this create’s id', () => {
     expect(isDuplicateOf(sameName('101', NOW, 'feedbeef'), minted)).toBe(false);
-    expect(isDuplicateOf(sameName('101', NOW, undefined), minted), 'no description listed: the name decides').toBe(true);
+    // Two jobs of one run share the key name: without a description nothing proves the key is this create's.
+    expect(isDuplicateOf(sameName('101', NOW, undefined), minted), 'no description listed: not provably ours').toBe(false);
   });
 
   it('a newer peer with the same name makes this run step back; an older one is kept by the window', () => {
