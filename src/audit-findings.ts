@@ -57,7 +57,7 @@ export interface AuditInput {
 }
 
 export function auditSlot(input: AuditInput): SlotAudit {
-  const { now, warnBeforeMs } = input;
+  const { now } = input;
   const keys = input.keys
     // A key listed without an expiry expires a year after its creation at the latest: every finding uses that.
     .map((listed): AuditedKey => {
@@ -67,72 +67,93 @@ export function auditSlot(input: AuditInput): SlotAudit {
     .sort((a, b) => compareKeys(b, a));
   const secretKeys = keys.filter((key) => !key.jobKey);
   const active = secretKeys.filter((key) => key.active);
-  const newest = active[0];
-  const findings: Finding[] = [];
-  const age = (date: Date | undefined) => (date ? now.getTime() - date.getTime() : undefined);
+  const slot: SlotKeys = { keys, secretKeys, active, newest: active[0], now };
+  const findings = [
+    expired(slot),
+    expiring(slot, input.warnBeforeMs),
+    lingering(slot),
+    orphanJobKeys(slot),
+    targetMissing(slot, input.secret),
+    notWritten(slot, input.secret),
+  ].filter((finding): finding is Finding => finding !== undefined);
+  return { keys, newest: slot.newest, findings };
+}
 
-  if (secretKeys.length > 0 && !newest) {
-    const last = secretKeys[0]!;
-    const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
-    findings.push({
-      kind: 'expired',
-      message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
-      keyIds: [last.id],
-    });
-  }
-  if (newest && (!newest.expiresAt || newest.expiresAt.getTime() - now.getTime() <= warnBeforeMs)) {
-    findings.push({
-      kind: 'expiring',
-      // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
-      message: newest.expiresAt
-        ? `the newest key, ${newest.name}, expires ${expiryText(newest)} and no newer key was minted: rotation has stopped`
-        : `the newest key, ${newest.name}, was listed with neither an expiry nor a creation time, so when it expires is ` +
-          'unknown (Kubiya keys live one year at most): rotate it to get a key whose expiry is known',
-      keyIds: [newest.id],
-    });
-  }
-  if (newest) {
-    const newestAge = age(newest.createdAt) ?? 0;
-    const lingering = active.slice(1).filter((key) => {
-      if (!key.createdAt || !newest.createdAt) return false;
-      return newest.createdAt.getTime() - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS && newestAge > IN_FLIGHT_WINDOW_MS;
-    });
-    if (lingering.length > 0) {
-      findings.push({
-        kind: 'lingering',
-        message: `${lingering.length} superseded key(s) still active: ${lingering.map((key) => `${key.name} (expires ${expiryText(key)})`).join(', ')}`,
-        keyIds: lingering.map((key) => key.id),
-      });
-    }
-  }
-  const orphans = keys.filter((key) => key.jobKey && key.active && (age(key.createdAt) ?? 0) > ORPHAN_JOB_KEY_AGE_MS);
-  if (orphans.length > 0) {
-    findings.push({
-      kind: 'orphan-job-key',
-      message: `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`,
-      keyIds: orphans.map((key) => key.id),
-    });
-  }
-  const secret = input.secret;
-  if (secret?.state === 'missing') {
-    findings.push({
-      kind: 'target-missing',
-      message: `${secret.what}: the slot's ${active.length} active key(s) serve nothing`,
-      keyIds: active.map((key) => key.id),
-    });
-  }
+/** A slot's keys as the findings read them: newest first; the secret's keys; its active ones; the newest active. */
+interface SlotKeys {
+  keys: AuditedKey[];
+  secretKeys: AuditedKey[];
+  active: AuditedKey[];
+  newest: AuditedKey | undefined;
+  now: Date;
+}
+
+function expired({ secretKeys, newest }: SlotKeys): Finding | undefined {
+  const last = secretKeys[0];
+  if (!last || newest) return undefined;
+  const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
+  return {
+    kind: 'expired',
+    message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
+    keyIds: [last.id],
+  };
+}
+
+function expiring({ newest, now }: SlotKeys, warnBeforeMs: number): Finding | undefined {
+  if (!newest || (newest.expiresAt && newest.expiresAt.getTime() - now.getTime() > warnBeforeMs)) return undefined;
+  return {
+    kind: 'expiring',
+    // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
+    message: newest.expiresAt
+      ? `the newest key, ${newest.name}, expires ${expiryText(newest)} and no newer key was minted: rotation has stopped`
+      : `the newest key, ${newest.name}, was listed with neither an expiry nor a creation time, so when it expires is ` +
+        'unknown (Kubiya keys live one year at most): rotate it to get a key whose expiry is known',
+    keyIds: [newest.id],
+  };
+}
+
+function lingering({ active, newest, now }: SlotKeys): Finding | undefined {
+  const newestCreated = newest?.createdAt?.getTime();
+  if (newestCreated === undefined || now.getTime() - newestCreated <= IN_FLIGHT_WINDOW_MS) return undefined;
+  const superseded = active.slice(1).filter((key) => key.createdAt && newestCreated - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS);
+  if (superseded.length === 0) return undefined;
+  return {
+    kind: 'lingering',
+    message: `${superseded.length} superseded key(s) still active: ${superseded.map((key) => `${key.name} (expires ${expiryText(key)})`).join(', ')}`,
+    keyIds: superseded.map((key) => key.id),
+  };
+}
+
+function orphanJobKeys({ keys, now }: SlotKeys): Finding | undefined {
+  const orphans = keys.filter(
+    (key) => key.jobKey && key.active && key.createdAt && now.getTime() - key.createdAt.getTime() > ORPHAN_JOB_KEY_AGE_MS,
+  );
+  if (orphans.length === 0) return undefined;
+  return {
+    kind: 'orphan-job-key',
+    message: `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`,
+    keyIds: orphans.map((key) => key.id),
+  };
+}
+
+function targetMissing({ active }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
+  if (secret?.state !== 'missing') return undefined;
+  return {
+    kind: 'target-missing',
+    message: `${secret.what}: the slot's ${active.length} active key(s) serve nothing`,
+    keyIds: active.map((key) => key.id),
+  };
+}
+
+function notWritten({ secretKeys }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
   const newestMinted = secretKeys.find((key) => !key.revoked);
-  if (secret?.state === 'present' && secret.updatedAt && newestMinted?.createdAt) {
-    const behind = newestMinted.createdAt.getTime() - secret.updatedAt.getTime();
-    if (behind > IN_FLIGHT_WINDOW_MS) {
-      findings.push({
-        kind: 'not-written',
-        message: `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`,
-        keyIds: [newestMinted.id],
-      });
-    }
-  }
-  return { keys, newest, findings };
+  if (secret?.state !== 'present' || !secret.updatedAt || !newestMinted?.createdAt) return undefined;
+  if (newestMinted.createdAt.getTime() - secret.updatedAt.getTime() <= IN_FLIGHT_WINDOW_MS) return undefined;
+  return {
+    kind: 'not-written',
+    message: `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`,
+    keyIds: [newestMinted.id],
+  };
 }
 
 /** Not revoked, and not past its expiry. */
