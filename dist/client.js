@@ -1,1 +1,1 @@
-export{n as AttemptsStopped,r as answered,i as createOctokit,a as mayHaveLanded,o as rateLimitOf,s as reasonOf,c as statusOf}from"./github.js";
+export{n as AttemptsStopped,r as answered,i as createOctokit,a as isGitHubRateLimit,o as mayHaveLanded,s as rateLimitOf,c as reasonOf,l as statusOf}from"./github.js";

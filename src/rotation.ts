@@ -5,7 +5,7 @@ import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import type { KeyLifecycle } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
-import type { SecretStore, WriteTarget } from './secret-store.ts';
+import { WriteDeadlinePassed, type SecretStore, type WriteTarget } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
 import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
@@ -100,19 +100,15 @@ export class SlotRotation {
     if (plan.newer.length > 0) return this.stepBack(minted, plan);
 
     // Past the deadline no write is sent: a key that old may be revoked by an overlapping run (in-flight window).
-    let tooLate = false;
-    const maySend = () => {
-      tooLate ||= this.monotonicMs() - mintedAt > WRITE_DEADLINE_MS;
-      return !tooLate;
-    };
     try {
-      const written = await secrets.put(this.slot, minted.token, target, { maySend });
+      const written = await secrets.put(this.slot, minted.token, target, { sendBy: mintedAt + WRITE_DEADLINE_MS, clock: this.monotonicMs });
       this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
     } catch (error) {
-      const reason = tooLate
-        ? `no write was sent more than ${WRITE_DEADLINE_MS / 60_000} minutes after the key was minted, since an overlapping ` +
-          `run may revoke a key that old (${errorMessage(error)})`
-        : errorMessage(error);
+      const reason =
+        error instanceof WriteDeadlinePassed
+          ? `no write was sent more than ${WRITE_DEADLINE_MS / 60_000} minutes after the key was minted, since an overlapping ` +
+            `run may revoke a key that old (${error.message})`
+          : errorMessage(error);
       if (error instanceof ServiceError && error.outcomeUnknown) return this.unknownWrite(minted, reason, plan);
       return this.rollBack(minted, 'secret write', reason, plan.duplicates);
     }

@@ -1,4 +1,5 @@
 // What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
+import { ServiceError } from './service-error.ts';
 import type { OrgSecretVisibility, SecretSlot } from './slots.ts';
 
 export interface PublicKey {
@@ -21,15 +22,23 @@ export interface WriteTarget {
 }
 
 export interface WriteOptions {
-  /** asked before each attempt of the write (the first and every retry): false sends no further attempt */
-  maySend(): boolean;
+  /** the moment, on `clock`, after which no attempt of the write (the first or a retry) is sent */
+  sendBy: number;
+  /** a monotonic clock in milliseconds */
+  clock: () => number;
+}
+
+/** A write that sent no further attempt because `WriteOptions.sendBy` had passed (`outcomeUnknown`: an earlier one may have landed). */
+export class WriteDeadlinePassed extends ServiceError {
+  override name = 'WriteDeadlinePassed';
 }
 
 export interface SecretStore {
   prepare(slot: SecretSlot): Promise<WriteTarget>;
   /**
    * Seals `value` for the target and writes it. Rejects with a ServiceError whose `outcomeUnknown` is set
-   * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed.
+   * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed; with a
+   * WriteDeadlinePassed when `options.sendBy` passed before an attempt.
    */
   put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
 }

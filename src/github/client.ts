@@ -1,7 +1,7 @@
-// The one configured Octokit for GitHub: base URL (GHES), requests over @actions/http-client like Kubiya's (the
-// runner's proxy, a timeout per request), no redirect to another origin, the project's retry policy (network
-// errors, 429 and 5xx; jittered backoff; Retry-After honoured) carried out by plugin-retry, and GitHub's rate
-// limits waited out by plugin-throttling.
+// The one configured Octokit for GitHub, and the one reading of its errors. Requests go over @actions/http-client
+// like Kubiya's (the runner's proxy, a timeout per request), with no redirect to another origin; the project's
+// retry policy (src/retry.ts) is carried out by plugin-retry, and GitHub's rate limits are waited out by
+// plugin-throttling.
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -29,9 +29,25 @@ export interface GitHubClientOptions {
   throttleId?: string;
 }
 
-// plugin-retry decides nothing itself: retryPolicy below makes every decision through the plugin's typed API
-// (RetryPlugin.retry.retryRequest: retry this request after this wait), and plugin-retry waits and repeats.
-const DO_NOT_RETRY = Array.from({ length: 200 }, (_, i) => 400 + i);
+/** What a caller may pass as `request: { attempts }` to bound, and count, the attempts of one request. */
+export interface Attempts {
+  /** no attempt, first or retry, is sent once `clock()` is past this: the request fails with AttemptsStopped */
+  sendBy: number;
+  clock: () => number;
+  /** set by the client: attempts that got no answer and may have reached GitHub (they may have taken effect) */
+  unanswered: number;
+}
+
+/** A request whose next attempt came after `Attempts.sendBy`. Shaped so that neither plugin retries it. */
+export class AttemptsStopped extends Error {
+  override name = 'AttemptsStopped';
+  readonly request: { request: { retries: 0 } };
+
+  constructor(options: object) {
+    super('no further attempt was sent');
+    this.request = { ...options, request: { retries: 0 } };
+  }
+}
 
 export function createOctokit(options: GitHubClientOptions): Octokit {
   const Octokit = GitHub.plugin(retryPolicy(options.retry), retry, throttling);
@@ -45,9 +61,9 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
     getOctokitOptions(options.token, {
       baseUrl: options.baseUrl,
       userAgent: options.userAgent,
-      request: { fetch: guardedFetch(options) },
-      // Waits are handed to plugin-retry in milliseconds.
-      retry: { retries: options.retry.retries, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: 1 },
+      request: { fetch: gitHubFetch(options) },
+      // plugin-retry's own rule (every status not listed, a quadratic wait) never applies: retryPolicy decides.
+      retry: { retries: options.retry.retries, doNotRetry: ALL_ERROR_STATUSES, retryAfterBaseValue: 1 },
       throttle: {
         // Only when set: plugin-throttling copies an explicit `id: undefined` over its own default.
         ...(options.throttleId === undefined ? {} : { id: options.throttleId }),
@@ -58,17 +74,51 @@ export function createOctokit(options: GitHubClientOptions): Octokit {
   );
 }
 
-/** Octokit's RequestError, as this action reads it: every reading of a GitHub error is here. */
+const ALL_ERROR_STATUSES = Array.from({ length: 200 }, (_, i) => 400 + i);
+
+type OctokitCore = Parameters<Parameters<typeof GitHub.plugin>[0]>[0];
+type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } };
+
+/**
+ * src/retry.ts's policy, as for Kubiya: no answer, a 429 or a 5xx is tried again after a jittered backoff or the
+ * Retry-After it names; plugin-retry waits and repeats (registered first, these hooks see every attempt). GitHub's
+ * own rate limits are plugin-throttling's. Before each attempt, `request.attempts.sendBy` is checked.
+ */
+function retryPolicy(policy: RetryPolicy) {
+  return (octokit: OctokitCore): void => {
+    octokit.hook.error('request', (caught, request) => {
+      const { attempts, retryCount = 0 } = (request as RequestOptions).request ?? {};
+      if (attempts && mayHaveLanded(caught)) attempts.unanswered++;
+      const retryable = !answered(caught) || (isRetryableStatus(statusOf(caught) ?? 0) && !isGitHubRateLimit(caught));
+      const wait =
+        retryable && retryCount < policy.retries ? waitBeforeRetry(retryCount, headersOf(caught)['retry-after'], policy) : undefined;
+      if (wait === undefined) throw caught;
+      const { retryRequest } = (octokit as unknown as RetryPlugin).retry;
+      throw retryRequest(caught as Parameters<typeof retryRequest>[0], policy.retries, wait);
+    });
+    // Registered after the error hook, so it wraps it: an attempt it stops is not counted as unanswered.
+    octokit.hook.before('request', (request) => {
+      const attempts = (request as RequestOptions).request?.attempts;
+      if (attempts && attempts.clock() > attempts.sendBy) throw new AttemptsStopped(request);
+    });
+  };
+}
+
+/** Octokit's RequestError, as this action reads it: every reading of a GitHub error is below. */
 interface GitHubRequestError {
   status?: number;
   message?: string;
   /** absent when no answer came (a network error or a timeout) */
-  response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown } };
+  response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown; errors?: unknown } };
 }
 
 /** The HTTP status GitHub answered with, if any. */
 export function statusOf(error: unknown): number | undefined {
   return (error as GitHubRequestError).response?.status ?? (error as GitHubRequestError).status;
+}
+
+function headersOf(error: unknown): Record<string, string | undefined> {
+  return (error as GitHubRequestError).response?.headers ?? {};
 }
 
 /** Whether GitHub answered at all (no: the request may have taken effect, unless `notSent`). */
@@ -90,115 +140,69 @@ export function reasonOf(error: unknown): string {
 }
 
 /**
- * GitHub's own rate-limit answers (no requests left, or a secondary limit): plugin-throttling waits them out,
- * and one it gave up on is reported with when to retry. undefined: not a rate limit.
+ * THE definition of "rate-limited by GitHub": exactly the REST answers plugin-throttling takes for its own and
+ * waits out — a 403 or 429 whose message names a secondary rate limit, or that says no requests are left.
+ */
+export function isGitHubRateLimit(error: unknown): boolean {
+  const { message = '', response } = error as GitHubRequestError;
+  const status = statusOf(error);
+  if (!response || (status !== 403 && status !== 429)) return false;
+  const errors = response.data?.errors;
+  return (
+    /\bsecondary rate\b/i.test(message) ||
+    headersOf(error)['x-ratelimit-remaining'] === '0' ||
+    (Array.isArray(errors) && errors.some((entry) => (entry as { type?: unknown } | null)?.type === 'RATE_LIMITED'))
+  );
+}
+
+/**
+ * A rate limit the request failed on (one plugin-throttling gave up on, or a plain 429 the retries did not outlast),
+ * with when GitHub says to retry. undefined: not a rate limit.
  */
 export function rateLimitOf(error: unknown): { retryAfter?: string; reset?: number } | undefined {
-  const { status, message = '', response } = error as GitHubRequestError;
-  const headers = response?.headers ?? {};
-  const limited = headers['x-ratelimit-remaining'] === '0' || /secondary rate|rate limit/i.test(message) || status === 429;
-  if (!response || !limited || (status !== 403 && status !== 429)) return undefined;
+  if (!isGitHubRateLimit(error) && !(answered(error) && statusOf(error) === 429)) return undefined;
+  const headers = headersOf(error);
   const reset = Number(headers['x-ratelimit-reset']);
   return { retryAfter: headers['retry-after'], reset: reset > 0 ? reset : undefined };
 }
 
-/** What a caller may pass as `request: { attempts }` to watch, and bound, the attempts of one request. */
-export interface Attempts {
-  /** false: send no further attempt (the request fails with AttemptsStopped) */
-  maySend(): boolean;
-  /** told of each attempt that got no answer and may have reached GitHub (a reset, a timeout): it may have taken effect */
-  unanswered(): void;
-}
-
-/** A request whose next attempt `Attempts.maySend` refused. Shaped so that neither plugin retries it. */
-export class AttemptsStopped extends Error {
-  override name = 'AttemptsStopped';
-  readonly request: { request: { retries: 0 } };
-
-  constructor(options: object) {
-    super('no further attempt was sent');
-    this.request = { ...options, request: { retries: 0 } };
-  }
-}
-
-type OctokitCore = Parameters<Parameters<typeof GitHub.plugin>[0]>[0];
-type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } };
-
 /**
- * The same retry policy as Kubiya's client (src/retry.ts): a network error or timeout (no response), a 429
- * or a 5xx is tried again after a jittered backoff or the Retry-After it names, at most `retries` times.
- * GitHub's own rate-limit answers are left to plugin-throttling. Registered before plugin-retry so that
- * plugin's limiter carries the retry out, and so that these hooks see every attempt.
+ * Octokit's fetch, over the same HTTP stack as Kubiya's client (http-exchange.ts), so a rotation loads one HTTP
+ * stack, not two. Redirects within GitHub's origin are followed (up to 5); one to another origin is answered,
+ * without being followed, as a failed request — the token and the sealed value never leave GitHub, and a write
+ * that was not performed is never taken for one that was.
  */
-function retryPolicy(policy: RetryPolicy) {
-  return (octokit: OctokitCore): void => {
-    octokit.hook.error('request', (caught, request) => {
-      const options = (request as RequestOptions).request;
-      if (mayHaveLanded(caught)) options?.attempts?.unanswered();
-      const headers = (caught as GitHubRequestError).response?.headers ?? {};
-      // A plain 429 or 5xx is this policy's; GitHub's own rate-limit answers are plugin-throttling's.
-      const throttled = headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test((caught as GitHubRequestError).message ?? '');
-      const retryable = !answered(caught) || isRetryableStatus(statusOf(caught) ?? 0);
-      const attempt = options?.retryCount ?? 0;
-      const retryRequest = (octokit as Partial<RetryPlugin>).retry?.retryRequest;
-      const wait =
-        retryable && !throttled && attempt < policy.retries ? waitBeforeRetry(attempt, headers['retry-after'], policy) : undefined;
-      if (wait !== undefined && retryRequest)
-        throw retryRequest(caught as Parameters<RetryPlugin['retry']['retryRequest']>[0], policy.retries, wait);
-      throw caught;
-    });
-    // Registered after the error hook, so it wraps it: an attempt it stops is not taken for an unanswered one.
-    octokit.hook.before('request', (request) => {
-      const attempts = (request as RequestOptions).request?.attempts;
-      if (attempts && !attempts.maySend()) throw new AttemptsStopped(request);
-    });
-  };
-}
-
-/**
- * Octokit's fetch, over the same HTTP stack as Kubiya's client (@actions/http-client: the runner's HTTPS_PROXY and
- * NO_PROXY, a timeout per request) — so a rotation loads one HTTP stack, not two. Redirects within GitHub's
- * origin are followed; one to another origin is answered, without being followed, as a failed request — the
- * token and the sealed value never leave GitHub, and a write that was not performed is never taken for one that
- * was. The answer is the part of a fetch Response that Octokit reads.
- */
-function guardedFetch(options: GitHubClientOptions): typeof fetch {
+function gitHubFetch(options: GitHubClientOptions): typeof fetch {
   const exchange = httpExchange({ ...options, what: 'GitHub', urlInput: 'github-api-url' });
   const origin = new URL(options.baseUrl).origin;
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string | null } = {}) => {
-    let target = url;
-    for (let hop = 0; hop <= 5; hop++) {
-      const answer = await exchange(init.method ?? 'GET', target, init.headers ?? {}, init.body ?? null);
-      const location = header(answer, 'location');
-      if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location) return fetchResponse(answer, target);
-      const next = new URL(location, target);
-      if (next.origin !== origin) {
-        return misdirected(`GitHub redirected to another origin (${next.origin}); the token and the secret are only sent to ${origin}`);
+    let target = new URL(url);
+    for (let hop = 0; ; hop++) {
+      const answer = fetchResponse(await exchange(init.method ?? 'GET', target.href, init.headers ?? {}, init.body ?? null), target.href);
+      const location = answer.status >= 300 && answer.status < 400 && answer.status !== 304 && answer.headers.get('location');
+      if (!location) return answer;
+      target = new URL(location, target);
+      if (target.origin !== origin) {
+        return misdirected(`GitHub redirected to another origin (${target.origin}); the token and the secret are only sent to ${origin}`);
       }
-      target = next.href;
+      if (hop === 5) return misdirected(`GitHub redirected more than 5 times from ${url}`);
     }
-    return misdirected(`GitHub redirected more than 5 times from ${url}`);
   }) as unknown as typeof fetch;
 }
 
-function header(answer: HttpAnswer, name: string): string | undefined {
-  const value = answer.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
+// Octokit reads only status, url, headers (get, iterate), text() and arrayBuffer() of a fetch Response; a Map of
+// lower-case names serves as its headers. Not a real Response: globalThis.Response would load undici (~40 ms).
 function fetchResponse(answer: HttpAnswer, url: string) {
   const headers = new Map<string, string>();
-  for (const name of Object.keys(answer.headers)) {
-    const value = header(answer, name);
-    if (value !== undefined) headers.set(name.toLowerCase(), value);
-  }
+  for (const [name, value] of Object.entries(answer.headers))
+    if (value !== undefined) headers.set(name.toLowerCase(), [value].flat().join(', '));
+  const text = answer.text;
   return {
     status: answer.status,
     url,
-    headers: { get: (name: string) => headers.get(name.toLowerCase()) ?? null, [Symbol.iterator]: () => headers.entries() },
-    text: () => Promise.resolve(answer.text),
-    json: () => Promise.resolve(JSON.parse(answer.text) as unknown),
-    arrayBuffer: () => Promise.resolve(new TextEncoder().encode(answer.text).buffer),
+    headers,
+    text: () => Promise.resolve(text),
+    arrayBuffer: () => Promise.resolve(new TextEncoder().encode(text).buffer),
   };
 }
 

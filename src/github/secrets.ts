@@ -1,6 +1,7 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
 import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import { WriteDeadlinePassed } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
 import type { OrganizationSlot, SecretSlot } from '../slots.ts';
@@ -48,8 +49,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
   }
 
   async put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
-    let unanswered = 0;
-    const attempts: Attempts = { maySend: () => options.maySend(), unanswered: () => void unanswered++ };
+    const attempts: Attempts = { ...options, unanswered: 0 };
     const action = `writing secret ${slot.secretName} of ${slot.target}`;
     try {
       try {
@@ -62,16 +62,18 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
         return await this.write(slot, value, fresh, attempts);
       }
     } catch (error) {
-      const failure =
-        error instanceof AttemptsStopped
-          ? new ServiceError(`GitHub: ${action} was stopped: ${error.message}`)
-          : gitHubFailure(error, slot, action);
       // Unknown only when an attempt of the write itself may have reached GitHub unanswered: a failure on the
       // runner (sealing, a host that does not resolve) or of the public key's re-read sent no value.
-      if (unanswered === 0) throw failure;
-      const more =
-        !(error instanceof ServiceError) && mayHaveLanded(error) ? '' : '; an earlier attempt got no answer and may have been stored';
-      throw new ServiceError(`${failure.message}${more}`, { status: failure.status, outcomeUnknown: true });
+      const outcomeUnknown = attempts.unanswered > 0;
+      const earlier =
+        outcomeUnknown && (error instanceof ServiceError || !mayHaveLanded(error))
+          ? '; an earlier attempt got no answer and may have been stored'
+          : '';
+      if (error instanceof AttemptsStopped) {
+        throw new WriteDeadlinePassed(`GitHub: ${action} was stopped: ${error.message}${earlier}`, { outcomeUnknown });
+      }
+      const failure = gitHubFailure(error, slot, action);
+      throw outcomeUnknown ? new ServiceError(`${failure.message}${earlier}`, { status: failure.status, outcomeUnknown }) : failure;
     }
   }
 

@@ -27,7 +27,7 @@ function store(options: { token?: string; baseUrl?: string; timeoutMs?: number }
 
 async function write(value: string, s = store()): Promise<'created' | 'updated'> {
   const target = await s.prepare(slot);
-  return s.put(slot, value, target, { maySend: () => true });
+  return s.put(slot, value, target, { sendBy: Infinity, clock: () => 0 });
 }
 
 beforeEach(async () => {
@@ -90,7 +90,7 @@ describe('repository secrets', () => {
     const s = store();
     const target = await s.prepare(slot);
     github.rotatePublicKey({ repo: 'acme/web' });
-    expect(await s.put(slot, 'resealed', target, { maySend: () => true })).toBe('created');
+    expect(await s.put(slot, 'resealed', target, { sendBy: Infinity, clock: () => 0 })).toBe('created');
     expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('resealed');
     expect(github.matching('PUT').map((request) => request.status)).toEqual([422, 201]);
   });
@@ -107,13 +107,13 @@ describe('repository secrets', () => {
   it('sends no attempt that the caller no longer allows, and says whether an earlier one may have landed', async () => {
     const s = store();
     const target = await s.prepare(slot);
-    const never = await failure(s.put(slot, 'never', target, { maySend: () => false }));
+    const never = await failure(s.put(slot, 'never', target, { sendBy: -1, clock: () => 0 }));
     expect(never.outcomeUnknown).toBe(false);
     expect(github.count('PUT')).toBe(0);
 
     github.injectFault({ method: 'PUT', kind: 'reset' });
     let sent = 0;
-    const late = await failure(s.put(slot, 'late', target, { maySend: () => sent++ === 0 }));
+    const late = await failure(s.put(slot, 'late', target, { sendBy: 0, clock: () => sent++ }));
     expect(github.count('PUT'), 'the retry was not sent').toBe(1);
     expect(late.outcomeUnknown, 'the first attempt got no answer').toBe(true);
   });
@@ -138,7 +138,7 @@ describe('environment, Dependabot and organization secrets', () => {
 
   async function writeTo(target: SecretSlot, value: string, s = store()): Promise<'created' | 'updated'> {
     const prepared = await s.prepare(target);
-    return s.put(target, value, prepared, { maySend: () => true });
+    return s.put(target, value, prepared, { sendBy: Infinity, clock: () => 0 });
   }
 
   it('encodes an environment name once: prod/eu is reached, not prod%2Feu', async () => {
@@ -238,5 +238,12 @@ describe('rate limits', () => {
     const error = await failure(store().prepare(slot));
     expect(error.message).toMatch(/GitHub rate-limited reading the public key of acme\/web .*wait until .*run again later/);
     expect(error.message).not.toMatch(/GITHUB_TOKEN/);
+  });
+
+  it('retries a 5xx that also says no requests are left: only a 403 or 429 is a rate limit the throttler waits out', async () => {
+    github.injectFault({ method: 'PUT', kind: 'status', status: 502, headers: { 'x-ratelimit-remaining': '0' } });
+    expect(await write('after-a-502')).toBe('created');
+    expect(github.matching('PUT').map((request) => request.status)).toEqual([502, 201]);
+    expect(warnings, 'not taken for a rate limit').toEqual([]);
   });
 });

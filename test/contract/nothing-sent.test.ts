@@ -107,7 +107,7 @@ describe('GitHub: a public key no value can be sealed for', () => {
     const target = await s.prepare(slot);
     github.rotatePublicKey({ repo: 'acme/web' });
     github.injectFault({ method: 'GET', path: PUBLIC_KEY, kind: 'status', status: 200, body: { key_id: '0123', key: keyOf(31) } });
-    const error = await failure(s.put(slot, 'never', target, { maySend: () => true }));
+    const error = await failure(s.put(slot, 'never', target, { sendBy: Infinity, clock: () => 0 }));
     expect(error.outcomeUnknown).toBe(false);
     expect(error.message).toMatch(/not a 32-byte base64 key .*the new key was not written/);
     expect(github.matching('PUT').map((request) => request.status)).toEqual([422]);
@@ -118,7 +118,7 @@ describe('GitHub: a public key no value can be sealed for', () => {
     const target = await s.prepare(slot);
     github.rotatePublicKey({ repo: 'acme/web' });
     github.injectFault({ method: 'GET', path: PUBLIC_KEY, kind: 'hang', times: Infinity });
-    const error = await failure(s.put(slot, 'never', target, { maySend: () => true }));
+    const error = await failure(s.put(slot, 'never', target, { sendBy: Infinity, clock: () => 0 }));
     expect(error.outcomeUnknown).toBe(false);
     expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBeUndefined();
   });
@@ -126,7 +126,9 @@ describe('GitHub: a public key no value can be sealed for', () => {
 
 describe('GitHub: a write that never left the runner', () => {
   it('is not unknown when sealing fails on the runner: nothing is sent', async () => {
-    const error = await failure(store().put(slot, 'never', { publicKey: { keyId: '0123', key: 'AAAA' } }, { maySend: () => true }));
+    const error = await failure(
+      store().put(slot, 'never', { publicKey: { keyId: '0123', key: 'AAAA' } }, { sendBy: Infinity, clock: () => 0 }),
+    );
     expect(error.outcomeUnknown).toBe(false);
     expect(error.notSent).toBe(true);
     expect(error.message).toMatch(/^Sealing secret KUBIYA_API_KEY of acme\/web failed on the runner \(.+\); nothing was sent to GitHub$/);
@@ -135,7 +137,7 @@ describe('GitHub: a write that never left the runner', () => {
 
   it('is not unknown when every attempt was refused before it was sent, and says so', async () => {
     const s = store({ transport: scripted(github, 'PUT', ['refused', 'refused', 'refused', 'refused']) });
-    const error = await failure(s.put(slot, 'never', await s.prepare(slot), { maySend: () => true }));
+    const error = await failure(s.put(slot, 'never', await s.prepare(slot), { sendBy: Infinity, clock: () => 0 }));
     expect(error.outcomeUnknown).toBe(false);
     expect(error.notSent).toBe(true);
     expect(error.message).toMatch(
@@ -146,7 +148,7 @@ describe('GitHub: a write that never left the runner', () => {
 
   it('is still unknown when a refused retry follows an attempt whose answer was lost', async () => {
     const s = store({ transport: scripted(github, 'PUT', ['lost', 'refused', 'refused', 'refused']) });
-    const error = await failure(s.put(slot, 'stored-by-the-lost-attempt', await s.prepare(slot), { maySend: () => true }));
+    const error = await failure(s.put(slot, 'stored-by-the-lost-attempt', await s.prepare(slot), { sendBy: Infinity, clock: () => 0 }));
     expect(error.outcomeUnknown).toBe(true);
     expect(error.message).toMatch(/an earlier attempt got no answer and may have been stored/);
     expect(github.secretValue({ repo: 'acme/web' }, 'KUBIYA_API_KEY')).toBe('stored-by-the-lost-attempt');

@@ -1,6 +1,6 @@
 // In-memory KeyService and SecretStore that record every call, for the rotation's unit tests.
 import type { ApiKey, CreateKeyRequest, KeyService, MintedKey } from '../../src/key-service.ts';
-import type { SecretStore, WriteOptions, WriteTarget } from '../../src/secret-store.ts';
+import { WriteDeadlinePassed, type SecretStore, type WriteOptions, type WriteTarget } from '../../src/secret-store.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import type { Slot } from '../../src/slots.ts';
 
@@ -106,7 +106,7 @@ export class FakeSecrets implements SecretStore {
   }
 
   async put(slot: Slot, value: string, _target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
-    if (!options.maySend()) throw new ServiceError('no further attempt was sent');
+    if (options.clock() > options.sendBy) throw new WriteDeadlinePassed('no further attempt was sent');
     this.calls.record('put', slot.target);
     const existed = this.values.has(slot.target);
     this.values.set(slot.target, value);
