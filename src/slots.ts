@@ -93,7 +93,7 @@ function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
 }
 
 const RUN_PART = /^\d+-\d+$/;
-/** Job ids as config.ts accepts GITHUB_JOB: letters, digits, `.`, `-` and `_`. */
+/** Job ids as mint mode accepts GITHUB_JOB: letters, digits, `.`, `-` and `_`. */
 const JOB_KEY = /^([A-Za-z0-9_.-]+):([A-Z0-9_]+):run-\d+-\d+$/;
 
 export function managedKeyName(slot: Slot, keyNamePrefix: string, run: Run): string {
