@@ -88,7 +88,8 @@ function chunkOf(id: string): string | null {
     )
   )
     return 'github';
-  if (/[\\/]src[\\/]github[\\/]/.test(id)) return 'github';
+  // The workflows client is not Octokit's: check mode and the keep-alive use it without loading the GitHub chunk.
+  if (/[\\/]src[\\/]github[\\/](?!workflows\.ts$)/.test(id)) return 'github';
   return null;
 }
 

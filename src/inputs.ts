@@ -142,7 +142,7 @@ export function parseDurationInput(name: string, value: string, minMs: number): 
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-function parseBaseUrl(name: string, value: string): string {
+export function parseBaseUrl(name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);

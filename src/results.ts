@@ -4,7 +4,7 @@ import type { ApiKey } from './key-service.ts';
 import type { Runner } from './runner.ts';
 import type { Slot } from './slots.ts';
 
-export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'audited' | 'failed';
+export type SlotStatus = 'rotated' | 'minted' | 'revoked' | 'planned' | 'skipped' | 'audited' | 'checked' | 'failed';
 
 /** `D`: what a mode adds to its results (audit: the slot's keys and findings). */
 export interface SlotResult<D = never> {

@@ -11,6 +11,7 @@ const STATUS_LABEL: Record<SlotStatus, string> = {
   planned: '📝 planned',
   skipped: '⏭️ skipped',
   audited: '🔎 audited',
+  checked: '🩺 checked',
   failed: '❌ failed',
 };
 

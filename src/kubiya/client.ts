@@ -36,8 +36,9 @@ export class KubiyaClient implements KeyService {
     this.http.protect(options.adminKey);
   }
 
-  async authenticate(key?: string): Promise<void> {
-    const what = key ? 'the check of the new key' : 'the check of admin-api-key';
+  /** `key` (named `keyName` in messages: the new key, api-key) or admin-api-key; a 401 for `key` has status 401. */
+  async authenticate(key?: string, keyName = 'the new key'): Promise<void> {
+    const what = key ? `the check of ${keyName}` : 'the check of admin-api-key';
     let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
     if (response.status === 404 && this.identityPath.endsWith('/self')) {
       this.identityPath = '/api/v1/users/current';
@@ -45,9 +46,9 @@ export class KubiyaClient implements KeyService {
     }
     if (!ok(response)) {
       if (key && response.status === 401) {
-        throw new ServiceError(`Kubiya did not accept the new key (${this.http.reason(response)})`, { status: 401 });
+        throw new ServiceError(`Kubiya did not accept ${keyName} (${this.http.reason(response)})`, { status: 401 });
       }
-      throw this.failure(key ? 'verifying the new key' : 'checking admin-api-key', response);
+      throw this.failure(key ? `verifying ${keyName}` : 'checking admin-api-key', response);
     }
   }
 

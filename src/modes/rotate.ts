@@ -13,6 +13,7 @@ import {
   type Inputs,
   type KeyInputs,
 } from '../inputs.ts';
+import { keepScheduleAlive, parseKeepAliveInputs, type KeepAliveInputs } from '../keep-alive.ts';
 import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
 import { reportFailures, setResultOutputs, type SlotResult } from '../results.ts';
@@ -24,7 +25,7 @@ import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
 
-export interface RotateConfig extends KeyInputs, GitHubInputs, RotationSettings {
+export interface RotateConfig extends KeyInputs, GitHubInputs, RotationSettings, KeepAliveInputs {
   mode: 'rotate';
   slots: SecretSlot[];
 }
@@ -48,6 +49,7 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): RotateConfig {
     gracePeriodMs: parseDurationInput('grace-period', input('grace-period') || '0', 0),
     revokePrevious: parseBoolean(input, 'revoke-previous', true),
     verify: parseBoolean(input, 'verify', true),
+    ...parseKeepAliveInputs(input),
   };
 }
 
@@ -67,6 +69,7 @@ export async function run(runner: Runner): Promise<void> {
     : 'revoke-previous is false';
   await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause }));
   reportFailures(runner, results);
+  await keepScheduleAlive(config, runner);
 }
 
 export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {

@@ -89,6 +89,24 @@ describe('each mode loads only the dist/ chunks it uses', () => {
     expect(mainFiles).toEqual(MAIN.sort());
   });
 
+  it('check, with a rotation workflow: neither the GitHub chunk nor libsodium (its GitHub reads go over the one HTTP stack)', async () => {
+    sandbox.github.addWorkflow('acme/web', 'rotate-kubiya-key.yml');
+    const jobToken = 'ghs_BundleLoadingJobToken000000000000000';
+    sandbox.github.addToken(jobToken, { kind: 'github-token', actions: 'read' });
+    const { main, mainFiles } = await loaded({
+      mode: 'check',
+      'api-key': sandbox.adminKey,
+      'admin-api-key': '',
+      'github-token': '',
+      'rotation-workflow': 'rotate-kubiya-key.yml',
+      'workflow-token': jobToken,
+    });
+    expect(main.exitCode, main.stdout).toBe(0);
+    expect(main.stdout).toContain('rotate-kubiya-key.yml');
+    expect(main.stdout).not.toMatch(/::warning::/);
+    expect(mainFiles).toEqual(MAIN.sort());
+  });
+
   it('behind a proxy, undici is loaded (and only then)', async () => {
     // The GitHub API URL is not a loopback address, so HTTPS_PROXY applies to it; the proxy refuses, and the
     // run fails after loading undici for its ProxyAgent — what proves the lazy require resolves.

@@ -231,7 +231,8 @@ export class World {
   /**
    * No credential — the admin key, any GitHub token, any key the Kubiya emulator holds (seeded or
    * minted) — appears in anything a step left behind or in any request, except where it must travel:
-   * the Authorization header of the service it belongs to, and the sealed body of a secret PUT.
+   * the Authorization header of the service it belongs to (GitHub: github-token and workflow-token), and the sealed
+   * body of a secret PUT.
    */
   assertNoLeaks(): void {
     const kubiyaTokens = this.kubiya.keys().map((key) => key.token);
@@ -239,7 +240,7 @@ export class World {
     // Kubiya may see its own keys and whatever admin key a step was given; GitHub only the github-token given.
     const given = (input: string) => this.steps.map(({ result }) => result.inputs[input] ?? '').filter(Boolean);
     const known = new Set([...kubiyaTokens, ...given('admin-api-key')]);
-    const githubTokens = new Set(given('github-token'));
+    const githubTokens = new Set([...given('github-token'), ...given('workflow-token')]);
     const artifacts: Record<string, string> = {};
     this.steps.forEach(({ result, allow }, index) => {
       for (const [name, text] of Object.entries(stepArtifacts(result, { allow })))
@@ -259,9 +260,10 @@ export class World {
     }
     assertNoLeaks(secrets, artifacts);
 
-    // The admin key and the GitHub token are masked before anything could print them, in every step given them.
+    // The admin key, the GitHub token and check mode's api-key are masked before anything could print them, in every
+    // step given them.
     for (const { result } of this.steps) {
-      for (const input of ['admin-api-key', 'github-token']) {
+      for (const input of ['admin-api-key', 'github-token', 'api-key']) {
         const value = result.inputs[input];
         if (value === undefined || value === '' || !secrets.includes(value)) continue;
         expect(isMaskedBeforeUse(result, value), `${input} masked before use in the ${result.entry} step`).toBe(true);

@@ -75,8 +75,8 @@ describe('input defaults', () => {
         name !== 'export-env' && typeof input.default === 'string' && input.default !== '' && !input.default.includes('${{'),
     );
     expect(literal.length).toBeGreaterThan(5);
-    for (const mode of ['', 'mint', 'revoke']) {
-      const base: Record<string, string> = { mode, 'admin-api-key': 'admin', 'github-token': 'token' };
+    for (const mode of ['', 'mint', 'revoke', 'check']) {
+      const base: Record<string, string> = { mode, 'admin-api-key': 'admin', 'github-token': 'token', 'api-key': 'key' };
       const empty = parseConfig((name) => base[name] ?? '', env);
       for (const [name, input] of literal) {
         if (mode !== '' && name === 'mode') continue;

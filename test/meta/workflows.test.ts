@@ -19,9 +19,14 @@ function actionInputProblems(step: Step): string[] {
   return [
     ...given.filter((name) => !(name in action.inputs)).map((name) => `input '${name}' is not declared in action.yml`),
     ...Object.entries(action.inputs)
-      .filter(([name, input]) => input.required === true && !given.includes(name))
+      .filter(([name, input]) => (input.required === true || requiredByMode(step).includes(name)) && !given.includes(name))
       .map(([name]) => `required input '${name}' is not given`),
   ];
+}
+
+/** What a mode requires that action.yml cannot mark required: admin-api-key in every mode but check, api-key in check. */
+function requiredByMode(step: Step): string[] {
+  return String(step.with?.['mode'] ?? 'rotate') === 'check' ? ['api-key'] : ['admin-api-key'];
 }
 
 function rotateCallProblems(job: Job): string[] {
@@ -50,7 +55,7 @@ function changesKeys(step: Step): boolean {
   if (!isThisAction(step.uses)) return false;
   const mode = String(step.with?.['mode'] ?? 'rotate');
   const dryRun = String(step.with?.['dry-run'] ?? 'false');
-  return mode !== 'mint' && mode !== 'audit' && !/^(true|True|TRUE)$/.test(dryRun);
+  return !['mint', 'audit', 'check'].includes(mode) && !/^(true|True|TRUE)$/.test(dryRun);
 }
 
 function serialised(concurrency: string | Concurrency | undefined): boolean {
@@ -85,6 +90,7 @@ describe('uses of the action', () => {
       "input 'secret-nmae' is not declared in action.yml",
     ]);
     expect(actionInputProblems({ uses: './', with: {} })).toEqual(["required input 'admin-api-key' is not given"]);
+    expect(actionInputProblems({ uses: './', with: { mode: 'check' } })).toEqual(["required input 'api-key' is not given"]);
   });
 
   it('is pinned to @v1 in the examples and the reusable workflow, and is ./ in the project workflows', () => {

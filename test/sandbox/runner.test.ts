@@ -153,7 +153,7 @@ describe('action.yml', () => {
   it('reads the repository action.yml', async () => {
     const meta = await readActionMetadata();
     expect(meta.main).toMatch(/^dist\//);
-    expect(meta.inputs['admin-api-key']?.required).toBe(true);
+    expect(meta.inputs['admin-api-key']?.required).toBe(false); // required in every mode but check: the action says so
     expect(meta.inputs['github-api-url']?.default).toBe('${{ github.api_url }}');
   });
 

@@ -66,7 +66,7 @@ describe('parseConfig', () => {
 
   it('requires a github-token for rotate, except in a dry-run', () => {
     expect(inputError({ 'github-token': '' })).toMatch(/'github-token'.*GITHUB_TOKEN cannot write secrets/);
-    expect(parse({ 'github-token': '', 'dry-run': 'true' }).dryRun).toBe(true);
+    expect(parseRotate({ 'github-token': '', 'dry-run': 'true' }).dryRun).toBe(true);
   });
 
   it.each([
@@ -106,7 +106,7 @@ describe('parseConfig', () => {
   });
 
   it('upper-cases the secret name, as GitHub stores it', () => {
-    expect(parse({ 'secret-name': 'kubiya_key' }).secretName).toBe('KUBIYA_KEY');
+    expect(parseRotate({ 'secret-name': 'kubiya_key' }).secretName).toBe('KUBIYA_KEY');
   });
 
   it('refuses to run outside a workflow run', () => {

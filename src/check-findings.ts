@@ -1,0 +1,134 @@
+// Check mode's findings: whether the key a job is about to use still works, how long it has left, and whether the
+// rotation behind it still runs. Pure: decided from the key's expiry, Kubiya's answer, GitHub's answers and the clock.
+import { formatDuration } from './duration.ts';
+import type { Workflow, WorkflowRun } from './github/workflows.ts';
+
+export const CHECK_FINDING_KINDS = [
+  'expired',
+  'rejected',
+  'expiring',
+  'unverified',
+  'rotation-disabled',
+  'rotation-failing',
+  'rotation-missing',
+  'rotation-unreadable',
+] as const;
+export type CheckFindingKind = (typeof CHECK_FINDING_KINDS)[number];
+
+/** The key does not work now: these fail the step. Every other finding is a warning. */
+export const FAILING_KINDS: ReadonlySet<CheckFindingKind> = new Set(['expired', 'rejected']);
+
+export interface CheckFinding {
+  kind: CheckFindingKind;
+  /** what was found and what to do, one line */
+  message: string;
+}
+
+/** Kubiya's answer to the key; undefined with verify: false. */
+export type Verification = { outcome: 'accepted' } | { outcome: 'rejected' | 'unknown'; reason: string };
+
+/** What GitHub said about the rotation workflow; undefined without rotation-workflow. */
+export type RotationState = { workflow: Workflow; latestRun?: WorkflowRun } | { error: string; status?: number };
+
+/** What check mode found out about the key and its rotation. */
+export interface CheckReport {
+  /** the key's `token_name` claim, where there */
+  keyName?: string;
+  expiresAt?: Date;
+  verification?: Verification;
+  rotation?: RotationState;
+  findings: CheckFinding[];
+}
+
+export interface CheckInput {
+  /** from the key's JWT `exp`; undefined when unknown */
+  expiresAt?: Date;
+  verification?: Verification;
+  /** rotation-workflow, '' when not given */
+  rotationWorkflow: string;
+  rotation?: RotationState;
+  now: Date;
+  warnBeforeMs: number;
+}
+
+/** Conclusions of a run that did not do its work. */
+const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out', 'startup_failure']);
+
+/** What to run to get a fresh key now. */
+function rotateNow(file: string): string {
+  return file
+    ? `run the rotation now: gh workflow run ${file}`
+    : 'run the rotation workflow now (gh workflow run <its file>; pass rotation-workflow to have this step watch it)';
+}
+
+export function checkFindings(input: CheckInput): CheckFinding[] {
+  return [...keyFindings(input), ...rotationFindings(input)];
+}
+
+function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, warnBeforeMs }: CheckInput): CheckFinding[] {
+  const expiry = expiresAt?.toISOString();
+  const passed = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
+  if (passed && verification?.outcome !== 'accepted') {
+    return [
+      { kind: 'expired', message: `api-key expired on ${expiry} (its exp claim): the rotation behind it has stopped; ${rotateNow(file)}.` },
+    ];
+  }
+  if (verification?.outcome === 'rejected') {
+    return [
+      {
+        kind: 'rejected',
+        message:
+          `${verification.reason}: api-key is revoked, expired, or of another Kubiya deployment ` +
+          `(check kubiya-api-url); ${rotateNow(file)}.`,
+      },
+    ];
+  }
+  const findings: CheckFinding[] = [];
+  if (expiresAt && expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
+    const left = passed
+      ? 'its exp claim has passed, though Kubiya still accepts it'
+      : `${formatDuration(expiresAt.getTime() - now.getTime())} left`;
+    findings.push({
+      kind: 'expiring',
+      message: `api-key expires on ${expiry} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file)}.`,
+    });
+  }
+  if (verification?.outcome === 'unknown') {
+    findings.push({
+      kind: 'unverified',
+      message: `Could not check api-key with Kubiya (${verification.reason}); the job goes on without that check.`,
+    });
+  }
+  return findings;
+}
+
+function rotationFindings({ rotationWorkflow: file, rotation }: CheckInput): CheckFinding[] {
+  if (!file || !rotation) return [];
+  if ('error' in rotation) {
+    if (rotation.status === 404) {
+      return [{ kind: 'rotation-missing', message: `${rotation.error}; check rotation-workflow.` }];
+    }
+    // A refusal names the permission it needs (actions: read); any other failure says what happened.
+    return [{ kind: 'rotation-unreadable', message: `Could not read rotation workflow ${file}: ${rotation.error}.` }];
+  }
+  const findings: CheckFinding[] = [];
+  const { workflow, latestRun } = rotation;
+  if (workflow.state !== 'active') {
+    const why =
+      workflow.state === 'disabled_inactivity'
+        ? ' (GitHub disabled its schedule after 60 days without repository activity; `permissions: actions: write` in the rotation job lets the action keep it alive)'
+        : '';
+    findings.push({
+      kind: 'rotation-disabled',
+      message: `Rotation workflow ${file} is ${workflow.state}${why}: it no longer runs; re-enable it (gh workflow enable ${file}) and run it (gh workflow run ${file}).`,
+    });
+  }
+  if (latestRun?.conclusion && FAILED_CONCLUSIONS.has(latestRun.conclusion)) {
+    const when = latestRun.createdAt ? ` on ${latestRun.createdAt.toISOString()}` : '';
+    findings.push({
+      kind: 'rotation-failing',
+      message: `The latest run of rotation workflow ${file}${when} ended in ${latestRun.conclusion}: look at it (${latestRun.htmlUrl ?? `run ${latestRun.id}`}), fix it, and run it again (gh workflow run ${file}).`,
+    });
+  }
+  return findings;
+}

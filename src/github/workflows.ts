@@ -1,0 +1,160 @@
+// A thin client for the three GitHub workflow endpoints the action uses (read a workflow, its latest run, enable it),
+// over the one HTTP stack (../http-exchange.ts) and not Octokit: check mode and the keep-alive run on every job's
+// path, so they load neither Octokit nor libsodium (scripts/build.ts keeps this file out of the Octokit chunk).
+import { httpExchange, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
+import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
+import { ServiceError } from '../service-error.ts';
+
+export interface Workflow {
+  name: string;
+  /** `active`, `disabled_inactivity`, `disabled_manually`, … as GitHub says it */
+  state: string;
+  htmlUrl?: string;
+}
+
+export interface WorkflowRun {
+  id: number;
+  status: string;
+  /** null while the run is not completed */
+  conclusion: string | null;
+  event?: string;
+  htmlUrl?: string;
+  createdAt?: Date;
+}
+
+export interface WorkflowsOptions extends RequestSettings {
+  /** github-api-url */
+  baseUrl: string;
+  /** workflow-token */
+  token: string;
+  /** `owner/repo` */
+  repository: string;
+  /** replaces the HTTP exchange in tests */
+  transport?: HttpTransport;
+}
+
+const DOCS = 'https://docs.github.com/rest/actions/workflows';
+
+/** The workflows of one repository, read and enabled with workflow-token. */
+export class GitHubWorkflows {
+  private readonly exchange: HttpTransport;
+  private readonly options: WorkflowsOptions;
+
+  constructor(options: WorkflowsOptions) {
+    this.options = options;
+    this.exchange = httpExchange({ ...options, what: 'GitHub', urlInput: 'github-api-url' });
+  }
+
+  async workflow(file: string): Promise<Workflow> {
+    const body = asObject(await this.request('GET', file, '', `reading workflow ${file}`));
+    return { name: stringOf(body['name']) ?? file, state: stringOf(body['state']) ?? 'unknown', htmlUrl: stringOf(body['html_url']) };
+  }
+
+  /** The newest run of the workflow, undefined when it never ran. */
+  async latestRun(file: string): Promise<WorkflowRun | undefined> {
+    const body = asObject(await this.request('GET', file, '/runs?per_page=1', `reading the runs of workflow ${file}`));
+    const runs = Array.isArray(body['workflow_runs']) ? (body['workflow_runs'] as unknown[]) : [];
+    const run = runs[0] === undefined ? undefined : asObject(runs[0]);
+    if (!run) return undefined;
+    const created = stringOf(run['created_at']);
+    return {
+      id: Number(run['id']),
+      status: stringOf(run['status']) ?? 'unknown',
+      conclusion: stringOf(run['conclusion']) ?? null,
+      event: stringOf(run['event']),
+      htmlUrl: stringOf(run['html_url']),
+      createdAt: created && !Number.isNaN(Date.parse(created)) ? new Date(created) : undefined,
+    };
+  }
+
+  /** PUT …/enable: enables a disabled workflow, and for an active one resets GitHub's 60-day inactivity clock. */
+  async enable(file: string): Promise<void> {
+    await this.request('PUT', file, '/enable', `enabling workflow ${file}`);
+  }
+
+  /** One request, retried on 5xx, 429 and no answer by the shared policy; a failure as a one-line ServiceError. */
+  private async request(method: string, file: string, tail: string, action: string): Promise<unknown> {
+    const [owner, repo] = this.options.repository.split('/');
+    const path = `/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(repo ?? '')}/actions/workflows/${encodeURIComponent(file)}`;
+    const url = `${this.options.baseUrl.replace(/\/+$/, '')}${path}${tail}`;
+    const headers = {
+      accept: 'application/vnd.github+json',
+      authorization: `Bearer ${this.options.token}`,
+      'x-github-api-version': '2022-11-28',
+    };
+    const policy = this.options.retry;
+    for (let attempt = 0; ; attempt++) {
+      let answer: HttpAnswer | undefined;
+      let error: unknown;
+      try {
+        answer = await this.exchange(method, url, headers, null);
+      } catch (caught) {
+        error = caught;
+      }
+      const wait =
+        attempt < policy.retries && (!answer || isRetryableStatus(answer.status))
+          ? waitBeforeRetry(attempt, answer?.headers['retry-after'], policy)
+          : undefined;
+      if (wait !== undefined) {
+        await policy.sleep(wait);
+        continue;
+      }
+      if (!answer) throw this.noAnswer(action, error);
+      if (answer.status >= 200 && answer.status < 300) return parseJson(answer.text);
+      throw this.failure(method, file, action, answer);
+    }
+  }
+
+  private noAnswer(action: string, error: unknown): ServiceError {
+    if (error instanceof ServiceError) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ServiceError(`GitHub did not answer ${action} at ${this.options.baseUrl} (${reason}); check github-api-url`, {
+      outcomeUnknown: true,
+    });
+  }
+
+  private failure(method: string, file: string, action: string, answer: HttpAnswer): ServiceError {
+    const body = asObject(parseJson(answer.text));
+    const message = stringOf(body['message'])?.replace(/\s+/g, ' ').slice(0, 200);
+    const reason = message ? `HTTP ${answer.status}: ${message}` : `HTTP ${answer.status}`;
+    const { repository } = this.options;
+    const status = answer.status;
+    if (status === 404) {
+      return new ServiceError(
+        `GitHub has no workflow ${file} in ${repository} (${reason}): the name is the file's in .github/workflows/, e.g. rotate-kubiya-key.yml`,
+        { status },
+      );
+    }
+    if (status === 401) {
+      return new ServiceError(`GitHub rejected workflow-token while ${action} of ${repository} (${reason}): pass a token of this run`, {
+        status,
+      });
+    }
+    if (status === 403) {
+      const permission = method === 'GET' ? 'actions: read' : 'actions: write';
+      return new ServiceError(
+        `GitHub refused ${action} of ${repository} (${reason}): workflow-token needs \`permissions: ${permission}\` in the job (see ${DOCS})`,
+        { status },
+      );
+    }
+    return new ServiceError(`GitHub failed ${action} of ${repository} (${reason})`, { status });
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function asObject(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

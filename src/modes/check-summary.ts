@@ -1,0 +1,66 @@
+// Check mode's job summary: the key's name and time left, Kubiya's answer, the rotation workflow's state and its
+// latest run, then the findings in words. Every server string goes through text().
+import { FAILING_KINDS, type CheckReport } from '../check-findings.ts';
+import { code, NONE, relative, table, text, when } from '../summary.ts';
+
+/** The part of check mode's config the summary shows. */
+export interface CheckSubject {
+  /** `owner/repo` */
+  repository: string;
+  serverUrl: string;
+  /** '' when not watched */
+  rotationWorkflow: string;
+}
+
+export function renderCheckSummary(config: CheckSubject, report: CheckReport, now = new Date()): string {
+  const failing = report.findings.some((finding) => FAILING_KINDS.has(finding.kind));
+  const verdict = failing
+    ? '❌ **api-key does not work now.**'
+    : report.findings.length > 0
+      ? '⚠️ **api-key works, with warnings.**'
+      : '✅ **api-key works.**';
+  const rows = [
+    ['Key', report.keyName ? code(report.keyName) : NONE],
+    [
+      'Expires',
+      report.expiresAt ? `${when(report.expiresAt)} (${relative(report.expiresAt, now)})` : 'unknown (not a JWT with an exp claim)',
+    ],
+    ['Kubiya', verification(report)],
+    ...rotationRows(config, report),
+  ];
+  const sections = [`## Kubiya API key check: ${text(config.repository)}`, verdict, table(['Check', 'Result'], rows)];
+  if (report.findings.length > 0) {
+    sections.push('### Findings');
+    sections.push(report.findings.map((finding) => `- **${finding.kind}**: ${text(finding.message)}`).join('\n'));
+  }
+  return `${sections.join('\n\n')}\n`;
+}
+
+function verification(report: CheckReport): string {
+  switch (report.verification?.outcome) {
+    case undefined:
+      return 'not asked (verify: false)';
+    case 'accepted':
+      return 'accepted the key';
+    case 'rejected':
+      return '**rejected the key**';
+    default:
+      return 'no answer';
+  }
+}
+
+function rotationRows(config: CheckSubject, report: CheckReport): string[][] {
+  const rotation = report.rotation;
+  if (!config.rotationWorkflow || !rotation) return [['Rotation workflow', 'not watched (no rotation-workflow)']];
+  const file = code(config.rotationWorkflow);
+  if ('error' in rotation) return [['Rotation workflow', `${file}: ${rotation.status === 404 ? 'not found' : 'could not be read'}`]];
+  const run = rotation.latestRun;
+  // The link is made from the run's numeric id and this server's URL, never from a server string.
+  const link =
+    run && Number.isSafeInteger(run.id) ? ` [run ${run.id}](${config.serverUrl}/${config.repository}/actions/runs/${run.id})` : '';
+  const latest = run ? `${text(run.conclusion ?? run.status)}, ${when(run.createdAt)}${link}` : 'never ran';
+  return [
+    ['Rotation workflow', `${file}: ${text(rotation.workflow.state)}`],
+    ['Latest run', latest],
+  ];
+}
