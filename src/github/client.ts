@@ -18,6 +18,11 @@ export interface GitHubClientOptions {
   userAgent: string;
   warn: (message: string) => void;
   /**
+   * Told of every answer GitHub gives, with its `github-authentication-token-expiration` header (sent for a token
+   * that expires; undefined otherwise): the token's expiry, for the run's footing (src/run-footing.ts).
+   */
+  onAnswer?: (tokenExpiration: string | undefined) => void;
+  /**
    * Replaces the @actions/http-client exchange under the timeout and redirect guard (tests run Octokit in-process
    * against the emulator, in virtual time). Unset in production.
    */
@@ -169,6 +174,7 @@ function guardedFetch(options: GitHubClientOptions): typeof fetch {
     let target = url;
     for (let hop = 0; hop <= 5; hop++) {
       const answer = await exchange(init.method ?? 'GET', target, init.headers ?? {}, init.body ?? null);
+      options.onAnswer?.(header(answer, TOKEN_EXPIRATION));
       const location = header(answer, 'location');
       if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location) return fetchResponse(answer, target);
       const next = new URL(location, target);
@@ -180,6 +186,9 @@ function guardedFetch(options: GitHubClientOptions): typeof fetch {
     return misdirected(`GitHub redirected more than 5 times from ${url}`);
   }) as unknown as typeof fetch;
 }
+
+/** GitHub's header on every answer to a token that expires: `2027-03-01 12:00:00 UTC` or `… +0100`. */
+const TOKEN_EXPIRATION = 'github-authentication-token-expiration';
 
 function header(answer: HttpAnswer, name: string): string | undefined {
   const value = answer.headers[name];
