@@ -1,13 +1,27 @@
 // Audit mode's findings: what a rotation that silently stopped leaves behind. Pure: decided from the listed
 // keys of one slot, what GitHub said about its secret (when a token was given) and the clock.
+import { FOOTING_FIX, footingLine, type Credential, type Standing } from './footing.ts';
 import { withExpiry, type ApiKey } from './key-service.ts';
 import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
-import type { SlotResult } from './results.ts';
+import { slotResult, type SlotResult } from './results.ts';
 import type { SecretState } from './secret-store.ts';
 import type { Slot } from './slots.ts';
 
-export const FINDING_KINDS = ['expired', 'expiring', 'lingering', 'orphan-job-key', 'target-missing', 'not-written'] as const;
+export const FINDING_KINDS = [
+  'expired',
+  'expiring',
+  'lingering',
+  'orphan-job-key',
+  'target-missing',
+  'not-written',
+  'admin-key-expiring',
+  'github-token-expiring',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** The kinds about what the run stands on, not about a slot: reported in one extra result, target `run`. */
+const RUN_WIDE: Record<Credential, FindingKind> = { 'admin-api-key': 'admin-key-expiring', 'github-token': 'github-token-expiring' };
+export const RUN_TARGET = 'run';
 
 /** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
 export const ORPHAN_JOB_KEY_AGE_MS = 6 * 3_600_000;
@@ -156,6 +170,27 @@ function notWritten({ secretKeys }: SlotKeys, secret: SecretState | undefined): 
   };
 }
 
+/** The run-wide findings: each credential the run stands on that expires within 30 days (or warn-before, if longer). */
+export function runWideFindings(standing: Standing): Finding[] {
+  return standing.credentials
+    .filter((expiry) => expiry.urgency !== 'none')
+    .map((expiry) => ({ kind: RUN_WIDE[expiry.credential], message: footingLine(expiry, standing.now), keyIds: [] }));
+}
+
+/** The extra `results` entry (target `run`) that carries the run-wide findings; none when there are none. */
+export function runWideResult(standing: Standing): AuditResult[] {
+  const findings = runWideFindings(standing);
+  if (findings.length === 0) return [];
+  return [
+    { ...slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited'), detail: { scope: RUN_TARGET, keys: [], findings } },
+  ];
+}
+
+/** The run-wide entry of audit's results, not a slot. */
+export function isRunWide(result: Pick<SlotResult, 'target'>): boolean {
+  return result.target === RUN_TARGET;
+}
+
 /** Not revoked, and not past its expiry. */
 export function isActive(key: ApiKey, now: Date): boolean {
   return !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
@@ -218,5 +253,19 @@ export const FINDING_ADVICE: Record<FindingKind, { title: string; meaning: strin
     meaning:
       'The newest key was minted but the secret was last written before it: the write never landed, and the secret holds an older key.',
     fix: 'Run the rotation now and read its log: check that github-token may still write the secret (and has not expired).',
+  },
+  'admin-key-expiring': {
+    title: 'Admin key expiring',
+    meaning:
+      'admin-api-key expires within 30 days (or warn-before, if longer): from then on every rotation fails, and CI breaks ' +
+      'when the keys it keeps fresh run out.',
+    fix: FOOTING_FIX['admin-api-key'],
+  },
+  'github-token-expiring': {
+    title: 'github-token expiring',
+    meaning:
+      'github-token, a personal access token, expires within 30 days (or warn-before, if longer): from then on rotations ' +
+      'can no longer write the secrets.',
+    fix: FOOTING_FIX['github-token'],
   },
 };

@@ -14,13 +14,19 @@ export function kubiyaFor(config: KubiyaInputs, runner: Pick<Runner, 'env' | 'ma
   return kubiyaClient(config, requestSettings(runner.env), runner.mask);
 }
 
-export async function gitHubStoreFor(config: GitHubInputs, runner: Pick<Runner, 'env' | 'log'>): Promise<GitHubSecretStore> {
+/** `onAnswer`: told of each answer's token-expiration header (RunFooting.gitHubAnswered). */
+export async function gitHubStoreFor(
+  config: GitHubInputs,
+  runner: Pick<Runner, 'env' | 'log'>,
+  onAnswer?: (tokenExpiration: string | undefined) => void,
+): Promise<GitHubSecretStore> {
   const [{ createOctokit }, { GitHubSecretStore }] = await Promise.all([import('./github/client.ts'), import('./github/secrets.ts')]);
   const octokit = createOctokit({
     token: config.githubToken,
     baseUrl: config.githubApiUrl,
     ...requestSettings(runner.env),
     warn: (message) => runner.log.warning(message),
+    onAnswer,
   });
   return new GitHubSecretStore(octokit);
 }

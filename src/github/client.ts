@@ -18,6 +18,11 @@ export interface GitHubClientOptions {
   userAgent: string;
   warn: (message: string) => void;
   /**
+   * Told of every answer GitHub gives, with its `github-authentication-token-expiration` header (sent for a token
+   * that expires; undefined otherwise): the token's expiry, for the run's footing (src/run-footing.ts).
+   */
+  onAnswer?: (tokenExpiration: string | undefined) => void;
+  /**
    * Replaces the @actions/http-client exchange under the timeout and redirect guard (tests run Octokit in-process
    * against the emulator, in virtual time). Unset in production.
    */
@@ -179,6 +184,7 @@ function gitHubFetch(options: GitHubClientOptions): typeof fetch {
     let target = new URL(url);
     for (let hop = 0; ; hop++) {
       const answer = fetchResponse(await exchange(init.method ?? 'GET', target.href, init.headers ?? {}, init.body ?? null), target.href);
+      options.onAnswer?.(answer.headers.get(TOKEN_EXPIRATION) ?? undefined);
       const location = answer.status >= 300 && answer.status < 400 && answer.status !== 304 && answer.headers.get('location');
       if (!location) return answer;
       target = new URL(location, target);
@@ -189,6 +195,9 @@ function gitHubFetch(options: GitHubClientOptions): typeof fetch {
     }
   }) as unknown as typeof fetch;
 }
+
+/** GitHub's header on every answer to a token that expires: `2027-03-01 12:00:00 UTC` or `… +0100`. */
+const TOKEN_EXPIRATION = 'github-authentication-token-expiration';
 
 // Octokit reads only status, url, headers (get, iterate), text() and arrayBuffer() of a fetch Response; a Map of
 // lower-case names serves as its headers. Not a real Response: globalThis.Response would load undici (~40 ms).

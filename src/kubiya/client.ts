@@ -1,9 +1,10 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
+import { FOOTING_FIX } from '../footing.ts';
 import type { ApiKey, CreateKeyRequest, KeyService, MintedKey, Reconcile } from '../key-service.ts';
 import { ServiceError } from '../service-error.ts';
 import type { RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
-import { readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
+import { jwtExpiry, readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
 
 const KEYS = '/api/v1/auth/keys';
 /** 50,000 keys at 25 a page; a list longer than this is refused, not truncated. */
@@ -272,6 +273,15 @@ export class KubiyaClient implements KeyService {
         `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
           `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`,
         { status: response.status },
+      );
+    }
+    const expiredAt = jwtExpiry(this.adminKey);
+    if (response.status === 401 && expiredAt && expiredAt.getTime() <= Date.now()) {
+      // Its JWT says so (read locally): no need for the list of possible causes.
+      return new ServiceError(
+        `Kubiya rejected admin-api-key while ${action} (${reason}): admin-api-key expired on ` +
+          `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. ${FOOTING_FIX['admin-api-key']}`,
+        { status: 401 },
       );
     }
     if (response.status === 401) {

@@ -76,6 +76,11 @@ export function jwtClaims(token: string): Json | undefined {
   }
 }
 
+/** A JWT-shaped key's `exp` claim (its payload read, its signature not checked), or undefined. */
+export function jwtExpiry(token: string): Date | undefined {
+  return parseTimestamp(jwtClaims(token)?.['exp']);
+}
+
 export interface CreatedKey {
   token?: string;
   id?: string;

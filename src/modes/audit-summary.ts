@@ -1,7 +1,7 @@
 // Audit mode's job summary, for a security engineer: the verdict and the findings first — one row per slot with a
 // finding (its newest key, when that expires and was last used) — then what each kind of finding means and how to
 // fix it, then the slots without findings, folded.
-import { FINDING_ADVICE, FINDING_KINDS, type AuditedKey, type AuditResult, type FindingKind } from '../audit-findings.ts';
+import { FINDING_ADVICE, FINDING_KINDS, isRunWide, type AuditedKey, type AuditResult, type FindingKind } from '../audit-findings.ts';
 import { code, NONE, relative, table, text, when } from '../summary.ts';
 
 interface Options {
@@ -12,11 +12,14 @@ interface Options {
 
 const HEADERS = ['Target', 'Secret', 'Newest key', 'Expires', 'Last used'];
 
-export function renderAuditSummary(results: AuditResult[], options: Options): string {
+/** `results`: the slots, and the run-wide entry (target `run`) when the run's credentials had findings. */
+export function renderAuditSummary(all: AuditResult[], options: Options): string {
+  const results = all.filter((result) => !isRunWide(result));
+  const runWide = all.filter(isRunWide);
   const flagged = results.filter((result) => result.status === 'failed' || (result.detail?.findings.length ?? 0) > 0);
   const clean = results.filter((result) => !flagged.includes(result));
-  const sections = [`## ${options.title}`, verdict(results, flagged, options)];
-  if (flagged.length > 0) sections.push(...findingSections(flagged, options));
+  const sections = [`## ${options.title}`, verdict(results, flagged, runWide, options)];
+  if (flagged.length + runWide.length > 0) sections.push(...findingSections(flagged, runWide, options));
   if (clean.length > 0) {
     const cleanTable = table(
       HEADERS,
@@ -31,18 +34,21 @@ export function renderAuditSummary(results: AuditResult[], options: Options): st
   return `${sections.join('\n\n')}\n`;
 }
 
-function verdict(results: AuditResult[], flagged: AuditResult[], { now, failOn }: Options): string {
-  const findings = results.flatMap((result) => result.detail?.findings ?? []);
+function verdict(results: AuditResult[], flagged: AuditResult[], runWide: AuditResult[], { now, failOn }: Options): string {
+  const findings = [...results, ...runWide].flatMap((result) => result.detail?.findings ?? []);
   const keyCount = results.reduce((sum, result) => sum + (result.detail?.keys.length ?? 0), 0);
   const failing = findings.filter((finding) => failOn.includes(finding.kind)).length;
   const failed = results.filter((result) => result.status === 'failed').length;
   const counts = FINDING_KINDS.map((kind) => ({ kind, slots: results.filter((result) => hasFinding(result, kind)).length }))
     .filter(({ slots }) => slots > 0)
     .map(({ kind, slots }) => `${icon(kind, failOn)} ${kind}: ${slots}`);
+  const runKinds = runWide.flatMap((result) => result.detail?.findings ?? []).map(({ kind }) => `${icon(kind, failOn)} ${kind} (run-wide)`);
+  counts.push(...runKinds);
   const line =
     findings.length === 0 && failed === 0
       ? `**✅ No findings** in ${results.length} slot(s), ${keyCount} managed key(s).`
-      : `**${failing > 0 || failed > 0 ? '❌' : '⚠️'} ${findings.length} finding(s) in ${flagged.length} of ${results.length} slot(s)**` +
+      : `**${failing > 0 || failed > 0 ? '❌' : '⚠️'} ${findings.length} finding(s) in ${flagged.length} of ${results.length} slot(s)` +
+        `${runKinds.length ? ' and the run' : ''}**` +
         ` (${keyCount} managed keys)` +
         (counts.length ? ` — ${counts.join(' · ')}` : '') +
         (failed ? ` — ❌ ${failed} slot(s) could not be checked` : '');
@@ -50,22 +56,28 @@ function verdict(results: AuditResult[], flagged: AuditResult[], { now, failOn }
   return `${line}\n\nAudited ${when(now)}. fail-on: ${failOnText}${failing > 0 ? ' — this step fails.' : '.'}`;
 }
 
-/** The slots with findings, most severe first, then what each kind means and how to fix it, then the failed checks. */
-function findingSections(flagged: AuditResult[], options: Options): string[] {
+/**
+ * The slots with findings, most severe first, then what each kind means and how to fix it (the run-wide ones with
+ * them), then the failed checks.
+ */
+function findingSections(flagged: AuditResult[], runWide: AuditResult[], options: Options): string[] {
   const { failOn } = options;
   const severity = (result: AuditResult) =>
     result.status === 'failed' || result.detail?.findings.some((finding) => failOn.includes(finding.kind)) ? 0 : 1;
   const ordered = [...flagged].sort((a, b) => severity(a) - severity(b) || expiry(a) - expiry(b));
-  const sections = [
-    '### Slots with findings',
-    table(
-      [...HEADERS, 'Findings'],
-      ordered.map((result) => row(result, options, true)),
-    ),
-  ];
+  const sections: string[] = [];
+  if (ordered.length > 0) {
+    sections.push(
+      '### Slots with findings',
+      table(
+        [...HEADERS, 'Findings'],
+        ordered.map((result) => row(result, options, true)),
+      ),
+    );
+  }
   sections.push('### What to do');
   for (const kind of FINDING_KINDS) {
-    const concerned = ordered.filter((result) => hasFinding(result, kind));
+    const concerned = [...ordered, ...runWide].filter((result) => hasFinding(result, kind));
     if (concerned.length === 0) continue;
     const advice = FINDING_ADVICE[kind];
     const lines = concerned.flatMap((result) =>
@@ -73,12 +85,13 @@ function findingSections(flagged: AuditResult[], options: Options): string[] {
         .detail!.findings.filter((finding) => finding.kind === kind)
         .map(
           (finding) =>
-            `- **${text(result.target)}** ${text(result.secretName)}: ${text(finding.message)}` +
+            `- ${label(result)}: ${text(finding.message)}` +
             (finding.keyIds.length ? ` — key id(s) ${finding.keyIds.map(code).join(', ')}` : ''),
         ),
     );
     sections.push(
-      `#### ${icon(kind, failOn)} ${advice.title} (\`${kind}\`): ${concerned.length} slot(s)${failOn.includes(kind) ? ', fails this step' : ''}\n\n` +
+      `#### ${icon(kind, failOn)} ${advice.title} (\`${kind}\`): ${concerned.some(isRunWide) ? 'run-wide' : `${concerned.length} slot(s)`}` +
+        `${failOn.includes(kind) ? ', fails this step' : ''}\n\n` +
         `${advice.meaning}\n\n**Fix:** ${advice.fix}\n\n${lines.join('\n')}`,
     );
   }
@@ -107,6 +120,11 @@ function row(result: AuditResult, { now, failOn }: Options, withFindings = false
   const kinds = [...new Set(result.detail?.findings.map((finding) => finding.kind))].map((kind) => `${icon(kind, failOn)} ${kind}`);
   if (result.status === 'failed') kinds.push('❌ check failed');
   return [...cells, kinds.join('<br>')];
+}
+
+/** Who a finding is about: a slot, or the run itself (run-wide). */
+function label(result: AuditResult): string {
+  return isRunWide(result) ? '**This run**' : `**${text(result.target)}** ${text(result.secretName)}`;
 }
 
 function icon(kind: FindingKind, failOn: readonly FindingKind[]): string {

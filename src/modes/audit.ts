@@ -6,7 +6,9 @@ import {
   expiryText,
   FINDING_ADVICE,
   FINDING_KINDS,
+  isRunWide,
   parseFindingKinds,
+  runWideResult,
   type AuditDetail,
   type AuditedKey,
   type AuditResult,
@@ -26,6 +28,7 @@ import {
 } from '../inputs.ts';
 import type { ApiKey, KeyService } from '../key-service.ts';
 import { reportFailures, setResultOutputs, slotResult } from '../results.ts';
+import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
@@ -69,14 +72,19 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): AuditConfig {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(describe(config));
-  const secrets = config.githubToken ? await gitHubStoreFor(config, runner) : undefined;
+  const footing = new RunFooting(config);
+  const secrets = config.githubToken ? await gitHubStoreFor(config, runner, footing.gitHubAnswered) : undefined;
   const now = () => new Date();
-  const keys = kubiyaFor(config, runner);
+  const keys = footing.keys(kubiyaFor(config, runner));
   const results = await audit(config, { keys, secrets, log: groupedLog(runner), now, note: runner.log.info });
-  setResultOutputs(runner, results, auditJson);
-  await runner.summary(renderAuditSummary(results, { title: 'Kubiya API key audit', now: now(), failOn: config.failOn }));
+  // What the run stands on: run-wide findings, in one extra entry (target `run`) only when there are any.
+  const standing = footing.assess(now(), config.warnBeforeMs);
+  const all = [...results, ...runWideResult(standing)];
+  setResultOutputs(runner, all, auditJson);
+  await runner.summary(renderAuditSummary(all, { title: 'Kubiya API key audit', now: standing.now, failOn: config.failOn }));
+  await footing.report(runner, standing);
   reportFailures(runner, results);
-  reportFindings(runner, results, config.failOn);
+  reportFindings(runner, all, config.failOn);
 }
 
 export interface AuditDeps {
@@ -183,13 +191,18 @@ export function auditJson(detail: AuditDetail) {
 
 /**
  * Annotations the run page shows: one per finding kind found, naming its slots (errors for the kinds in fail-on,
- * warnings for the others), then the step fails if any finding is of a kind in fail-on.
+ * warnings for the others; a run-wide finding's annotation is the footing's), then the step fails if any finding is
+ * of a kind in fail-on.
  */
 function reportFindings(runner: Runner, results: AuditResult[], failOn: readonly FindingKind[]): void {
   const failing: string[] = [];
   for (const kind of FINDING_KINDS) {
     const slots = results.filter((result) => result.detail?.findings.some((finding) => finding.kind === kind));
     if (slots.length === 0) continue;
+    if (slots.some(isRunWide)) {
+      if (failOn.includes(kind)) failing.push(`${kind} (run-wide)`);
+      continue;
+    }
     const names = slots.slice(0, 20).map((result) => `${result.target} ${result.secretName}`);
     const more = slots.length > names.length ? ` and ${slots.length - names.length} more` : '';
     const text = `Audit: ${kind} in ${slots.length} slot(s): ${names.join(', ')}${more}. ${FINDING_ADVICE[kind].fix}`;

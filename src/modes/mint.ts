@@ -8,6 +8,7 @@ import { KeyLifecycle } from '../key-lifecycle.ts';
 import { kubiyaClient } from '../kubiya/client.ts';
 import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
 import { requestSettings } from '../retry.ts';
+import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
 import { groupedLog, type SlotLog } from '../slot-run.ts';
@@ -58,13 +59,15 @@ function parseExportEnv(value: string): string {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode mint for ${config.slot.target}, ttl ${formatDuration(config.ttlMs)}.`);
-  const keys = kubiyaClient(config, requestSettings(runner.env), runner.mask);
+  const footing = new RunFooting(config);
+  const keys = footing.keys(kubiyaClient(config, requestSettings(runner.env), runner.mask));
   const log = groupedLog(runner).forSlot(config.slot.scope);
   const { result, minted } = await mint(config, { keys, log, now: () => new Date(), state: runner.state });
   log.done();
   if (minted) expose(runner, config, minted);
   setResultOutputs(runner, [result]);
   await runner.summary(renderSummary([result], { title: 'Kubiya API key for this job', dryRun: config.dryRun }));
+  await footing.report(runner);
   reportFailures(runner, [result]);
 }
 

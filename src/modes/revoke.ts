@@ -5,6 +5,7 @@ import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
 import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
 import { retiredKeys } from '../revocation.ts';
+import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import { kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
@@ -24,9 +25,15 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): RevokeConfig {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode revoke for ${config.slots.map((slot) => slot.target).join(', ')}.`);
-  const results = await revokeAll(config, { keys: kubiyaFor(config, runner), log: groupedLog(runner), now: () => new Date() });
+  const footing = new RunFooting(config);
+  const results = await revokeAll(config, {
+    keys: footing.keys(kubiyaFor(config, runner)),
+    log: groupedLog(runner),
+    now: () => new Date(),
+  });
   setResultOutputs(runner, results);
   await runner.summary(renderSummary(results, { title: 'Kubiya API key revocation', dryRun: config.dryRun }));
+  await footing.report(runner);
   reportFailures(runner, results);
 }
 

@@ -18,6 +18,7 @@ import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
 import { reportFailures, setResultOutputs, type SlotResult } from '../results.ts';
 import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotation.ts';
+import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretStore } from '../secret-store.ts';
 import { kubiyaFor, gitHubStoreFor, SLOTS_IN_FLIGHT } from '../services.ts';
@@ -59,15 +60,17 @@ export async function run(runner: Runner): Promise<void> {
     `${config.dryRun ? 'Planning' : 'Running'} mode rotate for ${config.slots.map((slot) => slot.target).join(', ')}, ` +
       `ttl ${formatDuration(config.ttlMs)}, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}.`,
   );
-  const secrets = config.githubToken ? await gitHubStoreFor(config, runner) : undefined;
+  const footing = new RunFooting(config);
+  const secrets = config.githubToken ? await gitHubStoreFor(config, runner, footing.gitHubAnswered) : undefined;
   if (config.dryRun && !secrets) runner.log.info('Dry-run without github-token: the GitHub access check is skipped.');
-  const keys = kubiyaFor(config, runner);
+  const keys = footing.keys(kubiyaFor(config, runner));
   const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
   setResultOutputs(runner, results);
   const keptBecause = config.revokePrevious
     ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
     : 'revoke-previous is false';
   await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause }));
+  await footing.report(runner);
   reportFailures(runner, results);
   await keepScheduleAlive(config, runner);
 }
