@@ -24,6 +24,8 @@ export const DIST_FILES = {
   'client.js': 'rotate with github-token: re-exports github.js',
   'secrets.js': 'rotate with github-token: re-exports github.js',
   'github.js': 'rotate with github-token: Octokit, its plugins, the secret store',
+  'variables.js': 'the GitLab store: re-exports gitlab.js',
+  'gitlab.js': 'the GitLab store (the command line with --store gitlab): its HTTP client and CI/CD variables',
   'libsodium-wrappers.js': 'the first seal: re-exports seal.js',
   'seal.js': 'the first seal: libsodium',
   'post.js': 'post step, whole: @actions/core and the Kubiya client',
@@ -89,6 +91,7 @@ function chunkOf(id: string): string | null {
   )
     return 'github';
   if (/[\\/]src[\\/]github[\\/]/.test(id)) return 'github';
+  if (/[\\/]src[\\/]gitlab[\\/]/.test(id)) return 'gitlab';
   return null;
 }
 

@@ -1,0 +1,1 @@
+export{n as gitLabVariableStore}from"./gitlab.js";
