@@ -77,7 +77,7 @@ export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs
     adminApiKey,
     kubiyaApiUrl: parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai'),
     run: parseRun(env),
-    secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY'),
+    secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY', input('store') === 'gitlab'),
     keyNamePrefix: parseKeyNamePrefix(input('key-name-prefix') || (input('store') === 'gitlab' ? 'gl' : 'gha')),
     dryRun: parseBoolean(input, 'dry-run', false),
   };
@@ -245,7 +245,9 @@ function parseBaseUrl(name: string, value: string): string {
 }
 
 // GitHub's rules: letters, digits and underscores, not starting with a digit or GITHUB_; case-insensitive.
-function parseSecretName(value: string): string {
+// GitLab's variable keys are case-sensitive: taken as given (parseGitLabSlots checks them).
+function parseSecretName(value: string, gitlab: boolean): string {
+  if (gitlab) return value;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^GITHUB_/i.test(value)) {
     throw new InputError(
       `Input 'secret-name' is not a valid GitHub secret name (got '${value}'): use letters, digits and underscores, ` +

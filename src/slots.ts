@@ -220,7 +220,26 @@ export function parseManagedKeyName(name: string): ParsedKeyName | undefined {
   return slot && { prefix, slot, runId: run[1]!, runAttempt: run[2]! };
 }
 
+const NAME_HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+const NAME_GITLAB_PATH = /^[a-z0-9_][a-z0-9_.-]*(\/[a-z0-9_][a-z0-9_.-]*)*$/;
+
+/** GitLab scopes, which begin with a host name (a dot in it: a GitHub owner has none): `host/path[@scope]`, `group:host/path`. */
+function gitLabSlotOfScope(scope: string, secretName: string): Slot | undefined {
+  const group = /^group:([^/@]+)\/([^@]+)$/.exec(scope);
+  if (group)
+    return NAME_HOST.test(group[1]!) && NAME_GITLAB_PATH.test(group[2]!) ? gitLabGroupSlot(group[1]!, group[2]!, secretName) : undefined;
+  const at = scope.indexOf('@');
+  const [host = '', ...rest] = (at < 0 ? scope : scope.slice(0, at)).split('/');
+  const path = rest.join('/');
+  const environment = at < 0 ? '*' : scope.slice(at + 1);
+  if (!NAME_HOST.test(host) || rest.length < 2 || !NAME_GITLAB_PATH.test(path)) return undefined;
+  if (environment === '' || (at >= 0 && environment === '*') || environment.length > 255 || [...environment].some(isControl))
+    return undefined;
+  return gitLabProjectSlot(host, path, environment, secretName);
+}
+
 function slotOfScope(scope: string, secretName: string): Slot | undefined {
+  if (scope.startsWith('group:') || scope.split('/')[0]!.includes('.')) return gitLabSlotOfScope(scope, secretName);
   const org = /^org:([^/:]+)(\/dependabot)?$/.exec(scope);
   if (org) {
     if (!NAME_OWNER.test(org[1]!)) return undefined;
