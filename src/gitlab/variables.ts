@@ -56,23 +56,16 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
 
   async put(slot: SecretSlot, value: string, target: VariableTarget, options: WriteOptions): Promise<'created' | 'updated'> {
     this.http.protect(value);
-    const where = whereOf(slot);
     const what = `writing ${describe(slot)}`;
-    const send = { what, maySend: () => options.maySend() };
-    let response: GitLabResponse;
-    try {
-      response = target.exists
-        ? await this.http.send('PUT', variablePath(where, slot.secretName), { ...send, body: this.update(value) })
-        : await this.http.send('POST', collectionPath(where), { ...send, body: this.create(where, slot.secretName, value) });
-    } catch (error) {
-      if (!(error instanceof AttemptStopped)) throw error;
-      const unanswered = (error as AttemptStopped & { unanswered?: boolean }).unanswered === true;
-      throw new ServiceError(
-        `GitLab: ${what} was stopped: ${error.message}` + (unanswered ? '; an earlier attempt got no answer and may have been stored' : ''),
-        { outcomeUnknown: unanswered },
-      );
+    let response = await this.write(slot, value, target.exists ? 'PUT' : 'POST', options);
+    let unanswered = response.unanswered;
+    // Created since the access check (another job, or an earlier attempt of this POST that got no answer): update it.
+    const created = !target.exists && !isTaken(response);
+    if (!created && !target.exists) {
+      response = await this.write(slot, value, 'PUT', options, unanswered);
+      unanswered ||= response.unanswered;
     }
-    if (response.status === 200 || response.status === 201) return target.exists ? 'updated' : 'created';
+    if (response.status === 200 || response.status === 201) return created ? 'created' : 'updated';
     const failure = isMaskRefusal(response)
       ? new ServiceError(
           `GitLab refused to mask the value of ${describe(slot)} (HTTP 400: value is invalid), so it was not written; a Kubiya ` +
@@ -80,11 +73,33 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
           { status: 400 },
         )
       : this.failure(response, slot, what);
-    if (!response.unanswered) throw failure;
+    if (!unanswered) throw failure;
     throw new ServiceError(`${failure.message}; an earlier attempt got no answer and may have been stored`, {
       status: failure.status,
       outcomeUnknown: true,
     });
+  }
+
+  /** One POST (create) or PUT (value and description only); stopped by the write deadline before any attempt. */
+  private async write(slot: SecretSlot, value: string, method: 'POST' | 'PUT', options: WriteOptions, unanswered = false) {
+    const where = whereOf(slot);
+    const what = `writing ${describe(slot)}`;
+    const send = { what, maySend: () => options.maySend() };
+    try {
+      return method === 'PUT'
+        ? await this.http.send('PUT', variablePath(where, slot.secretName), { ...send, body: this.update(value) })
+        : await this.http.send('POST', collectionPath(where), { ...send, body: this.create(where, slot.secretName, value) });
+    } catch (error) {
+      if (error instanceof ServiceError && unanswered && !error.outcomeUnknown) {
+        throw new ServiceError(`${error.message}; an earlier attempt got no answer and may have been stored`, { outcomeUnknown: true });
+      }
+      if (!(error instanceof AttemptStopped)) throw error;
+      const lost = unanswered || (error as AttemptStopped & { unanswered?: boolean }).unanswered === true;
+      throw new ServiceError(
+        `GitLab: ${what} was stopped: ${error.message}` + (lost ? '; an earlier attempt got no answer and may have been stored' : ''),
+        { outcomeUnknown: lost },
+      );
+    }
   }
 
   async readSecret(slot: SecretSlot): Promise<SecretState> {
@@ -175,6 +190,13 @@ function variablePath(where: Where, key: string): string {
 function isVariableMissing(response: GitLabResponse): boolean {
   const message = (response.body as { message?: unknown } | undefined)?.message;
   return typeof message === 'string' && /Variable Not Found/i.test(message);
+}
+
+/** 400 {"message":{"key":["(KEY) has already been taken"]}}: the variable exists (in this scope). */
+function isTaken(response: GitLabResponse): boolean {
+  if (response.status !== 400) return false;
+  const key = (response.body as { message?: { key?: unknown } } | undefined)?.message?.key;
+  return Array.isArray(key) && key.some((entry) => typeof entry === 'string' && entry.includes('has already been taken'));
 }
 
 /** 400 {"message":{"value":["is invalid"]}}: GitLab cannot mask this value. */

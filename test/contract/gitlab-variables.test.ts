@@ -104,13 +104,26 @@ describe('GitLabVariableStore writes', () => {
   });
 
   it('is an unknown outcome when an attempt of the write got no answer, even if a later one was refused', async () => {
+    gitlab.seedVariable(WEB, { key: 'KUBIYA_API_KEY', value: 'old-value-1234', masked: true });
     const s = store();
     const target = await s.prepare(project);
-    gitlab.injectFault({ method: 'POST', kind: 'lost-response' });
+    gitlab.injectFault({ method: 'PUT', kind: 'reset' });
+    gitlab.injectFault({ method: 'PUT', nth: 2, kind: 'status', status: 403, body: { message: '403 Forbidden' } });
     const error = await failure(s.put(project, KEY, target, { maySend: () => true }));
     expect(error.outcomeUnknown).toBe(true);
     expect(error.message).toMatch(/may have been stored/);
     expect(error.message).not.toContain(KEY);
+  });
+
+  it('a create that finds the variable taken (made since the check, or by its own lost attempt) updates it', async () => {
+    const s = store();
+    const target = await s.prepare(project);
+    gitlab.injectFault({ method: 'POST', kind: 'lost-response' });
+    expect(await s.put(project, KEY, target, { maySend: () => true })).toBe('updated');
+    expect(gitlab.variable(WEB, 'KUBIYA_API_KEY')).toMatchObject({ value: KEY, masked: true, raw: true });
+    gitlab.seedVariable(WEB, { key: 'KUBIYA_API_KEY', value: 'peer-value-1234', masked: true, environment_scope: 'production' });
+    expect(await s.put(production, KEY, { exists: false }, { maySend: () => true })).toBe('updated');
+    expect(gitlab.variable(WEB, 'KUBIYA_API_KEY', 'production')!.value).toBe(KEY);
   });
 
   it('sends no attempt once the deadline says so, and an attempt that got no answer before makes it unknown', async () => {
