@@ -121,3 +121,25 @@ function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
   ];
   return new Map(entries.map(([name, value]) => [name, (value ?? '').trim()]));
 }
+
+/** How the command line names what the modes call inputs: `Input 'secret-name'` reads `--variable`. */
+const FLAG_OF_INPUT: Record<string, string> = {
+  'admin-api-key': 'KUBIYA_ADMIN_API_KEY',
+  'kubiya-api-url': 'KUBIYA_API_URL',
+  'github-token': 'GITHUB_TOKEN',
+  'gitlab-token': 'GITLAB_TOKEN',
+  'gitlab-api-url': 'CI_API_V4_URL',
+  'secret-name': '--variable',
+  projects: '--project',
+  repositories: '--repository',
+};
+
+/** An input error's message in the command line's words: inputs named as the flags or variables that set them. */
+export function inFlagTerms(message: string): string {
+  return message.replace(/\b(Inputs?) ('[^']+'(?:,? (?:and )?'[^']+')*)/g, (_, _word: string, names: string) =>
+    names.replace(/'([a-z-]+)(?::[^']*)?'/g, (whole, name: string) => {
+      const flag = FLAG_OF_INPUT[name] ?? (/^[a-z-]+$/.test(name) ? `--${name}` : undefined);
+      return flag ?? whole;
+    }),
+  );
+}

@@ -9,7 +9,7 @@ import * as rotate from '../modes/rotate.ts';
 import { requestSettings } from '../retry.ts';
 import type { Runner } from '../runner.ts';
 import { errorMessage } from '../service-error.ts';
-import { parseCommandLine, USAGE } from './args.ts';
+import { inFlagTerms, parseCommandLine, USAGE } from './args.ts';
 import { commandRunner, type CommandRunner } from './runner.ts';
 
 interface Unit {
@@ -38,6 +38,12 @@ export async function runCommand(
     }
     const unit = Object.hasOwn(MODES, command.mode) ? MODES[command.mode] : undefined;
     if (!unit) throw new InputError(`Mode '${command.mode}' is not one of ${Object.keys(MODES).join(', ')}.`);
+    if (!env['KUBIYA_ADMIN_API_KEY']) {
+      throw new InputError(
+        "KUBIYA_ADMIN_API_KEY is not set: export the admin key (a service account's Kubiya API key that may manage keys); " +
+          'in GitLab CI, a masked, protected CI/CD variable. Secrets are never passed as flags.',
+      );
+    }
     runner = commandRunner(command.inputs, runEnv(env), write);
     for (const name of ['admin-api-key', 'gitlab-token', 'github-token']) runner.mask(runner.input(name));
     // Every input checked before the first request (the mode parses them again when it runs: parsing is pure).
@@ -48,8 +54,9 @@ export async function runCommand(
     closingTable(runner);
     return runner.failed() ? EXIT.failed : EXIT.ok;
   } catch (error) {
-    if (runner) runner.log.error(errorMessage(error));
-    else write(`error: ${errorMessage(error)}\n`);
+    const message = error instanceof InputError ? inFlagTerms(errorMessage(error)) : errorMessage(error);
+    if (runner) runner.log.error(message);
+    else write(`error: ${message}\n`);
     return error instanceof InputError ? EXIT.input : EXIT.failed;
   }
 }

@@ -166,10 +166,11 @@ describe('kubiya-api-key in a GitLab CI job', () => {
     ],
     ['--group with --project', ['rotate', '--group', 'acme', '--project', 'acme/web'], /--group and --project cannot be combined/],
     ['a bad variable name', ['rotate', '--variable', 'kubiya-key'], /not a valid GitHub secret name|not one this store writes/],
-    ['a GitLab URL that is not https', ['rotate', '--gitlab-url', 'http://gitlab.example.com'], /'gitlab-url' must be an https:\/\/ URL/],
+    ['a GitLab URL that is not https', ['rotate', '--gitlab-url', 'http://gitlab.example.com'], /--gitlab-url must be an https:\/\/ URL/],
     ['an unknown mode', ['mint'], /Mode 'mint' is not one of rotate, revoke, audit/],
-  ])('%s is an input error: exit 2, no request sent', async (_, args, message) => {
-    const run = await command(args);
+    ['no admin key in the environment', ['rotate'], /KUBIYA_ADMIN_API_KEY is not set/],
+  ])('%s is an input error: exit 2, no request sent', async (what, args, message) => {
+    const run = await command(args, jobEnv(what.startsWith('no admin key') ? { KUBIYA_ADMIN_API_KEY: '' } : {}));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(kubiya.count() + gitlab.count()).toBe(0);
