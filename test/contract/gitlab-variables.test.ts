@@ -145,6 +145,16 @@ describe('GitLabVariableStore writes', () => {
     expect(gitlab.count('POST')).toBe(2);
   });
 
+  it('waits out a 429 that carries only RateLimit-Reset', async () => {
+    // The limit resets at least one second from now: the retry waits for it, not for the 20 ms backoff.
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    gitlab.injectFault({ method: 'GET', kind: 'status', status: 429, headers: { 'ratelimit-reset': reset }, body: 'Retry later' });
+    expect(await write()).toBe('created');
+    const [limited, retried] = gitlab.matching('GET');
+    expect([limited!.status, retried!.status]).toEqual([429, 404]);
+    expect(retried!.startedAt - limited!.endedAt!).toBeGreaterThanOrEqual(Number(reset) * 1000 - limited!.endedAt! - 50);
+  });
+
   it('refuses a host that is not reachable as nothing sent', async () => {
     const s = gitLabVariableStore(
       { apiUrl: 'http://127.0.0.1:1/api/v4', token: MAINTAINER, timeoutMs: 2_000, retry: { ...DEFAULT_RETRY, baseMs: 1 }, userAgent: 't' },
