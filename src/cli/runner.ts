@@ -45,7 +45,7 @@ export function commandRunner(
       failed = true;
       log.error(text);
     },
-    group(title, lines) {
+    group(title, lines, progress) {
       // GitLab folds a section between these markers (https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections).
       const id = `slot_${++group}`;
       const now = () => Math.floor(Date.now() / 1000);
@@ -53,6 +53,8 @@ export function commandRunner(
       else print(`== ${title}`);
       for (const line of lines) (line.warning ? log.warning : log.info)(`  ${line.text}`);
       if (sections) write(`\u001b[0Ksection_end:${now()}:${id}\r\u001b[0K\n`);
+      // Long runs show how far they are.
+      if (progress && progress.total > 1) print(`${progress.done}/${progress.total} targets done`);
     },
     summary: () => Promise.resolve(),
     outputs,

@@ -150,6 +150,22 @@ describe('kubiya-api-key in a GitLab CI job', () => {
     noLeaks(missing, []);
   });
 
+  it('rotates several projects, each in its own section, and shows how far the run is', async () => {
+    gitlab.addProject('acme/api');
+    gitlab.addToken('glpat-e2e-group-maintainer-01', { kind: 'group', roles: { acme: 'maintainer' } });
+    const run = await command(
+      ['rotate', '--project', 'acme/web', '--project', 'acme/api'],
+      jobEnv({ GITLAB_TOKEN: 'glpat-e2e-group-maintainer-01' }),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^1\/2 targets done$/m);
+    expect(run.stderr).toMatch(/^2\/2 targets done$/m);
+    expect(run.stderr.match(/section_start/g)).toHaveLength(2);
+    for (const project of ['acme/web', 'acme/api'])
+      expect(kubiya.isValid(gitlab.variable({ project }, 'KUBIYA_API_KEY')!.value)).toBe(true);
+    noLeaks(run, [gitlab.variable(WEB, 'KUBIYA_API_KEY')!.value, 'glpat-e2e-group-maintainer-01']);
+  });
+
   it('a numeric --project is named by its path', async () => {
     seedPrevious();
     const run = await command(['rotate', '--project', '7']);
