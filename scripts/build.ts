@@ -19,11 +19,15 @@ export const repoRoot = path.resolve(import.meta.dirname, '..');
 /** Every file of dist/, and which step or mode loads it (test/e2e/bundle-loading.test.ts checks what each loads). */
 export const DIST_FILES = {
   'index.js': 'main step entry',
+  'cli.js': 'the command line (the kubiya-api-key bin): entry',
+  'command.js': 'the command line: its flags and runner',
   'main.js': 'main step: inputs, modes, @actions/core, the Kubiya client',
   'rolldown-runtime.js': "main step: the bundler's CommonJS interop",
   'client.js': 'rotate with github-token: re-exports github.js',
   'secrets.js': 'rotate with github-token: re-exports github.js',
   'github.js': 'rotate with github-token: Octokit, its plugins, the secret store',
+  'variables.js': 'the GitLab store: re-exports gitlab.js',
+  'gitlab.js': 'the GitLab store (the command line with --store gitlab): its HTTP client and CI/CD variables',
   'libsodium-wrappers.js': 'the first seal: re-exports seal.js',
   'seal.js': 'the first seal: libsodium',
   'post.js': 'post step, whole: @actions/core and the Kubiya client',
@@ -90,6 +94,8 @@ function chunkOf(id: string): string | null {
     return 'github';
   // The workflows client is not Octokit's: check mode and the keep-alive use it without loading the GitHub chunk.
   if (/[\\/]src[\\/]github[\\/](?!workflows\.ts$)/.test(id)) return 'github';
+  if (/[\\/]src[\\/]gitlab[\\/]/.test(id)) return 'gitlab';
+  if (/[\\/]src[\\/]cli[\\/]/.test(id)) return 'command';
   return null;
 }
 
@@ -109,11 +115,13 @@ export async function buildAction(options: { actionDir?: string; log?: (line: st
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
   try {
-    log(`build: rolldown src/index.ts → ${where}index.js and the chunks it imports`);
+    log(`build: rolldown src/index.ts, src/cli.ts → ${where}index.js, cli.js and the chunks they import`);
     const entry = path.join(repoRoot, 'src/index.ts');
+    const cli = path.join(repoRoot, 'src/cli.ts');
     const main = await bundle(
-      { input: { index: entry }, plugins: [lazyLoads()] },
+      { input: { index: entry, cli }, plugins: [lazyLoads()] },
       {
+        banner: (chunk) => (chunk.fileName === 'cli.js' ? '#!/usr/bin/env node' : ''),
         dir: dist,
         format: 'esm',
         entryFileNames: '[name].js',
@@ -122,7 +130,7 @@ export async function buildAction(options: { actionDir?: string; log?: (line: st
           groups: [
             // Not the entry itself: its top-level await must not be in a chunk that github.js imports (a cycle that
             // never settles).
-            { name: 'main', test: (id: string) => !chunkOf(id) && id !== entry, priority: 3 },
+            { name: 'main', test: (id: string) => !chunkOf(id) && id !== entry && id !== cli, priority: 3 },
             { name: (id: string) => chunkOf(id), debugName: 'github, seal', priority: 2 },
           ],
         },

@@ -160,3 +160,12 @@ function overHttpClient(userAgent: string, timeoutMs: number, tooLarge: (method:
     return { status: response.message.statusCode ?? 0, headers: response.message.headers, text: Buffer.concat(chunks).toString('utf8') };
   };
 }
+
+/** An answer's body as JSON; undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

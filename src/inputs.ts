@@ -3,6 +3,8 @@
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.ts';
 import {
   environmentSlot,
+  gitLabGroupSlot,
+  gitLabProjectSlot,
   organizationSlot,
   repositorySlot,
   type OrgSecretVisibility,
@@ -41,6 +43,27 @@ export interface GitHubInputs {
   githubApiUrl: string;
 }
 
+export type StoreName = 'github' | 'gitlab';
+
+/** GitLab CI/CD variables as the store (input `store: gitlab`). */
+export interface GitLabInputs {
+  /** '' when not given */
+  token: string;
+  /** `<server>/api/v4` */
+  apiUrl: string;
+  /** a variable created by the rotation is protected (an existing one keeps its own) */
+  protectedOnCreate: boolean;
+  /** a variable created by the rotation is masked and hidden, not only masked */
+  hiddenOnCreate: boolean;
+}
+
+/** Where the modes that write or read the key keep it: GitHub secrets, or GitLab CI/CD variables. */
+export interface StoreInputs extends GitHubInputs {
+  store: StoreName;
+  /** store 'gitlab' only */
+  gitlab?: GitLabInputs;
+}
+
 export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs {
   const adminApiKey = input('admin-api-key');
   if (!adminApiKey) {
@@ -54,8 +77,8 @@ export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs
     adminApiKey,
     kubiyaApiUrl: parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai'),
     run: parseRun(env),
-    secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY'),
-    keyNamePrefix: parseKeyNamePrefix(input('key-name-prefix') || 'gha'),
+    secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY', input('store') === 'gitlab'),
+    keyNamePrefix: parseKeyNamePrefix(input('key-name-prefix') || (input('store') === 'gitlab' ? 'gl' : 'gha')),
     dryRun: parseBoolean(input, 'dry-run', false),
   };
 }
@@ -65,6 +88,25 @@ export function parseGitHubInputs(input: Inputs, env: NodeJS.ProcessEnv): GitHub
     githubToken: input('github-token'),
     githubApiUrl: parseBaseUrl('github-api-url', input('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
   };
+}
+
+export function parseStoreInputs(input: Inputs, env: NodeJS.ProcessEnv): StoreInputs {
+  const store = parseChoice<StoreName>('store', input('store') || 'github', ['github', 'gitlab']);
+  const github = parseGitHubInputs(input, env);
+  if (store === 'github') return { ...github, store };
+  const server = parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com');
+  const gitlab: GitLabInputs = {
+    token: input('gitlab-token'),
+    apiUrl: parseBaseUrl('gitlab-api-url', input('gitlab-api-url') || `${server}/api/v4`),
+    protectedOnCreate: parseBoolean(input, 'protected', true),
+    hiddenOnCreate: parseBoolean(input, 'hidden', false),
+  };
+  return { ...github, store, gitlab };
+}
+
+/** The token of the store the inputs name ('' when not given). */
+export function storeToken(config: StoreInputs): string {
+  return config.store === 'gitlab' ? (config.gitlab?.token ?? '') : config.githubToken;
 }
 
 /** `ttl`, with the mode's default when empty. */
@@ -77,6 +119,7 @@ export function parseTtl(input: Inputs, fallback: string): number {
  * organization secret.
  */
 export function parseSecretSlots(input: Inputs, run: Run, secretName: string): SecretSlot[] {
+  if (input('store') === 'gitlab') return parseGitLabSlots(input, secretName);
   const environment = input('environment');
   const organization = input('organization');
   const secretType = parseChoice<SecretType>('secret-type', input('secret-type') || 'actions', ['actions', 'dependabot']);
@@ -113,6 +156,46 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
     return repositories.map(({ owner, repo }) => environmentSlot(owner, repo, environment, secretName));
   }
   return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
+}
+
+const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+const GITLAB_VARIABLE = /^[A-Z_][A-Z0-9_]{0,254}$/;
+
+/** GitLab targets: a variable of each project (`projects`, in `environment`'s scope, default `*`), or of one `group`. */
+function parseGitLabSlots(input: Inputs, secretName: string): SecretSlot[] {
+  if (!GITLAB_VARIABLE.test(secretName)) {
+    throw new InputError(
+      `The variable name '${secretName}' is not one this store writes: use upper-case letters, digits and underscores (GitLab variable keys are case-sensitive).`,
+    );
+  }
+  const host = new URL(parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com')).hostname.toLowerCase();
+  const group = input('group');
+  const projects = input('projects');
+  const environment = input('environment');
+  if (group && projects)
+    throw new InputError("Inputs 'group' and 'projects' cannot be combined: a run writes project variables or one group variable.");
+  if (group && environment) throw new InputError("Inputs 'group' and 'environment' cannot be combined: a group variable's scope is '*'.");
+  if (environment && (environment.length > 255 || [...environment].some((char) => char < ' ' || char === '\u007f' || char === ':'))) {
+    throw new InputError(
+      "Input 'environment' must be a GitLab environment scope: at most 255 characters, no control characters, and no ':'.",
+    );
+  }
+  if (group) {
+    if (!GITLAB_PATH.test(group)) throw new InputError(`Input 'group' is not a GitLab group path (got '${group}').`);
+    return [gitLabGroupSlot(host, group, secretName)];
+  }
+  const paths = [
+    ...new Set(
+      projects
+        .split(/[\n,]/)
+        .map((part) => part.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (paths.length === 0) throw new InputError("Input 'projects' names no GitLab project: give group/project paths.");
+  const wrong = paths.find((path) => !GITLAB_PATH.test(path) || (!path.includes('/') && !/^\d+$/.test(path)));
+  if (wrong !== undefined) throw new InputError(`Input 'projects' has an entry that is not a GitLab project path or id (got '${wrong}').`);
+  return paths.map((path) => gitLabProjectSlot(host, path, environment || '*', secretName));
 }
 
 export function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
@@ -162,7 +245,9 @@ export function parseBaseUrl(name: string, value: string): string {
 }
 
 // GitHub's rules: letters, digits and underscores, not starting with a digit or GITHUB_; case-insensitive.
-function parseSecretName(value: string): string {
+// GitLab's variable keys are case-sensitive: taken as given (parseGitLabSlots checks them).
+function parseSecretName(value: string, gitlab: boolean): string {
+  if (gitlab) return value;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^GITHUB_/i.test(value)) {
     throw new InputError(
       `Input 'secret-name' is not a valid GitHub secret name (got '${value}'): use letters, digits and underscores, ` +
@@ -206,6 +291,10 @@ export function parseRepositories(value: string, currentRepository: string): { o
 }
 
 export function parseRun(env: NodeJS.ProcessEnv): Run {
+  if (!env['GITHUB_RUN_ID']) {
+    const other = gitLabRun(env) ?? commandLineRun(env);
+    if (other) return other;
+  }
   const repository = env['GITHUB_REPOSITORY'] ?? '';
   const runId = env['GITHUB_RUN_ID'] ?? '';
   const runAttempt = env['GITHUB_RUN_ATTEMPT'] || '1';
@@ -222,4 +311,26 @@ export function parseRun(env: NodeJS.ProcessEnv): Run {
     serverUrl: (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, ''),
     job: env['GITHUB_JOB'] ?? '',
   };
+}
+
+/** A GitLab CI job: the pipeline names the run, the job its attempt (a retried job is a new job). */
+function gitLabRun(env: NodeJS.ProcessEnv): Run | undefined {
+  const runId = env['CI_PIPELINE_ID'] ?? '';
+  const runAttempt = env['CI_JOB_ID'] ?? '';
+  if (env['GITLAB_CI'] !== 'true' || !/^\d+$/.test(runId) || !/^\d+$/.test(runAttempt)) return undefined;
+  return {
+    repository: (env['CI_PROJECT_PATH'] ?? '').toLowerCase(),
+    runId,
+    runAttempt,
+    serverUrl: (env['CI_SERVER_URL'] || 'https://gitlab.com').replace(/\/+$/, ''),
+    job: env['CI_JOB_NAME'] ?? '',
+    url: env['CI_PIPELINE_URL'] || `pipeline ${runId}`,
+  };
+}
+
+/** A run outside CI, named by the command line (KUBIYA_RUN_ID: the time in seconds; attempt 0). */
+function commandLineRun(env: NodeJS.ProcessEnv): Run | undefined {
+  const runId = env['KUBIYA_RUN_ID'] ?? '';
+  if (!/^\d+$/.test(runId)) return undefined;
+  return { repository: '', runId, runAttempt: '0', serverUrl: '', job: '', url: 'a command line run' };
 }

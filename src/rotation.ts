@@ -1,11 +1,11 @@
 // One slot's rotation: mint a key, verify it while listing again, seal it into the secret, then revoke the keys
 // it superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it minted
-// either stored or revoked. No I/O of its own: Kubiya and GitHub come in as interfaces.
+// either stored or revoked. No I/O of its own: Kubiya and the store (GitHub, GitLab) come in as interfaces.
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import type { KeyLifecycle } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
-import { WriteDeadlinePassed, type SecretStore, type WriteTarget } from './secret-store.ts';
+import { WriteDeadlinePassed, type SecretStore } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
 import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
@@ -50,14 +50,11 @@ export class SlotRotation {
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
   }
 
-  /** A dry-run: what `run` would do. `accessChecked`: the secret's public key was read (a github-token was given). */
-  plan(listing: ApiKey[], accessChecked: boolean): SlotResult {
+  /** A dry-run: what `run` would do. `access`: what the store's access check showed, in words. */
+  plan(listing: ApiKey[], access: string): SlotResult {
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + this.config.ttlMs);
     const plan = this.revocationPlan(listing, { id: '', name: this.name, createdAt: now, revoked: false });
-    const access = accessChecked
-      ? 'github-token can read its public key; only the write shows whether it may write'
-      : 'GitHub access not checked: no github-token given';
     const kept = plan.keep.length + plan.inFlight.length;
     const note =
       `dry-run: would mint ${this.name} (expires ${expiresAt.toISOString()}), write it to secret ${this.slot.secretName} ` +
@@ -74,7 +71,7 @@ export class SlotRotation {
     });
   }
 
-  async run(secrets: SecretStore, target: WriteTarget): Promise<SlotResult> {
+  async run<T>(secrets: SecretStore<T>, target: T): Promise<SlotResult> {
     const { keys, lifecycle } = this.deps;
     let minted: MintedKey;
     try {

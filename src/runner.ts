@@ -23,8 +23,8 @@ export interface Runner {
   log: StepLog;
   /** marks the step failed with this one line */
   fail: (text: string) => void;
-  /** lines printed together as one collapsible group */
-  group: (title: string, lines: { warning: boolean; text: string }[]) => void;
+  /** lines printed together as one collapsible group; `progress`: slots done of all the run's slots */
+  group: (title: string, lines: { warning: boolean; text: string }[], progress?: { done: number; total: number }) => void;
   /** appends to the job summary (nothing outside the runner) */
   summary: (markdown: string) => Promise<void>;
 }

@@ -1,4 +1,5 @@
-// What the rotation needs from GitHub. The REST adapter is github/secrets.ts, which also seals the value.
+// What the rotation needs from where it keeps a key: a GitHub secret (github/secrets.ts, which also seals the value)
+// or a GitLab CI/CD variable (gitlab/variables.ts). The core sees only these interfaces and the slots.
 import { ServiceError } from './service-error.ts';
 import type { OrgSecretVisibility, SecretSlot } from './slots.ts';
 
@@ -33,24 +34,28 @@ export class WriteDeadlinePassed extends ServiceError {
   override name = 'WriteDeadlinePassed';
 }
 
-export interface SecretStore {
-  prepare(slot: SecretSlot): Promise<WriteTarget>;
+/** `T`: what the store reads before minting and needs for the write (GitHub: a WriteTarget); opaque to the core. */
+export interface SecretStore<T = WriteTarget> {
+  /** The access check before anything is minted for the slot; rejects (ServiceError) when the slot cannot be written. */
+  prepare(slot: SecretSlot): Promise<T>;
   /**
-   * Seals `value` for the target and writes it. Rejects with a ServiceError whose `outcomeUnknown` is set
+   * Writes `value` (GitHub seals it first). Rejects with a ServiceError whose `outcomeUnknown` is set
    * when any attempt went unanswered: the secret may then hold the value, even if a later attempt failed; with a
    * WriteDeadlinePassed when `options.sendBy` passed before an attempt.
    */
-  put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'>;
+  put(slot: SecretSlot, value: string, target: T, options: WriteOptions): Promise<'created' | 'updated'>;
 }
 
-/** What GitHub says about a slot's secret (its metadata, never its value). */
+/** What the store says about a slot's secret (its metadata, never its value). */
 export type SecretState =
   | { state: 'present'; updatedAt?: Date }
   /** `what` says what does not exist: the secret, the environment, or the repository or organization */
   | { state: 'missing'; what: string };
 
-/** What audit mode reads from GitHub: a secret's metadata, never its value. */
+/** What audit mode reads from the store: a secret's metadata, never its value. */
 export interface SecretReader {
+  /** what this store cannot tell, said once in the audit's log (GitLab: when a variable was written) */
+  readonly limits?: string;
   /**
    * Whether the slot's secret exists and when it was last written: one read, plus on a 404 the reads that tell
    * which of secret, environment, repository or organization is missing. Rejects with a ServiceError for anything

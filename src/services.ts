@@ -1,10 +1,13 @@
-// The two services a mode talks to, configured from its inputs and the runner: Kubiya's client (always), and the
-// GitHub secret store — Octokit, its plugins and libsodium, loaded only by the modes that write or read secrets.
+// The services a mode talks to, configured from its inputs and the runner: Kubiya's client (always), and the store
+// where keys are kept, chosen by the `store` input — GitHub secrets (Octokit, its plugins and libsodium) or GitLab
+// CI/CD variables — each loaded only by the modes that write or read it.
 import type { GitHubSecretStore } from './github/secrets.ts';
-import type { GitHubInputs, KubiyaInputs } from './inputs.ts';
+import type { GitHubInputs, KeyInputs, KubiyaInputs, StoreInputs } from './inputs.ts';
+import { storeToken } from './inputs.ts';
 import { kubiyaClient, type KubiyaClient } from './kubiya/client.ts';
 import { requestSettings } from './retry.ts';
 import type { Runner } from './runner.ts';
+import type { SecretReader, SecretStore } from './secret-store.ts';
 
 /** Slots in flight at once (each with its own requests), in every multi-slot mode. */
 export const SLOTS_IN_FLIGHT = 8;
@@ -29,4 +32,27 @@ export async function gitHubStoreFor(
     onAnswer,
   });
   return new GitHubSecretStore(octokit);
+}
+
+/** How messages name each store. */
+export const STORE_NAMES: Record<StoreInputs['store'], string> = { github: 'GitHub', gitlab: 'GitLab' };
+
+export type AnyStore = SecretStore<unknown> & SecretReader;
+
+/** The store the `store` input names, or undefined when its token was not given (its checks are then skipped). */
+export async function secretStoreFor(
+  config: StoreInputs & KeyInputs,
+  runner: Pick<Runner, 'env' | 'log'>,
+  onGitHubAnswer?: (tokenExpiration: string | undefined) => void,
+): Promise<AnyStore | undefined> {
+  if (!storeToken(config)) return undefined;
+  if (config.store === 'github' || !config.gitlab) return await gitHubStoreFor(config, runner, onGitHubAnswer);
+  const { gitLabVariableStore } = await import('./gitlab/variables.ts');
+  const http = { apiUrl: config.gitlab.apiUrl, token: config.gitlab.token, ...requestSettings(runner.env) };
+  const { run } = config;
+  return gitLabVariableStore(http, {
+    protectedOnCreate: config.gitlab.protectedOnCreate,
+    hiddenOnCreate: config.gitlab.hiddenOnCreate,
+    description: `Kubiya API key, rotated by kubiya-api-key in ${run.url ?? `run ${run.runId}`} (attempt ${run.runAttempt})`.slice(0, 255),
+  });
 }

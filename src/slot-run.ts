@@ -12,9 +12,15 @@ export interface SlotLog {
   warning(text: string): void;
 }
 
+/** How far a run is: slots done (this one included) of all its slots. */
+export interface Progress {
+  done: number;
+  total: number;
+}
+
 export interface RunLog {
   /** Lines about one slot; `done` is called when the slot's work is over, so they can be shown as one group. */
-  forSlot(title: string): SlotLog & { done(): void };
+  forSlot(title: string): SlotLog & { done(progress?: Progress): void };
 }
 
 /** Slots run in parallel; each one's lines are printed together as a group when it is done. */
@@ -25,7 +31,7 @@ export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
       return {
         info: (text) => lines.push({ warning: false, text }),
         warning: (text) => lines.push({ warning: true, text }),
-        done: () => runner.group(title, lines),
+        done: (progress) => runner.group(title, lines, progress),
       };
     },
   };
@@ -71,6 +77,7 @@ export async function runSlots<S extends SlotTarget, P = undefined, D = never>(
     return (fixed ?? [{ target: '*', secretName: '*' }]).map((slot) => slotResult<D>(slot, 'failed', { error }));
   }
   const slots = typeof run.slots === 'function' ? run.slots(listing.value) : run.slots;
+  let done = 0;
   return mapBounded(slots, run.concurrency, async (slot, index) => {
     const log = run.log.forSlot(run.title?.(slot) ?? slot.target);
     try {
@@ -78,7 +85,7 @@ export async function runSlots<S extends SlotTarget, P = undefined, D = never>(
       if (ready?.status === 'rejected') return slotResult<D>(slot, 'failed', { error: errorMessage(ready.reason) });
       return await work(slot, { listing: listing.value, prepared: ready?.value as P, log });
     } finally {
-      log.done();
+      log.done({ done: ++done, total: slots.length });
     }
   });
 }

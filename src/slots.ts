@@ -9,6 +9,8 @@ export interface Run {
   runAttempt: string;
   serverUrl: string;
   job: string;
+  /** the run's page, when it is not a GitHub Actions run (a GitLab pipeline); undefined outside CI */
+  url?: string;
 }
 
 export type SecretType = 'actions' | 'dependabot';
@@ -50,8 +52,29 @@ export interface JobSlot extends SlotBase {
   kind: 'job';
 }
 
-/** A slot whose key is written to a GitHub secret: every slot but mint mode's. */
-export type SecretSlot = RepositorySlot | EnvironmentSlot | OrganizationSlot;
+/** A GitLab project's CI/CD variable, in one environment scope (`*`: every environment). */
+export interface GitLabProjectSlot extends SlotBase {
+  kind: 'gitlab-project';
+  /** the server's host name, lower-cased, without port */
+  host: string;
+  /** the project's full path, lower-cased */
+  project: string;
+  environmentScope: string;
+}
+
+/** A GitLab group's CI/CD variable (one slot, like an organization secret). */
+export interface GitLabGroupSlot extends SlotBase {
+  kind: 'gitlab-group';
+  host: string;
+  /** the group's full path, lower-cased */
+  group: string;
+}
+
+/** A slot whose key is written to a GitHub secret. */
+export type GitHubSecretSlot = RepositorySlot | EnvironmentSlot | OrganizationSlot;
+export type GitLabSlot = GitLabProjectSlot | GitLabGroupSlot;
+/** A slot whose key is written to a store (a GitHub secret, a GitLab variable): every slot but mint mode's. */
+export type SecretSlot = GitHubSecretSlot | GitLabSlot;
 export type Slot = SecretSlot | JobSlot;
 
 export function repositorySlot(owner: string, repo: string, secretName: string, secretType: SecretType = 'actions'): RepositorySlot {
@@ -82,6 +105,25 @@ export function organizationSlot(
   return { kind: 'organization', target, scope, org: org.toLowerCase(), secretName, ...options };
 }
 
+export function gitLabProjectSlot(host: string, project: string, environmentScope: string, secretName: string): GitLabProjectSlot {
+  const path = `${host.toLowerCase()}/${project.toLowerCase()}`;
+  const target = environmentScope === '*' ? path : `${path}@${environmentScope}`;
+  return {
+    kind: 'gitlab-project',
+    target,
+    scope: target,
+    host: host.toLowerCase(),
+    project: project.toLowerCase(),
+    environmentScope,
+    secretName,
+  };
+}
+
+export function gitLabGroupSlot(host: string, group: string, secretName: string): GitLabGroupSlot {
+  const target = `group:${host.toLowerCase()}/${group.toLowerCase()}`;
+  return { kind: 'gitlab-group', target, scope: target, host: host.toLowerCase(), group: group.toLowerCase(), secretName };
+}
+
 export function jobSlot(repository: string, job: string, secretName: string): JobSlot {
   const target = repository.toLowerCase();
   return { kind: 'job', target, scope: `${target}/job/${job}`, secretName };
@@ -109,7 +151,7 @@ export function newMintId(): string {
 export function keyDescription(slot: Slot, run: Run, mintId: string): string {
   return (
     `CI key (mint ${mintId}) for the ${slot.secretName} secret of ${slot.target}, minted by kubiya/api-key-action ` +
-    `in ${run.serverUrl}/${run.repository}/actions/runs/${run.runId} (attempt ${run.runAttempt}, job ${run.job})`
+    `in ${run.url ?? `${run.serverUrl}/${run.repository}/actions/runs/${run.runId}`} (attempt ${run.runAttempt}, job ${run.job})`
   );
 }
 
@@ -170,7 +212,26 @@ export function parseManagedKeyName(name: string): ParsedKeyName | undefined {
   return slot && { prefix, slot, runId: run[1]!, runAttempt: run[2]! };
 }
 
+const NAME_HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+const NAME_GITLAB_PATH = /^[a-z0-9_][a-z0-9_.-]*(\/[a-z0-9_][a-z0-9_.-]*)*$/;
+
+/** GitLab scopes, which begin with a host name (a dot in it: a GitHub owner has none): `host/path[@scope]`, `group:host/path`. */
+function gitLabSlotOfScope(scope: string, secretName: string): Slot | undefined {
+  const group = /^group:([^/@]+)\/([^@]+)$/.exec(scope);
+  if (group)
+    return NAME_HOST.test(group[1]!) && NAME_GITLAB_PATH.test(group[2]!) ? gitLabGroupSlot(group[1]!, group[2]!, secretName) : undefined;
+  const at = scope.indexOf('@');
+  const [host = '', ...rest] = (at < 0 ? scope : scope.slice(0, at)).split('/');
+  const path = rest.join('/');
+  const environment = at < 0 ? '*' : scope.slice(at + 1);
+  if (!NAME_HOST.test(host) || rest.length < 2 || !NAME_GITLAB_PATH.test(path)) return undefined;
+  if (environment === '' || (at >= 0 && environment === '*') || environment.length > 255 || [...environment].some(isControl))
+    return undefined;
+  return gitLabProjectSlot(host, path, environment, secretName);
+}
+
 function slotOfScope(scope: string, secretName: string): Slot | undefined {
+  if (scope.startsWith('group:') || scope.split('/')[0]!.includes('.')) return gitLabSlotOfScope(scope, secretName);
   const org = /^org:([^/:]+)(\/dependabot)?$/.exec(scope);
   if (org) {
     if (!NAME_OWNER.test(org[1]!)) return undefined;

@@ -4,7 +4,7 @@ import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOpti
 import { WriteDeadlinePassed } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
-import type { OrganizationSlot, SecretSlot } from '../slots.ts';
+import type { OrganizationSlot, GitHubSecretSlot } from '../slots.ts';
 import { AttemptsStopped, answered, mayHaveLanded, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
@@ -24,7 +24,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
   }
 
   /** The slot's public key (checked to be one a value can be sealed for) and, for an organization, who may read it. */
-  async prepare(slot: SecretSlot, consequence = 'nothing was minted for it'): Promise<WriteTarget> {
+  async prepare(slot: GitHubSecretSlot, consequence = 'nothing was minted for it'): Promise<WriteTarget> {
     const { actions, dependabot } = this.octokit.rest;
     try {
       switch (slot.kind) {
@@ -48,7 +48,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     }
   }
 
-  async put(slot: SecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
+  async put(slot: GitHubSecretSlot, value: string, target: WriteTarget, options: WriteOptions): Promise<'created' | 'updated'> {
     const attempts: Attempts = { ...options, unanswered: 0 };
     const action = `writing secret ${slot.secretName} of ${slot.target}`;
     try {
@@ -77,7 +77,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     }
   }
 
-  private async write(slot: SecretSlot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
+  private async write(slot: GitHubSecretSlot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
     const { actions, dependabot } = this.octokit.rest;
     const sealed = await sealSecret(value, target.publicKey).catch((error: unknown) => {
       throw new ServiceError(
@@ -148,7 +148,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
   }
 
   /** Audit mode: the secret's metadata (GET …/secrets/{name}); on a 404, what exactly is missing. */
-  async readSecret(slot: SecretSlot): Promise<SecretState> {
+  async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
     const { actions, dependabot } = this.octokit.rest;
     const secret_name = slot.secretName;
     let response: { data: { updated_at?: string } };
@@ -184,7 +184,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
    * After a 404 for the secret: which of organization, repository, environment or secret is missing. GitHub answers
    * 404 also for a private repository the token was not given, so that case is named with it.
    */
-  private async whatIsMissing(slot: SecretSlot): Promise<string> {
+  private async whatIsMissing(slot: GitHubSecretSlot): Promise<string> {
     const { orgs, repos } = this.octokit.rest;
     const exists = async (read: () => Promise<unknown>): Promise<boolean> => {
       try {
@@ -231,7 +231,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
   }
 }
 
-function permissionFor(slot: SecretSlot): string {
+function permissionFor(slot: GitHubSecretSlot): string {
   switch (slot.kind) {
     case 'organization':
       return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
@@ -246,7 +246,7 @@ class UnusablePublicKey extends Error {
 }
 
 /** The public key of a public-key answer: a key_id and a key that is base64 of exactly 32 bytes (a Curve25519 key). */
-function publicKey(response: { data: { key_id: string; key: string } }, slot: SecretSlot) {
+function publicKey(response: { data: { key_id: string; key: string } }, slot: GitHubSecretSlot) {
   const { key_id: keyId, key } = response.data;
   if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
     throw new ServiceError('GitHub answered the public-key request without a key_id and key');
@@ -270,7 +270,7 @@ function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['
 }
 
 /** A refused read (audit mode) names the read permission; anything else is described as for a write. */
-function gitHubReadFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
+function gitHubReadFailure(error: unknown, slot: GitHubSecretSlot, action: string): ServiceError {
   const status = statusOf(error);
   if (error instanceof ServiceError || (status !== 401 && status !== 403) || rateLimitOf(error)) return gitHubFailure(error, slot, action);
   return new ServiceError(
@@ -281,7 +281,7 @@ function gitHubReadFailure(error: unknown, slot: SecretSlot, action: string): Se
   );
 }
 
-function gitHubFailure(error: unknown, slot: SecretSlot, action: string): ServiceError {
+function gitHubFailure(error: unknown, slot: GitHubSecretSlot, action: string): ServiceError {
   if (error instanceof ServiceError) return error;
   if (!answered(error)) {
     if (notSent(error)) {
@@ -329,7 +329,7 @@ function gitHubFailure(error: unknown, slot: SecretSlot, action: string): Servic
 }
 
 /** What a 404 for the slot may mean is missing: its repository (or that repository's environment), or its organization. */
-function missingWhat(slot: SecretSlot): string {
+function missingWhat(slot: GitHubSecretSlot): string {
   if (slot.kind === 'organization') return `organization ${slot.org}`;
   const repository = `repository ${slot.owner}/${slot.repo}`;
   return slot.kind === 'environment' ? `${repository} or its environment '${slot.environment}'` : repository;

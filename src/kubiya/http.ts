@@ -1,7 +1,7 @@
 // The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
 // redirects (credentials never follow to another origin), retries by the shared policy, and error
 // text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
-import { httpExchange, notSent, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, notSent, parseJson, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
 import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
 import { Pacer } from './pacing.ts';
@@ -139,14 +139,6 @@ export class KubiyaHttp {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `UserKey ${key}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const answer = await this.exchange(method, url, headers, body === undefined ? null : JSON.stringify(body));
-    return { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
-  }
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+    return { status: answer.status, headers: answer.headers, body: parseJson(answer.text) };
   }
 }

@@ -19,12 +19,13 @@ import { formatDuration } from '../duration.ts';
 import {
   InputError,
   parseDurationInput,
-  parseGitHubInputs,
   parseKeyInputs,
   parseSecretSlots,
-  type GitHubInputs,
+  parseStoreInputs,
+  storeToken,
   type Inputs,
   type KeyInputs,
+  type StoreInputs,
 } from '../inputs.ts';
 import type { ApiKey, KeyService } from '../key-service.ts';
 import { reportFailures, setResultOutputs, slotResult } from '../results.ts';
@@ -32,12 +33,12 @@ import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
-import { gitHubStoreFor, kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog, type SlotLog } from '../slot-run.ts';
 import { parseManagedKeyName, repositorySlot, type SecretSlot, type Slot } from '../slots.ts';
 import { renderAuditSummary } from './audit-summary.ts';
 
-export interface AuditConfig extends KeyInputs, GitHubInputs {
+export interface AuditConfig extends KeyInputs, StoreInputs {
   mode: 'audit';
   /** the targets, or 'all': every managed slot in the key list (`repositories: '*'`) */
   slots: SecretSlot[] | 'all';
@@ -66,14 +67,15 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): AuditConfig {
     );
   }
   const slots = all ? 'all' : parseSecretSlots(input, common.run, common.secretName);
-  return { ...common, ...parseGitHubInputs(input, env), mode: 'audit', slots, warnBeforeMs, failOn: kinds };
+  return { ...common, ...parseStoreInputs(input, env), mode: 'audit', slots, warnBeforeMs, failOn: kinds };
 }
 
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(describe(config));
   const footing = new RunFooting(config);
-  const secrets = config.githubToken ? await gitHubStoreFor(config, runner, footing.gitHubAnswered) : undefined;
+  const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
+  if (secrets?.limits) runner.log.info(secrets.limits);
   const now = () => new Date();
   const keys = footing.keys(kubiyaFor(config, runner));
   const results = await audit(config, { keys, secrets, log: groupedLog(runner), now, note: runner.log.info });
@@ -89,7 +91,7 @@ export async function run(runner: Runner): Promise<void> {
 
 export interface AuditDeps {
   keys: KeyService;
-  /** only with github-token: the GitHub checks (target-missing, not-written) */
+  /** only with the store's token: its checks (target-missing, and on GitHub not-written) */
   secrets?: SecretReader;
   log: RunLog;
   now: () => Date;
@@ -159,7 +161,7 @@ function logSlot(log: SlotLog, count: number, newest: AuditedKey | undefined, fi
           (newest ? `; newest active ${newest.name} (id ${newest.id}), expires ${expiryText(newest)}` : '; none active'),
   );
   for (const finding of findings) log.info(`${finding.kind}: ${finding.message}`);
-  if (error) log.warning(`The GitHub check failed: ${error}`);
+  if (error) log.warning(`The store's check failed: ${error}`);
 }
 
 /** The step's first line: what is audited, and whether GitHub is checked too. */
@@ -168,8 +170,9 @@ function describe(config: AuditConfig): string {
     config.slots === 'all'
       ? `every managed slot (key prefix ${config.keyNamePrefix})`
       : config.slots.map((slot) => `${slot.target} ${slot.secretName}`).join(', ');
-  const github = config.githubToken ? 'with the GitHub checks' : 'without github-token: the GitHub checks are skipped';
-  return `Auditing ${targets}, warn-before ${formatDuration(config.warnBeforeMs)}, ${github}. Read-only: GET requests only.`;
+  const name = STORE_NAMES[config.store];
+  const checks = storeToken(config) ? `with the ${name} checks` : `without ${config.store}-token: the ${name} checks are skipped`;
+  return `Auditing ${targets}, warn-before ${formatDuration(config.warnBeforeMs)}, ${checks}. Read-only: GET requests only.`;
 }
 
 /** The fields audit adds to each `results` entry. */

@@ -5,13 +5,14 @@ import {
   InputError,
   parseBoolean,
   parseDurationInput,
-  parseGitHubInputs,
   parseKeyInputs,
   parseSecretSlots,
+  parseStoreInputs,
   parseTtl,
-  type GitHubInputs,
+  storeToken,
   type Inputs,
   type KeyInputs,
+  type StoreInputs,
 } from '../inputs.ts';
 import { keepScheduleAlive, parseKeepAliveInputs, type KeepAliveInputs } from '../keep-alive.ts';
 import type { KeyService } from '../key-service.ts';
@@ -21,20 +22,26 @@ import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotat
 import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretStore } from '../secret-store.ts';
-import { kubiyaFor, gitHubStoreFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
 
-export interface RotateConfig extends KeyInputs, GitHubInputs, RotationSettings, KeepAliveInputs {
+export interface RotateConfig extends KeyInputs, StoreInputs, RotationSettings, KeepAliveInputs {
   mode: 'rotate';
   slots: SecretSlot[];
 }
 
 export function parse(input: Inputs, env: NodeJS.ProcessEnv): RotateConfig {
   const common = parseKeyInputs(input, env);
-  const github = parseGitHubInputs(input, env);
-  if (!common.dryRun && !github.githubToken) {
+  const store = parseStoreInputs(input, env);
+  if (!common.dryRun && !storeToken(store)) {
+    if (store.store === 'gitlab') {
+      throw new InputError(
+        "Input 'gitlab-token' is required by mode 'rotate' (unless dry-run is true): pass a project, group or personal access " +
+          'token with the api scope and the Maintainer role.',
+      );
+    }
     throw new InputError(
       "Input 'github-token' is required by mode 'rotate' (unless dry-run is true): pass a fine-grained personal access " +
         'token with the repository permission "Secrets: Read and write", or a GitHub App token with that permission. ' +
@@ -43,7 +50,7 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): RotateConfig {
   }
   return {
     ...common,
-    ...github,
+    ...store,
     mode: 'rotate',
     slots: parseSecretSlots(input, common.run, common.secretName),
     ttlMs: parseTtl(input, '30d'),
@@ -61,8 +68,9 @@ export async function run(runner: Runner): Promise<void> {
       `ttl ${formatDuration(config.ttlMs)}, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}.`,
   );
   const footing = new RunFooting(config);
-  const secrets = config.githubToken ? await gitHubStoreFor(config, runner, footing.gitHubAnswered) : undefined;
-  if (config.dryRun && !secrets) runner.log.info('Dry-run without github-token: the GitHub access check is skipped.');
+  const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
+  if (config.dryRun && !secrets)
+    runner.log.info(`Dry-run without ${config.store}-token: the ${STORE_NAMES[config.store]} access check is skipped.`);
   const keys = footing.keys(kubiyaFor(config, runner));
   const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
   setResultOutputs(runner, results);
@@ -77,8 +85,8 @@ export async function run(runner: Runner): Promise<void> {
 
 export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
   keys: KeyService;
-  /** absent in a dry-run without github-token: the GitHub access check is skipped */
-  secrets?: SecretStore;
+  /** absent in a dry-run without the store's token: the access check is skipped */
+  secrets?: SecretStore<unknown>;
   log: RunLog;
   /** slots in flight at once */
   concurrency: number;
@@ -98,7 +106,13 @@ export async function rotate(config: RotateConfig, deps: RotateDeps): Promise<Sl
     },
     async (slot, { listing, prepared, log }) => {
       const rotation = new SlotRotation(config, slotDeps, slot, log);
-      if (config.dryRun || !secrets || !prepared) return rotation.plan(listing, prepared !== undefined);
+      if (config.dryRun || !secrets || !prepared) {
+        const token = `${config.store}-token`;
+        const access = prepared
+          ? `${token} can read there; only the write shows whether it may write`
+          : `${STORE_NAMES[config.store]} access not checked: no ${token} given`;
+        return rotation.plan(listing, access);
+      }
       return rotation.run(secrets, prepared);
     },
   );

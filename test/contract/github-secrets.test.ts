@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/github/client.ts';
 import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { GitHubSecretStore } from '../../src/github/secrets.ts';
-import { environmentSlot, organizationSlot, repositorySlot, type SecretSlot } from '../../src/slots.ts';
+import { environmentSlot, organizationSlot, repositorySlot, type GitHubSecretSlot } from '../../src/slots.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
 import { failure } from './service-failure.ts';
 
@@ -136,7 +136,7 @@ describe('environment, Dependabot and organization secrets', () => {
   const org = (options: Partial<Parameters<typeof organizationSlot>[2]> = {}) =>
     organizationSlot('acme', 'KUBIYA_API_KEY', { secretType: 'actions', visibilityOnCreate: 'private', selectedOnCreate: [], ...options });
 
-  async function writeTo(target: SecretSlot, value: string, s = store()): Promise<'created' | 'updated'> {
+  async function writeTo(target: GitHubSecretSlot, value: string, s = store()): Promise<'created' | 'updated'> {
     const prepared = await s.prepare(target);
     return s.put(target, value, prepared, { sendBy: Infinity, clock: () => 0 });
   }

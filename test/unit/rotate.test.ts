@@ -136,7 +136,7 @@ describe('rotate', () => {
 
   it('plans without GitHub access when no token is given', async () => {
     const [result] = await rotate(config({ 'dry-run': 'true', 'github-token': '' }), { ...deps(), secrets: undefined });
-    expect(result!.note).toMatch(/GitHub access not checked/);
+    expect(result!.note).toMatch(/GitHub access not checked: no github-token given/);
     expect(calls.log.sort()).toEqual(['list', 'whoami']);
   });
 });

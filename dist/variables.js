@@ -1,0 +1,1 @@
+export{n as gitLabVariableStore,r as resolveProjectPath}from"./gitlab.js";
