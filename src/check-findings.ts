@@ -49,13 +49,16 @@ export interface CheckInput {
   rotation?: RotationState;
   now: Date;
   warnBeforeMs: number;
+  /** where the rotation runs: a GitHub workflow, or (the command line in GitLab CI) a GitLab pipeline schedule */
+  platform: 'github' | 'gitlab';
 }
 
 /** Conclusions of a run that did not do its work. */
 const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out', 'startup_failure']);
 
 /** What to run to get a fresh key now. */
-function rotateNow(file: string): string {
+function rotateNow(file: string, platform: CheckInput['platform']): string {
+  if (platform === 'gitlab') return 'run the rotation now: run its pipeline schedule (Build → Pipeline schedules → Run) or its job';
   return file
     ? `run the rotation now: gh workflow run ${file}`
     : 'run the rotation workflow now (gh workflow run <its file>; pass rotation-workflow to have this step watch it)';
@@ -65,12 +68,15 @@ export function checkFindings(input: CheckInput): CheckFinding[] {
   return [...keyFindings(input), ...rotationFindings(input)];
 }
 
-function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, warnBeforeMs }: CheckInput): CheckFinding[] {
+function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, warnBeforeMs, platform }: CheckInput): CheckFinding[] {
   const expiry = expiresAt?.toISOString();
   const passed = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
   if (passed && verification?.outcome !== 'accepted') {
     return [
-      { kind: 'expired', message: `api-key expired on ${expiry} (its exp claim): the rotation behind it has stopped; ${rotateNow(file)}.` },
+      {
+        kind: 'expired',
+        message: `api-key expired on ${expiry} (its exp claim): the rotation behind it has stopped; ${rotateNow(file, platform)}.`,
+      },
     ];
   }
   if (verification?.outcome === 'rejected') {
@@ -79,7 +85,7 @@ function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, war
         kind: 'rejected',
         message:
           `${verification.reason}: api-key is revoked, expired, or of another Kubiya deployment ` +
-          `(check kubiya-api-url); ${rotateNow(file)}.`,
+          `(check kubiya-api-url); ${rotateNow(file, platform)}.`,
       },
     ];
   }
@@ -90,7 +96,7 @@ function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, war
       : `${formatDuration(expiresAt.getTime() - now.getTime())} left`;
     findings.push({
       kind: 'expiring',
-      message: `api-key expires on ${expiry} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file)}.`,
+      message: `api-key expires on ${expiry} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file, platform)}.`,
     });
   }
   if (verification?.outcome === 'unknown') {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../inputs.ts';
 
 export const USAGE = `kubiya-api-key <mode> [options]
-  modes: rotate | revoke | audit          (mint is the action's: a command line has no post step)
+  modes: rotate | revoke | audit | check  (mint is the action's: a command line has no post step)
   --store github|gitlab       where the key is kept (default: gitlab when GITLAB_CI=true, else github)
   --project PATH|ID           GitLab: group/subgroup/project or a numeric id (repeatable; default $CI_PROJECT_PATH)
   --group PATH                GitLab: write a group variable instead (one slot)
@@ -17,9 +17,12 @@ export const USAGE = `kubiya-api-key <mode> [options]
   --[no-]protected            GitLab, create only: protected variable (default: protected)
   --hidden                    GitLab, create only: masked and hidden
   --json FILE                 write the results array to FILE
+  --warn-exit-code N          check: the exit code when the key works but needs attention (default 3; 0 to turn off)
   --help, --version
-Secrets come from the environment only: KUBIYA_ADMIN_API_KEY, GITLAB_TOKEN, GITHUB_TOKEN, KUBIYA_API_URL.
-Exit codes: 0 success, 1 a target failed (or a finding listed in --fail-on), 2 an input error (nothing was sent).`;
+Secrets come from the environment only: KUBIYA_ADMIN_API_KEY, KUBIYA_API_KEY (check), GITLAB_TOKEN, GITHUB_TOKEN,
+KUBIYA_API_URL.
+Exit codes: 0 success, 1 a target failed (or a finding listed in --fail-on; check: the key does not work), 2 an input
+error (nothing was sent), 3 check: the key works but needs attention (GitLab: allow_failure: exit_codes: [3]).`;
 
 /** Flags that would carry a secret: refused, since a flag shows in process lists and shell history. */
 const SECRET_FLAGS: Record<string, string> = {
@@ -49,6 +52,7 @@ const OPTIONS = {
   protected: { type: 'boolean' },
   hidden: { type: 'boolean' },
   json: { type: 'string' },
+  'warn-exit-code': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
@@ -60,6 +64,8 @@ export interface CommandLine {
   inputs: Map<string, string>;
   /** --json FILE */
   jsonFile?: string;
+  /** check mode: the exit code when the key works but a finding needs attention */
+  warnExitCode: number;
 }
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CommandLine {
@@ -78,13 +84,17 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
     throw new InputError(`${(error as Error).message}. Run kubiya-api-key --help for the options.`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { info: 'help', mode: '', inputs: new Map() };
-  if (values.version) return { info: 'version', mode: '', inputs: new Map() };
-  if (positionals.length !== 1) throw new InputError(`Give exactly one mode (rotate, revoke or audit); got ${positionals.length}.`);
+  if (values.help) return { info: 'help', mode: '', inputs: new Map(), warnExitCode: 3 };
+  if (values.version) return { info: 'version', mode: '', inputs: new Map(), warnExitCode: 3 };
+  if (positionals.length !== 1) throw new InputError(`Give exactly one mode (rotate, revoke, audit or check); got ${positionals.length}.`);
   if (values.group !== undefined && values.project !== undefined) {
     throw new InputError('--group and --project cannot be combined: a run writes project variables or one group variable.');
   }
-  return { mode: positionals[0]!, inputs: toInputs(values, env), jsonFile: values.json };
+  const warnExitCode = values['warn-exit-code'] === undefined ? 3 : Number(values['warn-exit-code']);
+  if (!Number.isInteger(warnExitCode) || warnExitCode < 0 || warnExitCode > 255) {
+    throw new InputError(`--warn-exit-code must be a whole number from 0 to 255 (got '${values['warn-exit-code']}').`);
+  }
+  return { mode: positionals[0]!, inputs: toInputs(values, env), jsonFile: values.json, warnExitCode };
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -97,6 +107,7 @@ function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
   const entries: [string, string | undefined][] = [
     ['store', store],
     ['admin-api-key', env['KUBIYA_ADMIN_API_KEY']],
+    ['api-key', env['KUBIYA_API_KEY']],
     ['kubiya-api-url', env['KUBIYA_API_URL']],
     ['github-token', env['GITHUB_TOKEN']],
     ['gitlab-token', env['GITLAB_TOKEN']],
@@ -125,6 +136,7 @@ function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
 /** How the command line names what the modes call inputs: `Input 'secret-name'` reads `--variable`. */
 const FLAG_OF_INPUT: Record<string, string> = {
   'admin-api-key': 'KUBIYA_ADMIN_API_KEY',
+  'api-key': 'KUBIYA_API_KEY',
   'kubiya-api-url': 'KUBIYA_API_URL',
   'github-token': 'GITHUB_TOKEN',
   'gitlab-token': 'GITLAB_TOKEN',

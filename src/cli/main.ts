@@ -1,9 +1,10 @@
 // The command line: flags → inputs (cli/args.ts), the same mode units the action runs, under the command line's
 // Runner (cli/runner.ts). Every input error is found before any request (exit 2); a failed target or a finding
-// listed in --fail-on exits 1.
+// listed in --fail-on exits 1; check mode exits 3 (--warn-exit-code) when the key works but needs attention.
 import { writeFile } from 'node:fs/promises';
 import { InputError, type GitLabInputs, type Inputs } from '../inputs.ts';
 import * as audit from '../modes/audit.ts';
+import * as check from '../modes/check.ts';
 import * as revoke from '../modes/revoke.ts';
 import * as rotate from '../modes/rotate.ts';
 import { requestSettings } from '../retry.ts';
@@ -17,7 +18,7 @@ interface Unit {
   run(runner: Runner): Promise<void>;
 }
 
-const MODES: Record<string, Unit> = { rotate, revoke, audit };
+const MODES: Record<string, Unit> = { rotate, revoke, audit, check };
 
 export const EXIT = { ok: 0, failed: 1, input: 2 } as const;
 
@@ -38,21 +39,22 @@ export async function runCommand(
     }
     const unit = Object.hasOwn(MODES, command.mode) ? MODES[command.mode] : undefined;
     if (!unit) throw new InputError(`Mode '${command.mode}' is not one of ${Object.keys(MODES).join(', ')}.`);
-    if (!env['KUBIYA_ADMIN_API_KEY']) {
+    if (command.mode !== 'check' && !env['KUBIYA_ADMIN_API_KEY']) {
       throw new InputError(
         "KUBIYA_ADMIN_API_KEY is not set: export the admin key (a service account's Kubiya API key that may manage keys); " +
           'in GitLab CI, a masked, protected CI/CD variable. Secrets are never passed as flags.',
       );
     }
     runner = commandRunner(command.inputs, runEnv(env), write);
-    for (const name of ['admin-api-key', 'gitlab-token', 'github-token']) runner.mask(runner.input(name));
+    for (const name of ['admin-api-key', 'api-key', 'gitlab-token', 'github-token']) runner.mask(runner.input(name));
     // Every input checked before the first request (the mode parses them again when it runs: parsing is pure).
     const config = unit.parse(runner.input, runner.env);
     await resolveProjects(command.inputs, config);
     await unit.run(runner);
     if (command.jsonFile) await writeFile(command.jsonFile, `${runner.outputs.get('results') ?? '[]'}\n`);
     closingTable(runner);
-    return runner.failed() ? EXIT.failed : EXIT.ok;
+    if (runner.failed()) return EXIT.failed;
+    return command.mode === 'check' && needsAttention(runner) ? command.warnExitCode : EXIT.ok;
   } catch (error) {
     const message = error instanceof InputError ? inFlagTerms(errorMessage(error)) : errorMessage(error);
     if (runner) runner.log.error(message);
@@ -101,4 +103,10 @@ function closingTable(runner: CommandRunner): void {
       `${result.status.padEnd(8)} ${result.target} ${result.secretName}${key}${revoked}${result.error ? `: ${result.error}` : ''}`,
     );
   }
+}
+
+/** Check mode: the key works, but a finding (expiring, a rotation disabled or failing…) needs attention. */
+function needsAttention(runner: CommandRunner): boolean {
+  const results = JSON.parse(runner.outputs.get('results') ?? '[]') as { findings?: unknown[] }[];
+  return results.some((result) => (result.findings?.length ?? 0) > 0);
 }

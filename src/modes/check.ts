@@ -34,6 +34,8 @@ export interface CheckConfig {
   /** `owner/repo` of this run: the target, and where the rotation workflow is */
   repository: string;
   serverUrl: string;
+  /** the command line in GitLab CI (`store: gitlab`) rotates with a pipeline schedule, the action with a workflow */
+  platform: 'github' | 'gitlab';
 }
 
 export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
@@ -66,6 +68,7 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
     verify: parseBoolean(input, 'verify', true),
     repository: run.repository,
     serverUrl: run.serverUrl,
+    platform: input('store') === 'gitlab' ? 'gitlab' : 'github',
   };
 }
 

@@ -12,7 +12,13 @@ import { ServiceError } from '../../src/service-error.ts';
 const DAY = 86_400_000;
 const NOW = new Date('2026-05-01T12:00:00Z');
 const FILE = 'rotate-kubiya-key.yml';
-const base: CheckInput = { rotationWorkflow: FILE, now: NOW, warnBeforeMs: 7 * DAY, verification: { outcome: 'accepted' } };
+const base: CheckInput = {
+  rotationWorkflow: FILE,
+  now: NOW,
+  warnBeforeMs: 7 * DAY,
+  verification: { outcome: 'accepted' },
+  platform: 'github',
+};
 const kinds = (input: Partial<CheckInput>) => checkFindings({ ...base, ...input }).map((finding) => finding.kind);
 const workflow = (state: string) => ({ workflow: { name: 'Rotate', state } });
 
