@@ -1,5 +1,4 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
-import { FOOTING_FIX } from '../footing.ts';
 import type { ApiKey, CreateKeyRequest, KeyService, MintedKey, Reconcile } from '../key-service.ts';
 import { ServiceError } from '../service-error.ts';
 import type { RequestSettings } from '../retry.ts';
@@ -280,7 +279,8 @@ export class KubiyaClient implements KeyService {
       // Its JWT says so (read locally): no need for the list of possible causes.
       return new ServiceError(
         `Kubiya rejected admin-api-key while ${action} (${reason}): admin-api-key expired on ` +
-          `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. ${FOOTING_FIX['admin-api-key']}`,
+          `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. Create a new admin key from a service account in Kubiya and put ` +
+          'it in the secret that holds admin-api-key (Kubiya keys live one year at most).',
         { status: 401 },
       );
     }
