@@ -1,5 +1,5 @@
 // npm run summary:preview: renders the job summaries of a few sandbox runs (rotation with a revoked key, a
-// partial failure, a dry-run plan, mint, revoke, audits of 3 and of 300 slots) as GitHub renders Markdown, to look at them as a user
+// partial failure, a dry-run plan, mint, revoke, check, audits of 3 and of 300 slots) as GitHub renders Markdown, to look at them as a user
 // would. Writes .tmp/summary-preview.html and, when Debian's chromium is installed, a PNG screenshot.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,25 @@ try {
   summaries.push((await run('a dry-run plan', { runId: '1003', inputs: { repositories: 'web, api', 'dry-run': 'true' } })).main.summary);
   summaries.push((await run('mint mode', { runId: '1004', inputs: { mode: 'mint' }, github: { job: 'deploy' } })).main.summary);
   summaries.push((await run('revoke mode', { runId: '1005', inputs: { mode: 'revoke', repositories: 'tools' } })).main.summary);
+  // Check mode in a job that uses the key: it expires in 3 days, and the rotation workflow was disabled for inactivity.
+  const expiring = sandbox.kubiya.seedKey({
+    userEmail: 'ci-bot@acme.test',
+    name: 'gha:acme/web:KUBIYA_API_KEY:run-1006-1',
+    expiresAt: new Date(Date.now() + 3 * 24 * 3_600_000),
+  });
+  sandbox.github.addWorkflow('acme/web', 'rotate-kubiya-key.yml', { state: 'disabled_inactivity' });
+  sandbox.github.addWorkflowRun('acme/web', 'rotate-kubiya-key.yml', { conclusion: 'success' });
+  const workflowToken = 'ghs_preview_actions_read';
+  sandbox.github.addToken(workflowToken, { kind: 'github-token', actions: 'read' });
+  const checkInputs = {
+    mode: 'check',
+    'api-key': expiring.token,
+    'rotation-workflow': 'rotate-kubiya-key.yml',
+    'workflow-token': workflowToken,
+  };
+  summaries.push(
+    (await run('check mode', { runId: '1006', inputs: { ...checkInputs, 'admin-api-key': '', 'github-token': '' } })).main.summary,
+  );
 } finally {
   await sandbox.close();
 }

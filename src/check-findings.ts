@@ -1,6 +1,7 @@
 // Check mode's findings: whether the key a job is about to use still works, how long it has left, and whether the
 // rotation behind it still runs. Pure: decided from the key's expiry, Kubiya's answer, GitHub's answers and the clock.
 import { formatDuration } from './duration.ts';
+import { relative } from './summary.ts';
 import type { Workflow, WorkflowRun } from './github/workflows.ts';
 
 export const CHECK_FINDING_KINDS = [
@@ -69,7 +70,7 @@ export function checkFindings(input: CheckInput): CheckFinding[] {
 }
 
 function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, warnBeforeMs, platform }: CheckInput): CheckFinding[] {
-  const expiry = expiresAt?.toISOString();
+  const expiry = expiresAt?.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const passed = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
   if (passed && verification?.outcome !== 'accepted') {
     return [
@@ -91,9 +92,7 @@ function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, war
   }
   const findings: CheckFinding[] = [];
   if (expiresAt && expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
-    const left = passed
-      ? 'its exp claim has passed, though Kubiya still accepts it'
-      : `${formatDuration(expiresAt.getTime() - now.getTime())} left`;
+    const left = passed ? 'its exp claim has passed, though Kubiya still accepts it' : `${relative(expiresAt, now)}`;
     findings.push({
       kind: 'expiring',
       message: `api-key expires on ${expiry} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file, platform)}.`,
@@ -130,7 +129,7 @@ function rotationFindings({ rotationWorkflow: file, rotation }: CheckInput): Che
     });
   }
   if (latestRun?.conclusion && FAILED_CONCLUSIONS.has(latestRun.conclusion)) {
-    const when = latestRun.createdAt ? ` on ${latestRun.createdAt.toISOString()}` : '';
+    const when = latestRun.createdAt ? ` on ${latestRun.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
     findings.push({
       kind: 'rotation-failing',
       message: `The latest run of rotation workflow ${file}${when} ended in ${latestRun.conclusion}: look at it (${latestRun.htmlUrl ?? `run ${latestRun.id}`}), fix it, and run it again (gh workflow run ${file}).`,
