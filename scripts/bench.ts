@@ -1,18 +1,29 @@
 // npm run bench: what one rotation costs, measured against the emulators with injected latency, and
 // how much of the fault matrix it survives. Reports; asserts nothing. Compare the table across commits.
 // The table goes to stdout a row at a time, as each measure finishes; what is being done goes to stderr.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { faultMatrixSurvival } from '../test/faults/survival.ts';
-import { useFreshAction } from '../test/sandbox/action-bundle.ts';
+import { actionUnderTest, useFreshAction } from '../test/sandbox/action-bundle.ts';
+import { startGitLabEmulator, type GitLabEmulator } from '../test/sandbox/gitlab-emulator.ts';
 import type { RequestRecord } from '../test/sandbox/http-emulator.ts';
+import { startKubiyaEmulator, type KubiyaEmulator } from '../test/sandbox/kubiya-emulator.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 
 const LATENCY_MS = 100;
 const RUNS = 5;
+// The GitLab section (gitLabRows, below): GitLab.com's authenticated API limit, 2,000 requests a minute a user,
+// scaled to a 6 s window (the same rate, a tenth of the burst); and a self-managed instance limited to 600 a minute
+// (the same 6 s window), where a run of 100 projects must wait 429s out.
+const GITLAB_TOKEN = 'glpat-bench-group-maintainer-01';
+const GITLAB_LIMITS = [
+  { label: "GitLab.com's limit", requests: 200, periodMs: 6_000 },
+  { label: '600 requests/min', requests: 60, periodMs: 6_000 },
+];
+const GITLAB_PROJECTS = 100;
 
 /** The longest chain of requests where each starts after the previous one ended: sequential round trips. */
 export function sequentialRoundTrips(requests: Pick<RequestRecord, 'startedAt' | 'endedAt'>[]): number {
@@ -38,13 +49,17 @@ function row(measure: string, value: string, note: string): void {
 }
 const progress = (line: string) => console.error(`bench: ${line}`);
 await useFreshAction(progress);
-// BENCH_ONLY=kubiya-rate-limit (or cold-start) npm run bench: only that section's rows.
+// BENCH_ONLY=kubiya-rate-limit (or cold-start, gitlab) npm run bench: only that section's rows.
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'kubiya-rate-limit' && ONLY !== 'cold-start') {
-  throw new Error(`BENCH_ONLY=${ONLY}: the sections it can pick: kubiya-rate-limit, cold-start`);
+if (ONLY !== undefined && ONLY !== 'kubiya-rate-limit' && ONLY !== 'cold-start' && ONLY !== 'gitlab') {
+  throw new Error(`BENCH_ONLY=${ONLY}: the sections it can pick: kubiya-rate-limit, cold-start, gitlab`);
 }
 if (ONLY === 'kubiya-rate-limit') {
   await kubiyaRateLimitRows();
+  process.exit(0);
+}
+if (ONLY === 'gitlab') {
+  await gitLabRows();
   process.exit(0);
 }
 console.log(`kubiya/api-key-action bench — median of ${RUNS} runs; fault matrix: one run per request and kind\n`);
@@ -341,6 +356,7 @@ for (const count of [10, 100]) {
 }
 
 await kubiyaRateLimitRows();
+await gitLabRows();
 
 // ---- a sustained Kubiya rate limit: 2 requests per second for the whole run ---------------------------------
 // Revoke mode retiring 300 keys, and a rotation of 20 repositories. The floor is the requests Kubiya served
@@ -385,6 +401,115 @@ for (const entry of survival) {
     `${entry.survived}/${entry.total}`,
     `survived; ${entry.what}${entry.total === entry.requests ? '' : ` (at ${entry.total} of the K = ${entry.requests} requests)`}`,
   );
+}
+
+// ---- GitLab: the command (dist/cli.js) as a GitLab CI job runs it --------------------------------------------
+// One rotation of a project variable with LATENCY_MS per request (median of RUNS, a week apart), and 100 projects in
+// one run under GitLab.com's authenticated API limit (2,000 requests a minute a user) scaled to a 6 s window: 200
+// requests per 6 s, the same rate with a tenth of the burst. Failures must be 0: a limit slows a run, it does not fail it.
+
+async function gitLabRows(): Promise<void> {
+  progress(`GitLab: one rotation of a project variable, ${RUNS} runs with ${LATENCY_MS} ms latency per request`);
+  await withGitLab({ latencyMs: LATENCY_MS }, async ({ kubiya, gitlab }, command) => {
+    const trips: number[] = [];
+    const requests: number[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      kubiya.passTime(7 * 86_400_000);
+      kubiya.clearRequests();
+      gitlab.clearRequests();
+      const { code, stderr } = await command(String(7000 + run), ['rotate', '--project', 'acme/web']);
+      if (code !== 0) throw new Error(`GitLab rotation ${run} failed:\n${stderr}`);
+      const log = [...kubiya.requests, ...gitlab.requests];
+      trips.push(sequentialRoundTrips(log));
+      requests.push(log.length);
+    }
+    pushRows(
+      {
+        measure: 'GitLab: sequential round trips / rotation',
+        value: String(median(trips)),
+        note: 'floor 5: auth∥variable read∥list → mint → verify∥list → PUT → revoke',
+      },
+      { measure: 'GitLab: requests / rotation', value: String(median(requests)), note: 'with one superseded key to revoke' },
+    );
+  });
+  for (const limit of GITLAB_LIMITS) await gitLabFanOutRow(limit);
+}
+
+/** 100 projects whose variables hold a week-old key, rotated in one run under `limit`. */
+async function gitLabFanOutRow(limit: (typeof GITLAB_LIMITS)[number]): Promise<void> {
+  const projects = Array.from({ length: GITLAB_PROJECTS }, (_, i) => `acme/svc-${String(i + 1).padStart(3, '0')}`);
+  const per = `${limit.requests} requests per ${limit.periodMs / 1000} s`;
+  progress(`GitLab: ${GITLAB_PROJECTS} projects in one run, ${per} (${limit.label})`);
+  await withGitLab({ latencyMs: FAN_OUT_LATENCY_MS_BIG, rateLimit: limit }, async ({ kubiya, gitlab }, command) => {
+    for (const project of projects) {
+      gitlab.addProject(project);
+      const name = `gl:127.0.0.1/${project}:KUBIYA_API_KEY:run-1-11`;
+      const { token } = kubiya.seedKey({ userEmail: 'ci-bot@acme.test', name, createdAt: new Date(Date.now() - 7 * 86_400_000) });
+      gitlab.seedVariable({ project }, { key: 'KUBIYA_API_KEY', value: token, masked: true, protected: true, raw: true });
+    }
+    gitlab.resetRateLimit();
+    const began = Date.now();
+    const json = path.join(mkdtempSync(path.join(tmpdir(), 'bench-gitlab-')), 'results.json');
+    const args = ['rotate', ...projects.flatMap((project) => ['--project', project]), '--json', json];
+    const { code } = await command('8000', args);
+    const wall = Date.now() - began;
+    const results = JSON.parse(readFileSync(json, 'utf8')) as { status: string }[];
+    rmSync(path.dirname(json), { recursive: true, force: true });
+    const failed = results.filter((entry) => entry.status !== 'rotated').length + (code === 0 ? 0 : 1);
+    const served = gitlab.requests.length - gitlab.rateLimitHits;
+    pushRows({
+      measure: `GitLab: ${GITLAB_PROJECTS} projects at ${limit.label}`,
+      value: `${(wall / 1000).toFixed(1)} s`,
+      note:
+        `failures ${failed} (goal: 0); ${gitlab.rateLimitHits} answered 429; ${served} GitLab requests served (${per}); ` +
+        `${kubiya.requests.length} Kubiya requests; ${FAN_OUT_LATENCY_MS_BIG} ms latency`,
+    });
+  });
+}
+
+interface GitLabBox {
+  kubiya: KubiyaEmulator;
+  gitlab: GitLabEmulator;
+  adminKey: string;
+}
+
+async function withGitLab(
+  options: { latencyMs: number; rateLimit?: { requests: number; periodMs: number } },
+  work: (box: GitLabBox, command: (pipeline: string, args: string[]) => Promise<{ code: number; stderr: string }>) => Promise<void>,
+): Promise<void> {
+  const [kubiya, gitlab] = await Promise.all([startKubiyaEmulator({ latencyMs: options.latencyMs }), startGitLabEmulator(options)]);
+  try {
+    gitlab.addProject('acme/web');
+    gitlab.addToken(GITLAB_TOKEN, { kind: 'group', roles: { acme: 'maintainer' } });
+    const box = { kubiya, gitlab, adminKey: kubiya.addUser({ email: 'ci-bot@acme.test', org: 'acme' }).apiKey };
+    await work(box, (pipeline, args) => gitLabCommand(box, pipeline, args));
+  } finally {
+    await Promise.all([kubiya.close(), gitlab.close()]);
+  }
+}
+
+/** The built command as a GitLab CI job runs it (pipeline `pipeline`), asynchronously: the emulators share this process. */
+function gitLabCommand({ kubiya, gitlab, adminKey }: GitLabBox, pipeline: string, args: string[]) {
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    GITLAB_CI: 'true',
+    CI: 'true',
+    CI_PROJECT_PATH: 'acme/web',
+    CI_PIPELINE_ID: pipeline,
+    CI_JOB_ID: `${pipeline}1`,
+    CI_JOB_NAME: 'rotate-kubiya-api-key',
+    CI_SERVER_URL: gitlab.url,
+    KUBIYA_ADMIN_API_KEY: adminKey,
+    KUBIYA_API_URL: kubiya.url,
+    GITLAB_TOKEN,
+  };
+  const cli = path.join(actionUnderTest(), 'dist', 'cli.js');
+  return new Promise<{ code: number; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, [cli, ...args], { env, maxBuffer: 64 << 20 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+    );
+    child.stdin?.end();
+  });
 }
 
 function pushRows(...entries: { measure: string; value: string; note: string }[]): void {

@@ -1,6 +1,6 @@
 // The rotation invariant over 1,000+ deterministic interleavings per case: the real rotate(), KubiyaClient and
-// GitHubSecretStore over createOctokit, against the real emulators' handlers, in-process and in virtual time
-// (test/faults/explorer). No workflow concurrency group: the spec's in-flight window (W = 10 min) and
+// GitHubSecretStore over createOctokit (or, case gitlab-two-runs, the GitLab variable store over its own client),
+// against the real emulators' handlers, in-process and in virtual time (test/faults/explorer). No workflow concurrency group: the spec's in-flight window (W = 10 min) and
 // duplicate rules must keep the invariant whatever the order of events.
 //
 // A broken interleaving prints a one-line reproduction (SEED=… CASE=… npx vitest run …), which runs that

@@ -3,7 +3,7 @@
 import sodium from 'libsodium-wrappers';
 import { vi } from 'vitest';
 import { endViolations, finalViolations, instantViolations, outcomeOf, type Explanation } from './invariant.ts';
-import { DAY, World, type RunSpec } from './world.ts';
+import { DAY, World, type RunSpec, type Store } from './world.ts';
 
 export interface Case {
   name: string;
@@ -13,6 +13,8 @@ export interface Case {
   previousRun: string;
   /** mixed into each seed, so that cases do not replay the same choices */
   salt: number;
+  /** where the key is kept; default a GitHub repository secret */
+  store?: Store;
 }
 
 export const CASES: Case[] = [
@@ -46,6 +48,17 @@ export const CASES: Case[] = [
     previousRun: '100-1',
     salt: 0x68e31da4,
   },
+  {
+    name: 'gitlab-two-runs',
+    what: 'two overlapping rotations of one GitLab CI/CD variable (two pipelines, no resource_group)',
+    runs: [
+      { label: 'A', runId: '100', attempt: '1001', job: 'rotate' },
+      { label: 'B', runId: '101', attempt: '1011', job: 'rotate' },
+    ],
+    previousRun: '50-501',
+    salt: 0x1b873593,
+    store: 'gitlab',
+  },
 ];
 
 /** Every interleaving starts at the same virtual instant, so a seed replays exactly. */
@@ -74,7 +87,7 @@ export async function ready(): Promise<void> {
 export async function explore(testCase: Case, seed: number): Promise<Interleaving> {
   vi.clearAllTimers(); // resets the clock too: then START
   vi.setSystemTime(START);
-  const world = new World((seed ^ testCase.salt) >>> 0, testCase.previousRun);
+  const world = new World((seed ^ testCase.salt) >>> 0, testCase.previousRun, testCase.store);
   const { scheduler } = world;
   const violations: string[] = [];
   const seen = new Set<string>();

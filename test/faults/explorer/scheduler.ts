@@ -17,7 +17,7 @@ export const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterva
 export const REQUEST_TIMEOUT_MS = 30_000;
 const MINUTE = 60_000;
 
-export type Server = 'kubiya' | 'github';
+export type Server = 'kubiya' | 'github' | 'gitlab';
 
 export interface Answer {
   status: number;

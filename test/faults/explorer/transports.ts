@@ -1,8 +1,8 @@
-// The in-process transports of one run: both clients' exchanges hand every request to the scheduler, which
+// The in-process transports of one run: its clients' exchanges (Kubiya's, and GitHub's or GitLab's) hand every request to the scheduler, which
 // decides when the emulator handles it and when (or whether) its answer arrives. Each client keeps its own
 // request timeout (src/http-exchange.ts), on the virtual clock.
 import type { HttpTransport } from '../../../src/http-exchange.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler, Server } from './scheduler.ts';
 
 function lowerCased(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
@@ -18,7 +18,7 @@ function pathAndQuery(url: string): string {
 }
 
 /** The transport of run `run`'s client of `service`. */
-export function transport(scheduler: Scheduler, run: string, service: 'kubiya' | 'github'): HttpTransport {
+export function transport(scheduler: Scheduler, run: string, service: Server): HttpTransport {
   return async (method, url, headers, body) => {
     const { answer } = scheduler.submit(run, service, { method, url: pathAndQuery(url), headers: lowerCased(headers), body: body ?? '' });
     return answer;

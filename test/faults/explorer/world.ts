@@ -1,15 +1,19 @@
-// One interleaving's world: both emulators (never listening: every request is dispatched in-process), the
+// One interleaving's world: the emulators (never listening: every request is dispatched in-process), the
 // slot acme/web's KUBIYA_API_KEY holding a key minted 7 days ago, and runs of the real rotation — rotate mode's parse,
-// KubiyaClient, GitHubSecretStore over createOctokit, rotate() — wired to the scheduler's transports.
+// KubiyaClient, the store (GitHubSecretStore over createOctokit, or the GitLab CI/CD variable store over its own
+// client), rotate() — wired to the scheduler's transports.
 import { createOctokit } from '../../../src/github/client.ts';
 import { GitHubSecretStore } from '../../../src/github/secrets.ts';
+import { gitLabVariableStore } from '../../../src/gitlab/variables.ts';
 import { KubiyaClient } from '../../../src/kubiya/client.ts';
 import type { SlotResult } from '../../../src/results.ts';
+import type { SecretStore } from '../../../src/secret-store.ts';
 import { DEFAULT_RETRY } from '../../../src/retry.ts';
-import { parse, rotate } from '../../../src/modes/rotate.ts';
+import { parse, rotate, type RotateConfig } from '../../../src/modes/rotate.ts';
 import type { RunLog } from '../../../src/slot-run.ts';
 import { errorMessage } from '../../../src/service-error.ts';
 import { GitHubEmulator } from '../../sandbox/github-emulator.ts';
+import { GitLabEmulator } from '../../sandbox/gitlab-emulator.ts';
 import { KubiyaEmulator, type KubiyaKey } from '../../sandbox/kubiya-emulator.ts';
 import { mulberry32 } from '../../sandbox/http-emulator.ts';
 import { REQUEST_TIMEOUT_MS, Scheduler, type Exchange } from './scheduler.ts';
@@ -19,10 +23,21 @@ export const DAY = 86_400_000;
 export const W = 10 * 60_000;
 export const REPO = 'acme/web';
 export const SECRET = 'KUBIYA_API_KEY';
-export const SLOT_PREFIX = `gha:${REPO}:${SECRET}:run-`;
 const KUBIYA_URL = 'https://kubiya.test';
 const GITHUB_URL = 'https://api.github.test';
-const SECRET_PATH = `/repos/${REPO}/actions/secrets/${SECRET}`;
+const GITLAB_URL = 'https://gitlab.test';
+
+/** Where the runs keep the key: a GitHub repository secret, or a GitLab project's CI/CD variable (scope `*`). */
+export type Store = 'github' | 'gitlab';
+
+/** Each store's slot: the prefix of its keys' names, and the path a write of its value is sent to. */
+const SLOT: Record<Store, { prefix: string; writes: RegExp }> = {
+  github: { prefix: `gha:${REPO}:${SECRET}:run-`, writes: new RegExp(`^/repos/${REPO}/actions/secrets/${SECRET}$`) },
+  gitlab: {
+    prefix: `gl:gitlab.test/${REPO}:${SECRET}:run-`,
+    writes: new RegExp(`^/api/v4/projects/${encodeURIComponent(REPO)}/variables(/${SECRET})?$`),
+  },
+};
 
 export interface RunSpec {
   label: string;
@@ -53,41 +68,55 @@ let octokits = 0;
 export class World {
   readonly kubiya = new KubiyaEmulator();
   readonly github = new GitHubEmulator();
+  readonly gitlab = new GitLabEmulator();
   readonly scheduler: Scheduler;
   readonly adminKey: string;
   readonly githubToken = 'github_pat_explorer';
+  readonly gitlabToken = 'glpat-explorer-maintainer-0001';
+  readonly store: Store;
+  readonly slotPrefix: string;
   readonly seeded: { id: string; token: string };
   readonly runs: RunState[] = [];
   readonly writes: SecretWrite[] = [];
   readonly #jitter: () => number;
 
   /** libsodium must be ready (GitHubEmulator seals and opens secrets). */
-  constructor(seed: number, previousRun = '50-1') {
+  constructor(seed: number, previousRun = '50-1', store: Store = 'github') {
+    this.store = store;
+    this.slotPrefix = SLOT[store].prefix;
     this.kubiya.url = KUBIYA_URL;
     this.github.url = GITHUB_URL;
-    this.scheduler = new Scheduler(seed, { kubiya: this.kubiya, github: this.github });
+    this.gitlab.url = GITLAB_URL;
+    this.scheduler = new Scheduler(seed, { kubiya: this.kubiya, github: this.github, gitlab: this.gitlab });
     this.#jitter = mulberry32(seed ^ 0x5bd1e995);
     this.adminKey = this.kubiya.addUser({ email: 'ci-bot@acme.dev', org: 'acme' }).apiKey;
-    this.github.addRepo(REPO);
-    this.github.addToken(this.githubToken, { kind: 'pat' });
     this.seeded = this.kubiya.seedKey({
       userEmail: 'ci-bot@acme.dev',
-      name: `${SLOT_PREFIX}${previousRun}`,
+      name: `${this.slotPrefix}${previousRun}`,
       createdAt: new Date(Date.now() - 7 * DAY),
     });
-    this.github.seedSecret({ repo: REPO }, SECRET, this.seeded.token);
+    if (store === 'github') {
+      this.github.addRepo(REPO);
+      this.github.addToken(this.githubToken, { kind: 'pat' });
+      this.github.seedSecret({ repo: REPO }, SECRET, this.seeded.token);
+    } else {
+      this.gitlab.addProject(REPO);
+      this.gitlab.addToken(this.gitlabToken, { kind: 'project', roles: { [REPO]: 'maintainer' } });
+      this.gitlab.seedVariable({ project: REPO }, { key: SECRET, value: this.seeded.token, masked: true, protected: true, raw: true });
+    }
     this.scheduler.onHandled = (exchange) => this.#recordWrite(exchange);
   }
 
-  /** The key the secret holds now (undefined: no secret; a token Kubiya does not know: id undefined). */
+  /** The key the secret (or variable) holds now (undefined: none; a token Kubiya does not know: id undefined). */
   held(): { token: string; key: KubiyaKey | undefined } | undefined {
-    const token = this.github.secretValue({ repo: REPO }, SECRET);
+    const token =
+      this.store === 'github' ? this.github.secretValue({ repo: REPO }, SECRET) : this.gitlab.variable({ project: REPO }, SECRET)?.value;
     return token === undefined ? undefined : { token, key: this.kubiya.keyByToken(token) };
   }
 
   /** Every key of the slot, the seeded one included. */
   slotKeys(): KubiyaKey[] {
-    return this.kubiya.keys().filter((key) => key.name.startsWith(SLOT_PREFIX));
+    return this.kubiya.keys().filter((key) => key.name.startsWith(this.slotPrefix));
   }
 
   /** Starts a run of the real rotation after `delayMs` of virtual time. */
@@ -116,23 +145,30 @@ export class World {
     return state;
   }
 
+  /** Rotate mode's inputs and environment for a run of `spec` (a GitLab run: pipeline runId, job attempt). */
+  #inputs(spec: RunSpec): { inputs: Record<string, string>; env: NodeJS.ProcessEnv } {
+    const common = { 'admin-api-key': this.adminKey, 'kubiya-api-url': KUBIYA_URL, 'grace-period': '0', ttl: '30d' };
+    if (this.store === 'gitlab') {
+      return {
+        inputs: { ...common, store: 'gitlab', 'gitlab-url': GITLAB_URL, 'gitlab-token': this.gitlabToken, projects: REPO },
+        env: { GITLAB_CI: 'true', CI_PROJECT_PATH: REPO, CI_PIPELINE_ID: spec.runId, CI_JOB_ID: spec.attempt, CI_JOB_NAME: spec.job },
+      };
+    }
+    return {
+      inputs: { ...common, 'github-token': this.githubToken, 'github-api-url': GITHUB_URL },
+      env: {
+        GITHUB_REPOSITORY: REPO,
+        GITHUB_RUN_ID: spec.runId,
+        GITHUB_RUN_ATTEMPT: spec.attempt,
+        GITHUB_JOB: spec.job,
+        GITHUB_SERVER_URL: 'https://github.com',
+      },
+    };
+  }
+
   async #rotate(state: RunState): Promise<SlotResult[]> {
     const { spec } = state;
-    const inputs: Record<string, string> = {
-      'admin-api-key': this.adminKey,
-      'kubiya-api-url': KUBIYA_URL,
-      'github-token': this.githubToken,
-      'github-api-url': GITHUB_URL,
-      'grace-period': '0',
-      ttl: '30d',
-    };
-    const env = {
-      GITHUB_REPOSITORY: REPO,
-      GITHUB_RUN_ID: spec.runId,
-      GITHUB_RUN_ATTEMPT: spec.attempt,
-      GITHUB_JOB: spec.job,
-      GITHUB_SERVER_URL: 'https://github.com',
-    };
+    const { inputs, env } = this.#inputs(spec);
     const config = parse((name) => inputs[name] ?? '', env);
     const retry = { ...DEFAULT_RETRY, random: this.#jitter };
     const keys = new KubiyaClient({
@@ -144,16 +180,6 @@ export class World {
       userAgent: 'kubiya-api-key-action/explorer',
       transport: transport(this.scheduler, spec.label, 'kubiya'),
     });
-    const octokit = createOctokit({
-      token: config.githubToken,
-      baseUrl: config.githubApiUrl,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-      retry,
-      userAgent: 'kubiya-api-key-action/explorer',
-      warn: (message) => state.log.push(`warning: ${message}`),
-      transport: transport(this.scheduler, spec.label, 'github'),
-      throttleId: `explorer-${++octokits}`,
-    });
     const log: RunLog = {
       forSlot: () => ({
         info: (text) => state.log.push(text),
@@ -161,17 +187,41 @@ export class World {
         done: () => {},
       }),
     };
-    return rotate(config, { keys, secrets: new GitHubSecretStore(octokit), log, now: () => new Date(), concurrency: 8 });
+    const secrets = this.#secrets(config, state, retry);
+    return rotate(config, { keys, secrets, log, now: () => new Date(), concurrency: 8 });
+  }
+
+  /** The run's store over its own client, wired to the scheduler like the Kubiya client. */
+  #secrets(config: RotateConfig, state: RunState, retry: typeof DEFAULT_RETRY): SecretStore<unknown> {
+    const settings = { timeoutMs: REQUEST_TIMEOUT_MS, retry, userAgent: 'kubiya-api-key-action/explorer' };
+    if (this.store === 'gitlab') {
+      const http = { ...settings, apiUrl: config.gitlab!.apiUrl, token: config.gitlab!.token };
+      const description = `Kubiya API key, rotated by the explorer's run ${state.spec.label}`;
+      return gitLabVariableStore(
+        { ...http, transport: transport(this.scheduler, state.spec.label, 'gitlab') },
+        { protectedOnCreate: true, hiddenOnCreate: false, description },
+      );
+    }
+    const octokit = createOctokit({
+      ...settings,
+      token: config.githubToken,
+      baseUrl: config.githubApiUrl,
+      warn: (message) => state.log.push(`warning: ${message}`),
+      transport: transport(this.scheduler, state.spec.label, 'github'),
+      throttleId: `explorer-${++octokits}`,
+    });
+    return new GitHubSecretStore(octokit);
   }
 
   #recordWrite(exchange: Exchange): void {
     const { outcome, request } = exchange;
-    if (request.method !== 'PUT' || exchange.path !== SECRET_PATH) return;
+    const write = this.store === 'github' ? request.method === 'PUT' : request.method === 'PUT' || request.method === 'POST';
+    if (!write || exchange.server !== this.store || !SLOT[this.store].writes.test(exchange.path)) return;
     // A write that took effect: answered 2xx, or handled as 2xx with its answer lost (dispatch logged it last).
     const stored =
       outcome?.kind === 'response'
         ? outcome.status < 300
-        : outcome?.kind === 'lost' && /handled as 2\d\d/.test(this.github.requests.at(-1)?.fault ?? '');
+        : outcome?.kind === 'lost' && /handled as 2\d\d/.test(this[this.store].requests.at(-1)?.fault ?? '');
     if (!stored) return;
     const held = this.held();
     this.writes.push({ keyId: held?.key?.id, run: exchange.run, at: Date.now() });
