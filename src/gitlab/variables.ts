@@ -215,3 +215,6 @@ export function gitLabVariableStore(http: GitLabHttpOptions, options: GitLabStor
 export function resolveProjectPath(http: GitLabHttpOptions, id: string): Promise<string> {
   return projectPath(new GitLabHttp(http), id);
 }
+
+/** The GitLab token's record (its expiry), loaded with the store: one chunk for everything GitLab. */
+export { readTokenSelf } from './tokens.ts';
