@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actionUnderTest } from '../sandbox/action-bundle.ts';
-import { startGitLabEmulator, type GitLabEmulator } from '../sandbox/gitlab-emulator.ts';
+import { GitLabEmulator, startGitLabEmulator } from '../sandbox/gitlab-emulator.ts';
+import type { EmulatedRequest, EmulatedResponse } from '../sandbox/http-emulator.ts';
 import { assertMatchesOpenApi } from '../sandbox/gitlab-openapi.ts';
 import { startKubiyaEmulator, type KubiyaEmulator } from '../sandbox/kubiya-emulator.ts';
 import { assertNoLeaks } from '../sandbox/leak-scan.ts';
@@ -217,6 +218,25 @@ describe("the GitLab token's expiry, watched by every run", () => {
     expect(run.stderr).toMatch(/This run stands on: admin-api-key .*; gitlab-token expires/);
     expect(gitlab.count('GET', '/api/v4/personal_access_tokens/self')).toBe(1);
     noLeaks(run, [gitlab.variable(WEB, 'KUBIYA_API_KEY')!.value, TOKEN]);
+  });
+
+  it("reads the token's expiry alongside the opening round trip, not after it", async () => {
+    // GitLab answers about the token only once Kubiya has been asked for the key list: a run that waited for that
+    // answer before its opening would never get there.
+    class AnswersAfterTheListing extends GitLabEmulator {
+      protected override async handle(req: EmulatedRequest): Promise<EmulatedResponse> {
+        if (req.path.endsWith('/personal_access_tokens/self')) await kubiya.waitForRequest('GET', '/api/v1/auth/keys');
+        return super.handle(req);
+      }
+    }
+    await gitlab.close();
+    gitlab = await new AnswersAfterTheListing().listen();
+    gitlab.addProject('acme/web', { id: 7 });
+    seedPrevious();
+    const run = await command(['rotate'], withToken(20));
+    expect(run.code, run.stderr).toBe(0);
+    expect(gitlab.matching('GET', '/api/v4/personal_access_tokens/self').map((request) => request.status)).toEqual([200]);
+    expect(run.stderr).toMatch(/^warning: gitlab-token expires/m);
   });
 
   it('a token with 5 days left: an error line, and the run still succeeds (audit and revoke say it too)', async () => {
