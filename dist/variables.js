@@ -1,1 +1,1 @@
-export{n as gitLabVariableStore,r as resolveProjectPath}from"./gitlab.js";
+export{n as gitLabVariableStore,i as readPipelineSchedule,a as readTokenSelf,r as resolveProjectPath}from"./gitlab.js";

@@ -16,11 +16,16 @@ export const FINDING_KINDS = [
   'not-written',
   'admin-key-expiring',
   'github-token-expiring',
+  'gitlab-token-expiring',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** The kinds about what the run stands on, not about a slot: reported in one extra result, target `run`. */
-const RUN_WIDE: Record<Credential, FindingKind> = { 'admin-api-key': 'admin-key-expiring', 'github-token': 'github-token-expiring' };
+const RUN_WIDE: Record<Credential, FindingKind> = {
+  'admin-api-key': 'admin-key-expiring',
+  'github-token': 'github-token-expiring',
+  'gitlab-token': 'gitlab-token-expiring',
+};
 export const RUN_TARGET = 'run';
 
 /** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
@@ -267,5 +272,12 @@ export const FINDING_ADVICE: Record<FindingKind, { title: string; meaning: strin
       'github-token, a personal access token, expires within 30 days (or warn-before, if longer): from then on rotations ' +
       'can no longer write the secrets.',
     fix: FOOTING_FIX['github-token'],
+  },
+  'gitlab-token-expiring': {
+    title: 'GitLab token expiring',
+    meaning:
+      'GITLAB_TOKEN expires within 30 days (or warn-before, if longer), or GitLab no longer accepts it: from then on ' +
+      'rotations can no longer write the CI/CD variables.',
+    fix: FOOTING_FIX['gitlab-token'],
   },
 };

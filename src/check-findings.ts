@@ -3,6 +3,7 @@
 import { formatDuration } from './duration.ts';
 import { relative } from './summary.ts';
 import type { Workflow, WorkflowRun } from './github/workflows.ts';
+import type { PipelineSchedule } from './gitlab/schedules.ts';
 
 export const CHECK_FINDING_KINDS = [
   'expired',
@@ -28,8 +29,9 @@ export interface CheckFinding {
 /** Kubiya's answer to the key; undefined with verify: false. */
 export type Verification = { outcome: 'accepted' } | { outcome: 'rejected' | 'unknown'; reason: string };
 
-/** What GitHub said about the rotation workflow; undefined without rotation-workflow. */
-export type RotationState = { workflow: Workflow; latestRun?: WorkflowRun } | { error: string; status?: number };
+/** What GitHub said about the rotation workflow (GitLab about the rotation's pipeline schedule); undefined without one. */
+export type RotationState =
+  { workflow: Workflow; latestRun?: WorkflowRun } | { schedule: PipelineSchedule } | { error: string; status?: number };
 
 /** What check mode found out about the key and its rotation. */
 export interface CheckReport {
@@ -47,6 +49,8 @@ export interface CheckInput {
   verification?: Verification;
   /** rotation-workflow, '' when not given */
   rotationWorkflow: string;
+  /** the command line's --rotation-schedule (a GitLab pipeline schedule's id), '' when not given */
+  rotationSchedule?: string;
   rotation?: RotationState;
   now: Date;
   warnBeforeMs: number;
@@ -107,15 +111,17 @@ function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, war
   return findings;
 }
 
-function rotationFindings({ rotationWorkflow: file, rotation }: CheckInput): CheckFinding[] {
-  if (!file || !rotation) return [];
+function rotationFindings({ rotationWorkflow: file, rotationSchedule, rotation }: CheckInput): CheckFinding[] {
+  if (!(file || rotationSchedule) || !rotation) return [];
   if ('error' in rotation) {
     if (rotation.status === 404) {
-      return [{ kind: 'rotation-missing', message: `${rotation.error}; check rotation-workflow.` }];
+      return [{ kind: 'rotation-missing', message: `${rotation.error}; check ${file ? 'rotation-workflow' : '--rotation-schedule'}.` }];
     }
-    // A refusal names the permission it needs (actions: read); any other failure says what happened.
-    return [{ kind: 'rotation-unreadable', message: `Could not read rotation workflow ${file}: ${rotation.error}.` }];
+    // A refusal names the permission it needs (actions: read; the token's role); any other failure says what happened.
+    const message = file ? `Could not read rotation workflow ${file}: ${rotation.error}.` : `${rotation.error}.`;
+    return [{ kind: 'rotation-unreadable', message }];
   }
+  if ('schedule' in rotation) return scheduleFindings(rotation.schedule);
   const findings: CheckFinding[] = [];
   const { workflow, latestRun } = rotation;
   if (workflow.state !== 'active') {
@@ -133,6 +139,31 @@ function rotationFindings({ rotationWorkflow: file, rotation }: CheckInput): Che
     findings.push({
       kind: 'rotation-failing',
       message: `The latest run of rotation workflow ${file}${when} ended in ${latestRun.conclusion}: look at it (${latestRun.htmlUrl ?? `run ${latestRun.id}`}), fix it, and run it again (gh workflow run ${file}).`,
+    });
+  }
+  return findings;
+}
+
+/** GitLab's pipeline statuses of a pipeline that did not do its work. */
+const FAILED_PIPELINES = new Set(['failed']);
+
+/** A pipeline schedule that no longer runs (GitLab deactivates one whose owner leaves), or whose last pipeline failed. */
+function scheduleFindings(schedule: PipelineSchedule): CheckFinding[] {
+  const name = `Rotation pipeline schedule ${schedule.id}${schedule.description ? ` (${schedule.description})` : ''}`;
+  const findings: CheckFinding[] = [];
+  if (!schedule.active) {
+    findings.push({
+      kind: 'rotation-disabled',
+      message:
+        `${name} is inactive: it no longer runs (GitLab deactivates a schedule whose owner leaves the project or is ` +
+        'blocked); take ownership of it and activate it (Build → Pipeline schedules), then run it.',
+    });
+  }
+  const last = schedule.lastPipeline;
+  if (last && FAILED_PIPELINES.has(last.status)) {
+    findings.push({
+      kind: 'rotation-failing',
+      message: `The last pipeline of ${name} ${last.status}: look at it (${last.webUrl ?? `pipeline ${last.id}`}), fix it, and run the schedule again (Build → Pipeline schedules → Run).`,
     });
   }
   return findings;

@@ -1,6 +1,7 @@
-// What a run stands on and does not mint: the admin key and the github-token. When either runs out, rotations stop
-// and CI breaks weeks later, when its key's ttl does. Pure: each one's expiry from what the run saw (the admin key's
-// JWT claims, the key list, GitHub's token-expiration header), how urgent it is, and the words that say so.
+// What a run stands on and does not mint: the admin key and the store's token (github-token, or GitLab's). When either
+// runs out, rotations stop and CI breaks weeks later, when its key's ttl does. Pure: each one's expiry from what the
+// run saw (the admin key's JWT claims, the key list, GitHub's token-expiration header, GitLab's answer about the token
+// itself), how urgent it is, and the words that say so.
 import type { ApiKey } from './key-service.ts';
 import { jwtClaims, jwtExpiry } from './kubiya/responses.ts';
 import { relative, when } from './summary.ts';
@@ -11,7 +12,7 @@ export const WARN_WITHIN_MS = 30 * DAY_MS;
 /** Within this (or past it): an error annotation; the step still succeeds if its work did. */
 export const ERROR_WITHIN_MS = 7 * DAY_MS;
 
-export type Credential = 'admin-api-key' | 'github-token';
+export type Credential = 'admin-api-key' | 'github-token' | 'gitlab-token';
 
 export interface CredentialExpiry {
   credential: Credential;
@@ -19,6 +20,8 @@ export interface CredentialExpiry {
   expiresAt?: Date;
   /** where the expiry was read, or why there is none: for the log line and the summary */
   how: string;
+  /** the service no longer accepts it (its expiry then is in the past, or unknown) */
+  refused?: boolean;
 }
 
 /** The run's credentials as assessed at `now`: each one's expiry and how urgent it is. */
@@ -35,11 +38,15 @@ export const FOOTING_FIX: Record<Credential, string> = {
   'github-token':
     'Put a GitHub App token (actions/create-github-app-token), which does not expire, in place of the personal access ' +
     'token — or renew the token in the secret that holds github-token.',
+  'gitlab-token':
+    'Create a new project, group or personal access token (api scope, Maintainer role; GitLab requires an expiry) and ' +
+    'put it in the CI/CD variable that holds GITLAB_TOKEN.',
 };
 
 const CONSEQUENCE: Record<Credential, string> = {
   'admin-api-key': 'every run of this action fails, and CI breaks when the keys it keeps fresh run out',
   'github-token': 'rotations can no longer write the secrets, and CI breaks when the keys in them run out',
+  'gitlab-token': 'rotations can no longer write the CI/CD variables, and CI breaks when the keys in them run out',
 };
 
 /**
@@ -95,6 +102,39 @@ export function tokenExpiryFromHeader(text: string): Date | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
+/**
+ * What GitLab answered to `GET /personal_access_tokens/self` (personal, project and group access tokens alike):
+ * its status and `expires_at` (a `YYYY-MM-DD` date, null where the server lets a token not expire), or why no answer.
+ */
+export type GitLabTokenSeen = { status: number; expiresAt?: unknown; reason: string } | { error: string };
+
+/**
+ * The GitLab token's expiry: it stops working on its `expires_at` day (midnight UTC). GitLab requires every token to
+ * expire; an older server without the endpoint answers 404, which leaves it unknown.
+ */
+export function gitLabTokenExpiry(seen: GitLabTokenSeen): CredentialExpiry {
+  const credential = 'gitlab-token';
+  if ('error' in seen) return { credential, how: `expiry unknown: ${seen.error}` };
+  const { status, expiresAt, reason } = seen;
+  if (status === 401) {
+    return {
+      credential,
+      refused: true,
+      how: `GitLab no longer accepts it (${reason}): it has expired (a GitLab token stops working on its expiry date) or was revoked`,
+    };
+  }
+  if (status === 404) {
+    return { credential, how: 'expiry unknown: this GitLab server is too old to tell (GET /personal_access_tokens/self: HTTP 404)' };
+  }
+  if (status !== 200) return { credential, how: `expiry unknown: GitLab answered ${reason} to GET /personal_access_tokens/self` };
+  if (expiresAt === null) return { credential, how: 'GitLab reports no expiry for it' };
+  const date = typeof expiresAt === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) ? new Date(`${expiresAt}T00:00:00Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    return { credential, how: `expiry unknown: GitLab's expires_at ${JSON.stringify(expiresAt)} could not be read` };
+  }
+  return { credential, expiresAt: date, how: 'from GitLab (GET /personal_access_tokens/self)' };
+}
+
 export type Urgency = 'none' | 'warning' | 'error';
 
 /** Within 7 days (or past): error; within `warnWithinMs` (at least 30 days): warning; unknown or later: none. */
@@ -110,6 +150,11 @@ function expiryWords(expiresAt: Date, now: Date): string {
   return `${when(expiresAt)} (${relative(expiresAt, now)})`;
 }
 
+/** A credential's urgency: a refused one is an error whatever its expiry. */
+export function credentialUrgency(expiry: CredentialExpiry, now: Date, warnWithinMs = WARN_WITHIN_MS): Urgency {
+  return expiry.refused ? 'error' : urgencyOf(expiry.expiresAt, now, warnWithinMs);
+}
+
 /** One credential, for the log line: `admin-api-key expires 2026-08-01 12:00 UTC (in 20 days, from its JWT exp claim)`. */
 export function footingLine(expiry: CredentialExpiry, now: Date): string {
   if (!expiry.expiresAt) return `${expiry.credential}: ${expiry.how}`;
@@ -118,8 +163,9 @@ export function footingLine(expiry: CredentialExpiry, now: Date): string {
 }
 
 /** The annotation for a credential that runs out soon (or has): what, when, what breaks, and the fix. */
-export function footingWarning(expiry: CredentialExpiry & { expiresAt: Date }, now: Date): string {
+export function footingWarning(expiry: CredentialExpiry, now: Date): string {
   const { credential, expiresAt } = expiry;
+  if (!expiresAt) return `${credential}: ${expiry.how}: ${CONSEQUENCE[credential]}. ${FOOTING_FIX[credential]}`;
   const past = expiresAt.getTime() <= now.getTime();
   const what = past
     ? `${credential} expired on ${expiryWords(expiresAt, now)}: ${CONSEQUENCE[credential]}.`

@@ -94,14 +94,19 @@ export function parseStoreInputs(input: Inputs, env: NodeJS.ProcessEnv): StoreIn
   const store = parseChoice<StoreName>('store', input('store') || 'github', ['github', 'gitlab']);
   const github = parseGitHubInputs(input, env);
   if (store === 'github') return { ...github, store };
-  const server = parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com');
   const gitlab: GitLabInputs = {
     token: input('gitlab-token'),
-    apiUrl: parseBaseUrl('gitlab-api-url', input('gitlab-api-url') || `${server}/api/v4`),
+    apiUrl: parseGitLabApiUrl(input),
     protectedOnCreate: parseBoolean(input, 'protected', true),
     hiddenOnCreate: parseBoolean(input, 'hidden', false),
   };
   return { ...github, store, gitlab };
+}
+
+/** GitLab's REST API: `gitlab-api-url` (the job's CI_API_V4_URL), else `<gitlab-url>/api/v4`. */
+export function parseGitLabApiUrl(input: Inputs): string {
+  const server = parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com');
+  return parseBaseUrl('gitlab-api-url', input('gitlab-api-url') || `${server}/api/v4`);
 }
 
 /** The token of the store the inputs name ('' when not given). */

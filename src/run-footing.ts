@@ -1,14 +1,17 @@
 // Every run watches its footing: the admin key's and the github-token's expiry, read from what the run saw anyway
-// (no extra request), reported the same way by every mode but check — one log line, a warning or error annotation
+// (no extra request), and the GitLab token's (one request, overlapping the run's opening), reported the same way by every mode but check — one log line, a warning or error annotation
 // when either runs out soon, the outputs admin-key-expires-at and github-token-expires-at, and a summary section.
 import {
   adminKeyExpiry,
   footingLine,
+  credentialUrgency,
   footingWarning,
   gitHubTokenExpiry,
-  urgencyOf,
+  gitLabTokenExpiry,
   WARN_WITHIN_MS,
+  type CredentialExpiry,
   type GitHubSeen,
+  type GitLabTokenSeen,
   type Standing,
   type Urgency,
 } from './footing.ts';
@@ -19,6 +22,8 @@ import { text } from './summary.ts';
 export class RunFooting {
   private listing: ApiKey[] | undefined;
   private readonly gitHub: GitHubSeen = { answered: false };
+  private gitLab: Promise<GitLabTokenSeen> | undefined;
+  private gitLabSeen: GitLabTokenSeen | undefined;
 
   private readonly config: { adminApiKey: string; githubToken?: string };
 
@@ -42,20 +47,32 @@ export class RunFooting {
     if (header !== undefined) this.gitHub.header = header;
   };
 
+  /** The GitLab token's answer about itself, asked for at the start of the run (it never rejects). */
+  watchGitLabToken(answer: Promise<GitLabTokenSeen> | undefined): void {
+    this.gitLab = answer?.then((seen) => (this.gitLabSeen = seen));
+  }
+
+  /** Waits for what is still being read (the GitLab token's answer); call before assess. */
+  async settled(): Promise<void> {
+    await this.gitLab;
+  }
+
   /** The credentials at `now`; `warnWithinMs` (audit's warn-before) widens the 30-day warning, never narrows it. */
   assess(now: Date, warnWithinMs = WARN_WITHIN_MS): Standing {
-    const expiries = [adminKeyExpiry(this.config.adminApiKey, this.listing)];
+    const expiries: CredentialExpiry[] = [adminKeyExpiry(this.config.adminApiKey, this.listing)];
     if (this.config.githubToken) expiries.push(gitHubTokenExpiry(this.gitHub));
-    return { now, credentials: expiries.map((expiry) => ({ ...expiry, urgency: urgencyOf(expiry.expiresAt, now, warnWithinMs) })) };
+    if (this.gitLabSeen) expiries.push(gitLabTokenExpiry(this.gitLabSeen));
+    return { now, credentials: expiries.map((expiry) => ({ ...expiry, urgency: credentialUrgency(expiry, now, warnWithinMs) })) };
   }
 
   /** The log line, the annotations, the outputs and the summary section (appended to the mode's). */
-  async report(runner: Pick<Runner, 'log' | 'output' | 'summary'>, standing = this.assess(new Date())): Promise<void> {
+  async report(runner: Pick<Runner, 'log' | 'output' | 'summary'>, given?: Standing): Promise<void> {
+    await this.settled();
+    const standing = given ?? this.assess(new Date());
     const { now, credentials } = standing;
     runner.log.info(`This run stands on: ${credentials.map((expiry) => footingLine(expiry, now)).join('; ')}.`);
     for (const expiry of credentials) {
-      if (expiry.urgency === 'none' || !expiry.expiresAt) continue;
-      runner.log[expiry.urgency](footingWarning({ ...expiry, expiresAt: expiry.expiresAt }, now));
+      if (expiry.urgency !== 'none') runner.log[expiry.urgency](footingWarning(expiry, now));
     }
     const at = (credential: string) => credentials.find((expiry) => expiry.credential === credential)?.expiresAt?.toISOString() ?? '';
     runner.output('admin-key-expires-at', at('admin-api-key'));
@@ -69,9 +86,7 @@ const ICON: Record<Urgency, string> = { none: '', warning: '⚠️ ', error: '�
 /** `### What this run stands on`, one line per credential; the fix where one runs out soon. */
 export function footingSummary({ now, credentials }: Standing): string {
   const lines = credentials.map((expiry) =>
-    expiry.urgency !== 'none' && expiry.expiresAt
-      ? `- ${ICON[expiry.urgency]}${text(footingWarning({ ...expiry, expiresAt: expiry.expiresAt }, now))}`
-      : `- ${text(footingLine(expiry, now))}`,
+    expiry.urgency !== 'none' ? `- ${ICON[expiry.urgency]}${text(footingWarning(expiry, now))}` : `- ${text(footingLine(expiry, now))}`,
   );
   return `### What this run stands on\n\n${lines.join('\n')}\n`;
 }

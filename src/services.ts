@@ -1,8 +1,9 @@
 // The services a mode talks to, configured from its inputs and the runner: Kubiya's client (always), and the store
 // where keys are kept, chosen by the `store` input — GitHub secrets (Octokit, its plugins and libsodium) or GitLab
 // CI/CD variables — each loaded only by the modes that write or read it.
+import type { GitLabTokenSeen } from './footing.ts';
 import type { GitHubSecretStore } from './github/secrets.ts';
-import type { GitHubInputs, KeyInputs, KubiyaInputs, StoreInputs } from './inputs.ts';
+import type { GitHubInputs, GitLabInputs, KeyInputs, KubiyaInputs, StoreInputs } from './inputs.ts';
 import { storeToken } from './inputs.ts';
 import { kubiyaClient, type KubiyaClient } from './kubiya/client.ts';
 import { requestSettings } from './retry.ts';
@@ -55,4 +56,15 @@ export async function secretStoreFor(
     hiddenOnCreate: config.gitlab.hiddenOnCreate,
     description: `Kubiya API key, rotated by kubiya-api-key in ${run.url ?? `run ${run.runId}`} (attempt ${run.runAttempt})`.slice(0, 255),
   });
+}
+
+/**
+ * The GitLab token's answer about itself (its expiry, for the run's footing), when the run has one: started at once,
+ * so that it overlaps the run's opening round trip instead of adding one.
+ */
+export function gitLabTokenFor(config: { gitlab?: GitLabInputs }, runner: Pick<Runner, 'env'>): Promise<GitLabTokenSeen> | undefined {
+  const gitlab = config.gitlab;
+  if (!gitlab?.token) return undefined;
+  const http = { apiUrl: gitlab.apiUrl, token: gitlab.token, ...requestSettings(runner.env) };
+  return import('./gitlab/variables.ts').then(({ readTokenSelf }) => readTokenSelf(http));
 }

@@ -17,6 +17,7 @@ export const USAGE = `kubiya-api-key <mode> [options]
   --[no-]protected            GitLab, create only: protected variable (default: protected)
   --hidden                    GitLab, create only: masked and hidden
   --json FILE                 write the results array to FILE
+  --rotation-schedule ID      check: also watch the rotation's pipeline schedule (read with GITLAB_TOKEN)
   --warn-exit-code N          check: the exit code when the key works but needs attention (default 3; 0 to turn off)
   --help, --version
 Secrets come from the environment only: KUBIYA_ADMIN_API_KEY, KUBIYA_API_KEY (check), GITLAB_TOKEN, GITHUB_TOKEN,
@@ -53,6 +54,7 @@ const OPTIONS = {
   hidden: { type: 'boolean' },
   json: { type: 'string' },
   'warn-exit-code': { type: 'string' },
+  'rotation-schedule': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
@@ -129,6 +131,7 @@ function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
     ['dry-run', flag(values['dry-run'])],
     ['protected', flag(values.protected)],
     ['hidden', flag(values.hidden)],
+    ['rotation-schedule', values['rotation-schedule']],
   ];
   return new Map(entries.map(([name, value]) => [name, (value ?? '').trim()]));
 }

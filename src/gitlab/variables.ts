@@ -215,3 +215,8 @@ export function gitLabVariableStore(http: GitLabHttpOptions, options: GitLabStor
 export function resolveProjectPath(http: GitLabHttpOptions, id: string): Promise<string> {
   return projectPath(new GitLabHttp(http), id);
 }
+
+/** The GitLab token's record (its expiry), loaded with the store: one chunk for everything GitLab. */
+export { readTokenSelf } from './tokens.ts';
+/** Check mode's read of the rotation's pipeline schedule, in the same chunk. */
+export { readPipelineSchedule } from './schedules.ts';

@@ -10,6 +10,8 @@ export interface CheckSubject {
   serverUrl: string;
   /** '' when not watched */
   rotationWorkflow: string;
+  /** the command line's GitLab pipeline schedule id, '' when not watched */
+  rotationSchedule?: string;
 }
 
 export function renderCheckSummary(config: CheckSubject, report: CheckReport, now = new Date()): string {
@@ -51,7 +53,8 @@ function verification(report: CheckReport): string {
 
 function rotationRows(config: CheckSubject, report: CheckReport): string[][] {
   const rotation = report.rotation;
-  if (!config.rotationWorkflow || !rotation) return [['Rotation workflow', 'not watched (no rotation-workflow)']];
+  if (config.rotationSchedule && rotation) return scheduleRows(config.rotationSchedule, rotation);
+  if (!config.rotationWorkflow || !rotation || 'schedule' in rotation) return [['Rotation workflow', 'not watched (no rotation-workflow)']];
   const file = code(config.rotationWorkflow);
   if ('error' in rotation) return [['Rotation workflow', `${file}: ${rotation.status === 404 ? 'not found' : 'could not be read'}`]];
   const run = rotation.latestRun;
@@ -62,5 +65,17 @@ function rotationRows(config: CheckSubject, report: CheckReport): string[][] {
   return [
     ['Rotation workflow', `${file}: ${text(rotation.workflow.state)}`],
     ['Latest run', latest],
+  ];
+}
+
+function scheduleRows(id: string, rotation: NonNullable<CheckReport['rotation']>): string[][] {
+  if (!('schedule' in rotation)) {
+    const why = 'error' in rotation && rotation.status === 404 ? 'not found' : 'could not be read';
+    return [['Rotation schedule', `${code(id)}: ${why}`]];
+  }
+  const { active, nextRunAt, lastPipeline } = rotation.schedule;
+  return [
+    ['Rotation schedule', `${code(id)}: ${active ? `active, next run ${when(nextRunAt)}` : '**inactive**'}`],
+    ['Last pipeline', lastPipeline ? text(lastPipeline.status) : 'never ran'],
   ];
 }

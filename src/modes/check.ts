@@ -11,7 +11,17 @@ import {
 } from '../check-findings.ts';
 import { formatDuration } from '../duration.ts';
 import { GitHubWorkflows } from '../github/workflows.ts';
-import { InputError, parseBaseUrl, parseBoolean, parseDurationInput, parseGitHubInputs, parseRun, type Inputs } from '../inputs.ts';
+import type { PipelineSchedule } from '../gitlab/schedules.ts';
+import {
+  InputError,
+  parseBaseUrl,
+  parseBoolean,
+  parseDurationInput,
+  parseGitHubInputs,
+  parseGitLabApiUrl,
+  parseRun,
+  type Inputs,
+} from '../inputs.ts';
 import { jwtClaims, parseTimestamp } from '../kubiya/responses.ts';
 import { resultsJson, slotResult } from '../results.ts';
 import { requestSettings } from '../retry.ts';
@@ -36,6 +46,10 @@ export interface CheckConfig {
   serverUrl: string;
   /** the command line in GitLab CI (`store: gitlab`) rotates with a pipeline schedule, the action with a workflow */
   platform: 'github' | 'gitlab';
+  /** the command line's --rotation-schedule: a GitLab pipeline schedule's id, '' when not given */
+  rotationSchedule: string;
+  /** with rotation-schedule: where it is read, and the token it is read with */
+  gitlab?: { apiUrl: string; token: string; project: string };
 }
 
 export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
@@ -57,6 +71,7 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
     throw new InputError("Input 'workflow-token' is empty: rotation-workflow is read with it (default: ${{ github.token }}).");
   }
   const run = parseRun(env);
+  const rotationSchedule = input('rotation-schedule');
   return {
     mode: 'check',
     apiKey,
@@ -68,15 +83,42 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
     verify: parseBoolean(input, 'verify', true),
     repository: run.repository,
     serverUrl: run.serverUrl,
-    platform: input('store') === 'gitlab' ? 'gitlab' : 'github',
+    platform: rotationSchedule || input('store') === 'gitlab' ? 'gitlab' : 'github',
+    rotationSchedule,
+    ...(rotationSchedule && { gitlab: parseScheduleInputs(input, rotationSchedule, rotationWorkflow) }),
   };
+}
+
+/** --rotation-schedule (the command line only): a numeric id, read with GITLAB_TOKEN in the project of the job. */
+function parseScheduleInputs(input: Inputs, id: string, rotationWorkflow: string): NonNullable<CheckConfig['gitlab']> {
+  if (!/^\d+$/.test(id)) {
+    throw new InputError(
+      `Input 'rotation-schedule' must be a pipeline schedule's numeric id (got '${id}'): see Build → Pipeline schedules.`,
+    );
+  }
+  if (rotationWorkflow) throw new InputError("Inputs 'rotation-schedule' and 'rotation-workflow' cannot be combined: watch one rotation.");
+  const token = input('gitlab-token');
+  if (!token) {
+    throw new InputError(
+      "Input 'rotation-schedule' is read with Input 'gitlab-token', which is empty: give a GitLab token with the read_api " +
+        '(or api) scope and at least the Reporter role on the project.',
+    );
+  }
+  const project = input('projects').split('\n')[0]?.trim() ?? '';
+  if (!project)
+    throw new InputError("Input 'rotation-schedule' needs the project it is in: set 'projects' (in GitLab CI, CI_PROJECT_PATH is).");
+  return { apiUrl: parseGitLabApiUrl(input), token, project };
 }
 
 export async function run(runner: Runner): Promise<void> {
   // main.ts masks api-key first; masked here too, so that this unit is safe on its own.
   if (runner.input('api-key')) runner.mask(runner.input('api-key'));
   const config = parse(runner.input, runner.env);
-  const watching = config.rotationWorkflow ? `, rotation workflow ${config.rotationWorkflow}` : '';
+  const watching = config.rotationWorkflow
+    ? `, rotation workflow ${config.rotationWorkflow}`
+    : config.gitlab
+      ? `, rotation pipeline schedule ${config.rotationSchedule} of ${config.gitlab.project}`
+      : '';
   runner.log.info(
     `Checking api-key for ${config.repository}: warn-before ${formatDuration(config.warnBeforeMs)}, verify ${config.verify}${watching}. Read-only.`,
   );
@@ -86,6 +128,10 @@ export async function run(runner: Runner): Promise<void> {
     verify: (key) => kubiyaFor({ kubiyaApiUrl: config.kubiyaApiUrl, adminApiKey: key }, runner).authenticate(key, 'api-key'),
     workflows: () =>
       new GitHubWorkflows({ ...settings, baseUrl: config.githubApiUrl, token: config.workflowToken, repository: config.repository }),
+    schedule: async ({ apiUrl, token, project }, id) => {
+      const { readPipelineSchedule } = await import('../gitlab/variables.ts');
+      return readPipelineSchedule({ ...settings, apiUrl, token }, project, id);
+    },
   });
   if (!report.expiresAt) runner.log.info('api-key is not a JWT with an exp claim: its expiry is unknown.');
   if (report.expiresAt) runner.output('expires-at', report.expiresAt.toISOString());
@@ -111,6 +157,8 @@ export interface CheckDeps {
   /** GET /api/v1/users/self with `key`; rejects with a ServiceError of status 401 when Kubiya refuses it */
   verify: (key: string) => Promise<void>;
   workflows: () => Pick<GitHubWorkflows, 'workflow' | 'latestRun'>;
+  /** the rotation's GitLab pipeline schedule; rejects with a ServiceError carrying GitLab's status */
+  schedule?: (gitlab: NonNullable<CheckConfig['gitlab']>, id: string) => Promise<PipelineSchedule>;
 }
 
 /** The key read locally, checked with Kubiya (verify), and the rotation workflow read (rotation-workflow), at once. */
@@ -120,7 +168,7 @@ export async function check(config: CheckConfig, deps: CheckDeps): Promise<Check
   const tokenName = claims?.['token_name'];
   const [verification, rotation] = await Promise.all([
     config.verify ? verifyKey(config.apiKey, deps) : undefined,
-    config.rotationWorkflow ? readRotation(config.rotationWorkflow, deps) : undefined,
+    config.rotationWorkflow ? readRotation(config.rotationWorkflow, deps) : readSchedule(config, deps),
   ]);
   const findings = checkFindings({ ...config, expiresAt, verification, rotation, now: deps.now });
   return { keyName: typeof tokenName === 'string' ? tokenName : undefined, expiresAt, verification, rotation, findings };
@@ -144,4 +192,13 @@ async function readRotation(file: string, deps: CheckDeps): Promise<RotationStat
     return { error: errorMessage(error), status: error instanceof ServiceError ? error.status : undefined };
   }
   return { workflow: workflow.value, latestRun: latestRun.status === 'fulfilled' ? latestRun.value : undefined };
+}
+
+async function readSchedule(config: CheckConfig, deps: CheckDeps): Promise<RotationState | undefined> {
+  if (!config.gitlab || !config.rotationSchedule || !deps.schedule) return undefined;
+  try {
+    return { schedule: await deps.schedule(config.gitlab, config.rotationSchedule) };
+  } catch (error) {
+    return { error: errorMessage(error), status: error instanceof ServiceError ? error.status : undefined };
+  }
 }

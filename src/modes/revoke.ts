@@ -1,13 +1,13 @@
 // Revoke mode: every managed key of each target — retiring a repository, answering an incident — and a
 // repository's mint-mode job keys with it. No GitHub access needed.
-import { parseKeyInputs, parseSecretSlots, type Inputs, type KeyInputs } from '../inputs.ts';
+import { parseKeyInputs, parseSecretSlots, parseStoreInputs, type GitLabInputs, type Inputs, type KeyInputs } from '../inputs.ts';
 import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
 import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
 import { retiredKeys } from '../revocation.ts';
 import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
-import { kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { gitLabTokenFor, kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
@@ -15,17 +15,21 @@ import { renderSummary } from '../summary.ts';
 export interface RevokeConfig extends KeyInputs {
   mode: 'revoke';
   slots: SecretSlot[];
+  /** with the GitLab store and its token: only to report the token's expiry (revoke writes nothing there) */
+  gitlab?: GitLabInputs;
 }
 
 export function parse(input: Inputs, env: NodeJS.ProcessEnv): RevokeConfig {
   const common = parseKeyInputs(input, env);
-  return { ...common, mode: 'revoke', slots: parseSecretSlots(input, common.run, common.secretName) };
+  const gitlab = input('store') === 'gitlab' && input('gitlab-token') ? parseStoreInputs(input, env).gitlab : undefined;
+  return { ...common, mode: 'revoke', slots: parseSecretSlots(input, common.run, common.secretName), ...(gitlab && { gitlab }) };
 }
 
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode revoke for ${config.slots.map((slot) => slot.target).join(', ')}.`);
   const footing = new RunFooting(config);
+  footing.watchGitLabToken(gitLabTokenFor(config, runner));
   const results = await revokeAll(config, {
     keys: footing.keys(kubiyaFor(config, runner)),
     log: groupedLog(runner),

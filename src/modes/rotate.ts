@@ -22,7 +22,7 @@ import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotat
 import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretStore } from '../secret-store.ts';
-import { kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { gitLabTokenFor, kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { renderSummary } from '../summary.ts';
@@ -68,6 +68,7 @@ export async function run(runner: Runner): Promise<void> {
       `ttl ${formatDuration(config.ttlMs)}, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}.`,
   );
   const footing = new RunFooting(config);
+  footing.watchGitLabToken(gitLabTokenFor(config, runner));
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (config.dryRun && !secrets)
     runner.log.info(`Dry-run without ${config.store}-token: the ${STORE_NAMES[config.store]} access check is skipped.`);

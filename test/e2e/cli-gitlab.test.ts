@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actionUnderTest } from '../sandbox/action-bundle.ts';
-import { startGitLabEmulator, type GitLabEmulator } from '../sandbox/gitlab-emulator.ts';
+import { GitLabEmulator, startGitLabEmulator } from '../sandbox/gitlab-emulator.ts';
+import type { EmulatedRequest, EmulatedResponse } from '../sandbox/http-emulator.ts';
 import { assertMatchesOpenApi } from '../sandbox/gitlab-openapi.ts';
 import { startKubiyaEmulator, type KubiyaEmulator } from '../sandbox/kubiya-emulator.ts';
 import { assertNoLeaks } from '../sandbox/leak-scan.ts';
@@ -130,7 +131,8 @@ describe('kubiya-api-key in a GitLab CI job', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(kubiya.isValid(previous.token)).toBe(false);
     expect(JSON.parse(run.json!)).toMatchObject([{ target: '127.0.0.1/acme/web', status: 'revoked', revokedKeyIds: [previous.id] }]);
-    expect(gitlab.count()).toBe(0);
+    // Nothing written or read on GitLab: only the token's own expiry, for the run's footing.
+    expect(gitlab.matching().map((request) => `${request.method} ${request.path}`)).toEqual(['GET /api/v4/personal_access_tokens/self']);
     noLeaks(run, [previous.token]);
   });
 
@@ -197,5 +199,70 @@ describe('kubiya-api-key in a GitLab CI job', () => {
     const run = await command(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^kubiya-api-key <mode> \[options\]/);
+  });
+});
+
+describe("the GitLab token's expiry, watched by every run", () => {
+  const dayAt = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const TOKEN = 'glpat-e2e-expiring-token-0001';
+  const withToken = (days: number) => {
+    gitlab.addToken(TOKEN, { kind: 'project', roles: { 'acme/web': 'maintainer' }, expiresAt: dayAt(days) });
+    return jobEnv({ GITLAB_TOKEN: TOKEN });
+  };
+
+  it('a token with 20 days left: rotate succeeds with a warning naming gitlab-token, its expiry and the fix, in one extra GET', async () => {
+    seedPrevious();
+    const run = await command(['rotate'], withToken(20));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`^warning: gitlab-token expires ${dayAt(20)} 00:00 UTC \\(in \\d+ days\\).*GITLAB_TOKEN`, 'm'));
+    expect(run.stderr).toMatch(/This run stands on: admin-api-key .*; gitlab-token expires/);
+    expect(gitlab.count('GET', '/api/v4/personal_access_tokens/self')).toBe(1);
+    noLeaks(run, [gitlab.variable(WEB, 'KUBIYA_API_KEY')!.value, TOKEN]);
+  });
+
+  it("reads the token's expiry alongside the opening round trip, not after it", async () => {
+    // GitLab answers about the token only once Kubiya has been asked for the key list: a run that waited for that
+    // answer before its opening would never get there.
+    class AnswersAfterTheListing extends GitLabEmulator {
+      protected override async handle(req: EmulatedRequest): Promise<EmulatedResponse> {
+        if (req.path.endsWith('/personal_access_tokens/self')) await kubiya.waitForRequest('GET', '/api/v1/auth/keys');
+        return super.handle(req);
+      }
+    }
+    await gitlab.close();
+    gitlab = await new AnswersAfterTheListing().listen();
+    gitlab.addProject('acme/web', { id: 7 });
+    seedPrevious();
+    const run = await command(['rotate'], withToken(20));
+    expect(run.code, run.stderr).toBe(0);
+    expect(gitlab.matching('GET', '/api/v4/personal_access_tokens/self').map((request) => request.status)).toEqual([200]);
+    expect(run.stderr).toMatch(/^warning: gitlab-token expires/m);
+  });
+
+  it('a token with 5 days left: an error line, and the run still succeeds (audit and revoke say it too)', async () => {
+    seedPrevious();
+    const env = withToken(5);
+    const rotated = await command(['rotate'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toMatch(/^error: gitlab-token expires .*: from then on rotations can no longer write the CI\/CD variables/m);
+    const audited = await command(['audit'], env);
+    expect(audited.code, audited.stderr).toBe(0);
+    expect(audited.stderr).toMatch(/^error: gitlab-token expires/m);
+    expect(JSON.parse(audited.json!)).toContainEqual(
+      expect.objectContaining({ target: 'run', findings: [expect.objectContaining({ kind: 'gitlab-token-expiring' })] }),
+    );
+    const revoked = await command(['revoke'], env);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toMatch(/^error: gitlab-token expires/m);
+  });
+
+  it('an expired token: GitLab answers 401, the run fails, and the message says the token expired', async () => {
+    const previous = seedPrevious();
+    const run = await command(['rotate'], withToken(-1));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: gitlab-token: GitLab no longer accepts it \(HTTP 401[^)]*\): it has expired/m);
+    expect(gitlab.variable(WEB, 'KUBIYA_API_KEY')!.value).toBe(previous.token);
+    expect(kubiya.isValid(previous.token)).toBe(true);
+    noLeaks(run, [previous.token, TOKEN]);
   });
 });

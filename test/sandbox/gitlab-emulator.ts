@@ -219,7 +219,7 @@ export class GitLabEmulator extends HttpEmulator {
 
   // ---- HTTP -------------------------------------------------------------------------------
 
-  protected override handle(req: EmulatedRequest): EmulatedResponse {
+  protected override handle(req: EmulatedRequest): EmulatedResponse | Promise<EmulatedResponse> {
     const limited = this.#rateLimit();
     if (limited) return limited;
     const raw = req.headers['private-token'] ?? /^Bearer\s+(\S+)$/i.exec(req.headers['authorization'] ?? '')?.[1];

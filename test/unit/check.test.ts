@@ -123,6 +123,74 @@ describe('check mode', () => {
   it('requires api-key', () => {
     expect(() => config({})).toThrow(/'api-key' is required/);
   });
+
+  it('reads the rotation pipeline schedule with the GitLab token, in the project given', async () => {
+    const given = config({ 'api-key': 'k', 'rotation-schedule': '42', 'gitlab-token': 'glpat-x', projects: 'acme/web', verify: 'false' });
+    expect(given).toMatchObject({
+      platform: 'gitlab',
+      gitlab: { project: 'acme/web', token: 'glpat-x', apiUrl: 'https://gitlab.com/api/v4' },
+    });
+    const read: string[] = [];
+    const report = await check(given, {
+      now: NOW,
+      verify: async () => {},
+      workflows: () => ({}) as never,
+      schedule: async (gitlab, id) => {
+        read.push(`${gitlab.project}#${id}`);
+        return { id: 42, active: false };
+      },
+    });
+    expect(read).toEqual(['acme/web#42']);
+    expect(report.findings.map((finding) => finding.kind)).toEqual(['rotation-disabled']);
+  });
+
+  it.each([
+    [
+      'a schedule id that is not a number',
+      { 'rotation-schedule': 'nightly', 'gitlab-token': 'glpat-x', projects: 'acme/web' },
+      /numeric id/,
+    ],
+    [
+      'no GitLab token',
+      { 'rotation-schedule': '42', projects: 'acme/web' },
+      /'rotation-schedule' is read with Input 'gitlab-token', which is empty/,
+    ],
+    ['no project', { 'rotation-schedule': '42', 'gitlab-token': 'glpat-x' }, /needs the project/],
+    [
+      'a rotation workflow too',
+      { 'rotation-schedule': '42', 'gitlab-token': 'g', projects: 'a/b', 'rotation-workflow': FILE, 'workflow-token': 't' },
+      /cannot be combined/,
+    ],
+  ])('refuses rotation-schedule with %s before any request', (_, inputs, message) => {
+    expect(() => config({ 'api-key': 'k', ...inputs })).toThrow(message);
+  });
+});
+
+describe('check findings for a GitLab pipeline schedule', () => {
+  const gitlab: Partial<CheckInput> = { rotationWorkflow: '', rotationSchedule: '42', platform: 'gitlab' };
+  const schedule = (fields: object) => ({ schedule: { id: 42, active: true, ...fields } });
+
+  it('none for an active schedule whose last pipeline passed, or that never ran', () => {
+    expect(kinds({ ...gitlab, rotation: schedule({ lastPipeline: { id: 1, status: 'success' } }) })).toEqual([]);
+    expect(kinds({ ...gitlab, rotation: schedule({}) })).toEqual([]);
+  });
+
+  it('rotation-disabled for an inactive schedule, saying how to activate it', () => {
+    const [finding] = checkFindings({ ...base, ...gitlab, rotation: schedule({ active: false }) });
+    expect(finding).toMatchObject({ kind: 'rotation-disabled', message: expect.stringMatching(/schedule 42 .*inactive.*activate it/) });
+  });
+
+  it('rotation-failing when its last pipeline failed, linking it', () => {
+    const webUrl = 'https://gitlab.com/acme/web/-/pipelines/9';
+    const [finding] = checkFindings({ ...base, ...gitlab, rotation: schedule({ lastPipeline: { id: 9, status: 'failed', webUrl } }) });
+    expect(finding).toMatchObject({ kind: 'rotation-failing', message: expect.stringContaining(webUrl) });
+  });
+
+  it('rotation-missing on a 404 pointing at --rotation-schedule; rotation-unreadable on a refusal', () => {
+    const missing = checkFindings({ ...base, ...gitlab, rotation: { error: 'GitLab has no pipeline schedule 42', status: 404 } });
+    expect(missing).toEqual([{ kind: 'rotation-missing', message: 'GitLab has no pipeline schedule 42; check --rotation-schedule.' }]);
+    expect(kinds({ ...gitlab, rotation: { error: 'GITLAB_TOKEN may not read it', status: 403 } })).toEqual(['rotation-unreadable']);
+  });
 });
 
 describe('keep-alive decision', () => {

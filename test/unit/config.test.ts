@@ -179,8 +179,8 @@ describe('parseConfig, mode audit', () => {
   it('names the accepted finding kinds when fail-on has an unknown one, and checks warn-before like ttl', () => {
     expect(inputError({ mode: 'audit', 'fail-on': 'expired,stale' })).toBe(
       "Input 'fail-on' names unknown finding kind(s) 'stale': use a comma-separated list of expired, expiring, lingering, " +
-        'orphan-job-key, target-missing, not-written, admin-key-expiring, github-token-expiring, or leave it empty to never ' +
-        'fail on findings.',
+        'orphan-job-key, target-missing, not-written, admin-key-expiring, github-token-expiring, gitlab-token-expiring, or leave ' +
+        'it empty to never fail on findings.',
     );
     expect(parse({ mode: 'audit', 'fail-on': 'admin-key-expiring,github-token-expiring' })).toMatchObject({
       failOn: ['admin-key-expiring', 'github-token-expiring'],

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { adminKeyExpiry, footingLine, footingWarning, gitHubTokenExpiry, tokenExpiryFromHeader, urgencyOf } from '../../src/footing.ts';
+import {
+  adminKeyExpiry,
+  credentialUrgency,
+  footingLine,
+  footingWarning,
+  gitHubTokenExpiry,
+  gitLabTokenExpiry,
+  tokenExpiryFromHeader,
+  urgencyOf,
+} from '../../src/footing.ts';
 import type { ApiKey } from '../../src/key-service.ts';
 
 const DAY = 86_400_000;
@@ -91,5 +100,33 @@ describe('the words', () => {
     expect(token).toContain('GitHub App token');
     expect(token).toContain('does not expire');
     expect(footingLine({ credential: 'github-token', how: 'GitHub sent no expiry' }, now)).toBe('github-token: GitHub sent no expiry');
+  });
+});
+
+describe("the GitLab token's expiry", () => {
+  it('is the start (midnight UTC) of its expires_at day: the day it stops working', () => {
+    const expiry = gitLabTokenExpiry({ status: 200, expiresAt: '2026-06-21', reason: 'HTTP 200' });
+    expect(expiry).toMatchObject({ credential: 'gitlab-token', expiresAt: new Date('2026-06-21T00:00:00Z') });
+    expect(credentialUrgency(expiry, now)).toBe('warning');
+    expect(credentialUrgency(gitLabTokenExpiry({ status: 200, expiresAt: '2026-06-05', reason: '' }), now)).toBe('error');
+    expect(credentialUrgency(gitLabTokenExpiry({ status: 200, expiresAt: '2026-08-05', reason: '' }), now)).toBe('none');
+  });
+
+  it("is unknown on an older server's 404, or when GitLab did not answer, and says why", () => {
+    expect(gitLabTokenExpiry({ status: 404, reason: 'HTTP 404: 404 Not Found' })).toEqual({
+      credential: 'gitlab-token',
+      how: expect.stringMatching(/^expiry unknown: this GitLab server is too old to tell/),
+    });
+    expect(gitLabTokenExpiry({ error: 'GitLab did not answer' }).how).toBe('expiry unknown: GitLab did not answer');
+    expect(gitLabTokenExpiry({ status: 200, expiresAt: 'soon', reason: '' }).how).toMatch(/could not be read/);
+    expect(gitLabTokenExpiry({ status: 200, expiresAt: null, reason: '' }).how).toBe('GitLab reports no expiry for it');
+  });
+
+  it('a 401 is an error that says the token expired or was revoked, and the fix', () => {
+    const expiry = gitLabTokenExpiry({ status: 401, reason: 'HTTP 401: 401 Unauthorized' });
+    expect(credentialUrgency(expiry, now)).toBe('error');
+    const words = footingWarning(expiry, now);
+    expect(words).toMatch(/^gitlab-token: GitLab no longer accepts it \(HTTP 401: 401 Unauthorized\): it has expired/);
+    expect(words).toContain('GITLAB_TOKEN');
   });
 });
