@@ -29,7 +29,7 @@ export const KIND_SPECS: Record<MatrixKind, KindSpec> = {
     what: 'persistent 503',
   },
   reset: { fault: { kind: 'reset', times: Infinity }, noAnswer: true, what: 'persistent connection reset' },
-  hang: { fault: { kind: 'hang', times: Infinity }, noAnswer: true, what: 'no answer ever (300 ms timeout)' },
+  hang: { fault: { kind: 'hang', times: Infinity }, noAnswer: true, what: 'no answer ever (1 s timeout)' },
   // At the mint: the key is created and the answer lost. Elsewhere too: the request takes effect (a PUT writes
   // the secret, a DELETE revokes) and the answer is lost.
   'lost-response': {

@@ -8,8 +8,8 @@ import type { EmulatedRequest, EmulatedResponse, Fault, HttpEmulator, RequestRec
 import type { KubiyaEmulator, KubiyaEmulatorOptions } from '../sandbox/kubiya-emulator.ts';
 import type { StepResult } from '../sandbox/runner.ts';
 
-/** A response that never comes is given up on after 300 ms; retries back off from 5 ms. */
-export const FAST_TIMEOUTS = { KUBIYA_ACTION_REQUEST_TIMEOUT_MS: '300', KUBIYA_ACTION_RETRY_BASE_MS: '5' };
+/** A response that never comes is given up on after 1 s (not less: a loaded CI machine must not time out an answered request); retries back off from 5 ms. */
+export const FAST_TIMEOUTS = { KUBIYA_ACTION_REQUEST_TIMEOUT_MS: '1000', KUBIYA_ACTION_RETRY_BASE_MS: '5' };
 
 // ---- worlds ---------------------------------------------------------------------------------
 

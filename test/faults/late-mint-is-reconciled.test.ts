@@ -1,5 +1,5 @@
 // A mint that takes effect late: the server creates the key only after the client gave up on the request
-// (its 300 ms timeout), so the reconciling list the client runs before trying again cannot see it. The key
+// (its request timeout), so the reconciling list the client runs before trying again cannot see it. The key
 // appears later, under the run's own name — a duplicate of the key the retry minted.
 import { describe, expect, it } from 'vitest';
 import { DAY, KEYS_PATH, slotPrefix } from '../e2e/world.ts';
