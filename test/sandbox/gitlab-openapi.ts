@@ -28,20 +28,6 @@ interface OpenApiSubset {
   definitions: Record<string, Schema>;
 }
 
-/**
- * Operations the emulator serves that openapi_v2.yaml does not describe (we did not find them in it),
- * checked against GitLab's REST documentation instead. None of them takes a body or a query parameter.
- */
-export const REST_DOCS_OPERATIONS: readonly { method: string; path: string; docs: string }[] = [
-  { method: 'GET', path: '/api/v4/projects/{id}', docs: 'https://docs.gitlab.com/api/projects/#get-a-single-project' },
-  { method: 'GET', path: '/api/v4/groups/{id}', docs: 'https://docs.gitlab.com/api/groups/#get-a-single-group' },
-  {
-    method: 'GET',
-    path: '/api/v4/personal_access_tokens/self',
-    docs: 'https://docs.gitlab.com/api/personal_access_tokens/#get-details-on-a-personal-access-token',
-  },
-];
-
 let loaded: OpenApiSubset | undefined;
 
 export function openApiSubset(): OpenApiSubset {
@@ -55,8 +41,8 @@ function templateMatches(template: string, path: string): boolean {
   return new RegExp(`^${pattern}$`).test(path);
 }
 
-/** The template of the declared operation a request path falls under ('GitLab' or 'REST docs'), if any. */
-export function findOperation(method: string, path: string): { template: string; operation?: Operation } | undefined {
+/** The template of the declared operation a request path falls under, if any. */
+export function findOperation(method: string, path: string): { template: string; operation: Operation } | undefined {
   const verb = method.toLowerCase();
   // A literal template wins over one with a parameter in the same place (`/personal_access_tokens/self`).
   const templates = Object.keys(openApiSubset().paths).sort((a, b) => a.split('{').length - b.split('{').length);
@@ -64,8 +50,7 @@ export function findOperation(method: string, path: string): { template: string;
     const operation = openApiSubset().paths[template]?.[verb];
     if (operation && templateMatches(template, path)) return { template, operation };
   }
-  const documented = REST_DOCS_OPERATIONS.find((op) => op.method === method.toUpperCase() && templateMatches(op.path, path));
-  return documented && { template: documented.path };
+  return undefined;
 }
 
 function bodySchema(operation: Operation): Schema | undefined {
@@ -110,17 +95,17 @@ function queryProblems(operation: Operation, query: URLSearchParams): string[] {
 }
 
 /**
- * Throws unless GitLab's OpenAPI excerpt (or, for the three operations it lacks, the REST docs) declares
+ * Throws unless GitLab's OpenAPI excerpt declares
  * `method path` and every body field and query parameter. `path` is the raw request path (`/api/v4/...`).
  */
 export function assertMatchesOpenApi(method: string, path: string, body?: unknown, query?: URLSearchParams | string): void {
   const found = findOperation(method, path);
-  if (!found) throw new Error(`${method} ${path} is not an operation of GitLab's OpenAPI description (nor of the REST docs list)`);
+  if (!found) throw new Error(`${method} ${path} is not an operation of GitLab's OpenAPI description`);
   const params = typeof query === 'string' ? new URLSearchParams(query) : (query ?? new URLSearchParams());
   const fields = body === undefined || body === '' ? {} : (body as Record<string, unknown>);
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
     throw new Error(`${method} ${path}: the body must be a JSON object`);
-  const operation = found.operation ?? { operationId: `${method} ${found.template} (REST docs)` };
+  const { operation } = found;
   const problems = [...bodyProblems(operation, fields), ...queryProblems(operation, params)];
   if (problems.length > 0) throw new Error(`${method} ${path} (${found.template}): ${problems.join('; ')}`);
 }
