@@ -13,7 +13,7 @@ const MODES: Record<string, { run(runner: Runner): Promise<void> }> = { rotate, 
 
 export async function run(runner: Runner = actionsRunner()): Promise<void> {
   // Masked before anything else happens (the post step does the same).
-  for (const name of ['admin-api-key', 'github-token', 'api-key']) {
+  for (const name of ['admin-api-key', 'github-token', 'api-key', 'workflow-token']) {
     const value = runner.input(name);
     if (value) runner.mask(value);
   }
