@@ -77,8 +77,8 @@ function verdictOf(results: SlotResult[]): string {
     .filter(({ count }) => count > 0);
   const done = counts.map(({ status, count }) => `${count} ${status}`).join(', ');
   if (failed.length === 0) {
-    const icon = counts.length === 1 && counts[0]!.status === 'planned' ? '📝' : '✅';
     const only = counts.length === 1 ? counts[0]! : undefined;
+    const icon = only?.status === 'planned' ? '📝' : '✅';
     return only
       ? `**${icon} ${only.count} of ${results.length} target(s) ${only.status}**`
       : `**${icon} ${results.length} target(s): ${done || 'nothing done'}**`;
