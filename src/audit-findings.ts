@@ -131,7 +131,8 @@ export function auditSlot(input: AuditInput) {
     // A key listed without an expiry expires a year after its creation at the latest: every finding uses that.
     .map((listed): AuditedKey => {
       const key = withExpiry(listed);
-      return { ...key, jobKey: input.isJobKey(listed), active: isActive(key, now) };
+      const active = !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
+      return { ...key, jobKey: input.isJobKey(listed), active };
     })
     .sort((a, b) => compareKeys(b, a));
   const secretKeys = keys.filter((key) => !key.jobKey);
@@ -224,10 +225,6 @@ export function runWideResult(standing: Standing): AuditResult[] {
 /** The run-wide entry of audit's results, not a slot. */
 export function isRunWide(result: Pick<SlotResult, 'target'>): boolean {
   return result.target === RUN_TARGET;
-}
-
-function isActive(key: ApiKey, now: Date): boolean {
-  return !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
 }
 
 /** The finding kinds of `fail-on`: comma-separated, blanks ignored; undefined entries are returned as `unknown`. */

@@ -1,6 +1,5 @@
 // The job summary of the modes that mint or revoke: one table row per target, then the keys revoked or kept, then
 // what failed and why; and the helpers every summary renders with (audit's is modes/audit-summary.ts).
-import type { ApiKey } from './key-service.ts';
 import type { SlotResult, SlotStatus } from './results.ts';
 import { IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 
@@ -54,8 +53,16 @@ export function renderSummary(results: SlotResult[], options: SummaryOptions): s
     ],
   ] as const;
   for (const [field, heading, last] of keySections) {
-    const keys = results.flatMap((result) => result[field].map((key) => ({ target: result.target, key })));
-    if (keys.length > 0) sections.push(heading, keyTable(keys, last));
+    const rows = results.flatMap((result) =>
+      result[field].map((key) => [
+        text(result.target),
+        code(key.name),
+        code(key.id),
+        when(key.createdAt),
+        when(last === 'Last used' ? key.lastUsed : key.expiresAt),
+      ]),
+    );
+    if (rows.length > 0) sections.push(heading, table(['Target', 'Key', 'Key id', 'Created', last], rows));
   }
   const notes = results.filter((result) => result.error ?? result.note);
   if (notes.length > 0) {
@@ -105,19 +112,6 @@ function keyCells(result: SlotResult): [string, string, string] {
   if (result.rolledBack === 'live') return [`${name}<br>rolled back, not in the secret; could not be revoked`, id, when(result.expiresAt)];
   if (result.writeUnknown) return [`${name}<br>write unknown: the secret may hold it or the previous key`, id, when(result.expiresAt)];
   return [name, id, when(result.expiresAt)];
-}
-
-function keyTable(keys: { target: string; key: ApiKey }[], last: 'Last used' | 'Expires'): string {
-  return table(
-    ['Target', 'Key', 'Key id', 'Created', last],
-    keys.map(({ target, key }) => [
-      text(target),
-      code(key.name),
-      code(key.id),
-      when(key.createdAt),
-      when(last === 'Last used' ? key.lastUsed : key.expiresAt),
-    ]),
-  );
 }
 
 /** `in 5 days`, `2 hours ago`, `now`: how far `date` is from `now`, in the largest unit that reads well. */
