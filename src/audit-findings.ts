@@ -6,222 +6,10 @@ import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { SecretState } from './secret-store.ts';
 import type { Slot } from './slots.ts';
-
-export const FINDING_KINDS = [
-  'expired',
-  'expiring',
-  'lingering',
-  'orphan-job-key',
-  'target-missing',
-  'not-written',
-  'admin-key-expiring',
-  'github-token-expiring',
-  'gitlab-token-expiring',
-] as const;
-export type FindingKind = (typeof FINDING_KINDS)[number];
-
-/** The kinds about what the run stands on, not about a slot: reported in one extra result, target `run`. */
-const RUN_WIDE: Record<Credential, FindingKind> = {
-  'admin-api-key': 'admin-key-expiring',
-  'github-token': 'github-token-expiring',
-  'gitlab-token': 'gitlab-token-expiring',
-};
-export const RUN_TARGET = 'run';
-
-/** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
-export const ORPHAN_JOB_KEY_AGE_MS = 6 * 3_600_000;
-
-export interface Finding {
-  kind: FindingKind;
-  /** what was found, in words, naming the keys concerned */
-  message: string;
-  /** ids of the keys it is about */
-  keyIds: string[];
-}
-
-export interface AuditedKey extends ApiKey {
-  /** a mint-mode key of one of the repository's jobs, not a key of the secret */
-  jobKey: boolean;
-  /** not revoked and not expired */
-  active: boolean;
-}
-
-/** What audit adds to a slot's result: its managed keys (newest first) and what was found. */
-export interface AuditDetail {
-  scope: string;
-  keys: AuditedKey[];
-  findings: Finding[];
-}
-
-export type AuditResult = SlotResult<AuditDetail>;
-
-export interface SlotAudit {
-  /** every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first */
-  keys: AuditedKey[];
-  /** the newest active key of the secret: the one it should hold */
-  newest?: AuditedKey;
-  findings: Finding[];
-}
-
-export interface AuditInput {
-  slot: Slot;
-  /** the slot's keys as listed (and, for a repository secret, its repository's mint-mode job keys) */
-  keys: ApiKey[];
-  /** which of `keys` are mint-mode job keys */
-  isJobKey: (key: ApiKey) => boolean;
-  /** undefined: not checked (no github-token, or no key of the secret to check it against) */
-  secret?: SecretState;
-  now: Date;
-  warnBeforeMs: number;
-}
-
-export function auditSlot(input: AuditInput): SlotAudit {
-  const { now } = input;
-  const keys = input.keys
-    // A key listed without an expiry expires a year after its creation at the latest: every finding uses that.
-    .map((listed): AuditedKey => {
-      const key = withExpiry(listed);
-      return { ...key, jobKey: input.isJobKey(listed), active: isActive(key, now) };
-    })
-    .sort((a, b) => compareKeys(b, a));
-  const secretKeys = keys.filter((key) => !key.jobKey);
-  const active = secretKeys.filter((key) => key.active);
-  const slot: SlotKeys = { keys, secretKeys, active, newest: active[0], now };
-  const findings = [
-    expired(slot),
-    expiring(slot, input.warnBeforeMs),
-    lingering(slot),
-    orphanJobKeys(slot),
-    targetMissing(slot, input.secret),
-    notWritten(slot, input.secret),
-  ].filter((finding): finding is Finding => finding !== undefined);
-  return { keys, newest: slot.newest, findings };
-}
-
-/** A slot's keys as the findings read them: newest first; the secret's keys; its active ones; the newest active. */
-interface SlotKeys {
-  keys: AuditedKey[];
-  secretKeys: AuditedKey[];
-  active: AuditedKey[];
-  newest: AuditedKey | undefined;
-  now: Date;
-}
-
-function expired({ secretKeys, newest }: SlotKeys): Finding | undefined {
-  const last = secretKeys[0];
-  if (!last || newest) return undefined;
-  const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
-  return {
-    kind: 'expired',
-    message: `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`,
-    keyIds: [last.id],
-  };
-}
-
-function expiring({ newest, now }: SlotKeys, warnBeforeMs: number): Finding | undefined {
-  if (!newest || (newest.expiresAt && newest.expiresAt.getTime() - now.getTime() > warnBeforeMs)) return undefined;
-  return {
-    kind: 'expiring',
-    // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
-    message: newest.expiresAt
-      ? `the newest key, ${newest.name}, expires ${expiryText(newest)} and no newer key was minted: rotation has stopped`
-      : `the newest key, ${newest.name}, was listed with neither an expiry nor a creation time, so when it expires is ` +
-        'unknown (Kubiya keys live one year at most): rotate it to get a key whose expiry is known',
-    keyIds: [newest.id],
-  };
-}
-
-function lingering({ active, newest, now }: SlotKeys): Finding | undefined {
-  const newestCreated = newest?.createdAt?.getTime();
-  if (newestCreated === undefined || now.getTime() - newestCreated <= IN_FLIGHT_WINDOW_MS) return undefined;
-  const superseded = active.slice(1).filter((key) => key.createdAt && newestCreated - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS);
-  if (superseded.length === 0) return undefined;
-  return {
-    kind: 'lingering',
-    message: `${superseded.length} superseded key(s) still active: ${superseded.map((key) => `${key.name} (expires ${expiryText(key)})`).join(', ')}`,
-    keyIds: superseded.map((key) => key.id),
-  };
-}
-
-function orphanJobKeys({ keys, now }: SlotKeys): Finding | undefined {
-  const orphans = keys.filter(
-    (key) => key.jobKey && key.active && key.createdAt && now.getTime() - key.createdAt.getTime() > ORPHAN_JOB_KEY_AGE_MS,
-  );
-  if (orphans.length === 0) return undefined;
-  return {
-    kind: 'orphan-job-key',
-    message: `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`,
-    keyIds: orphans.map((key) => key.id),
-  };
-}
-
-function targetMissing({ active }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
-  if (secret?.state !== 'missing') return undefined;
-  return {
-    kind: 'target-missing',
-    message: `${secret.what}: the slot's ${active.length} active key(s) serve nothing`,
-    keyIds: active.map((key) => key.id),
-  };
-}
-
-function notWritten({ secretKeys }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
-  const newestMinted = secretKeys.find((key) => !key.revoked);
-  if (secret?.state !== 'present' || !secret.updatedAt || !newestMinted?.createdAt) return undefined;
-  if (newestMinted.createdAt.getTime() - secret.updatedAt.getTime() <= IN_FLIGHT_WINDOW_MS) return undefined;
-  return {
-    kind: 'not-written',
-    message: `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`,
-    keyIds: [newestMinted.id],
-  };
-}
-
-/** The run-wide findings: each credential the run stands on that expires within 30 days (or warn-before, if longer). */
-export function runWideFindings(standing: Standing): Finding[] {
-  return standing.credentials
-    .filter((expiry) => expiry.urgency !== 'none')
-    .map((expiry) => ({ kind: RUN_WIDE[expiry.credential], message: footingLine(expiry, standing.now), keyIds: [] }));
-}
-
-/** The extra `results` entry (target `run`) that carries the run-wide findings; none when there are none. */
-export function runWideResult(standing: Standing): AuditResult[] {
-  const findings = runWideFindings(standing);
-  if (findings.length === 0) return [];
-  return [
-    { ...slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited'), detail: { scope: RUN_TARGET, keys: [], findings } },
-  ];
-}
-
-/** The run-wide entry of audit's results, not a slot. */
-export function isRunWide(result: Pick<SlotResult, 'target'>): boolean {
-  return result.target === RUN_TARGET;
-}
-
-/** Not revoked, and not past its expiry. */
-export function isActive(key: ApiKey, now: Date): boolean {
-  return !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
-}
-
-/** The finding kinds of `fail-on`: comma-separated, blanks ignored; undefined entries are returned as `unknown`. */
-export function parseFindingKinds(value: string): { kinds: FindingKind[]; unknown: string[] } {
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  const known = (entry: string): entry is FindingKind => (FINDING_KINDS as readonly string[]).includes(entry);
-  return { kinds: [...new Set(entries.filter(known))], unknown: entries.filter((entry) => !known(entry)) };
-}
-
-/** A key's expiry for a message: `2026-06-01T12:00:00Z`, marked `(inferred)` when it was not listed. */
-export function expiryText(key: Pick<ApiKey, 'expiresAt' | 'expiresAtInferred'>): string {
-  return `${iso(key.expiresAt)}${key.expiresAtInferred ? ' (inferred: created_at + 365 days)' : ''}`;
-}
-
-function iso(date: Date | undefined): string {
-  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '(unknown)';
-}
+import { iso } from './summary.ts';
 
 /** What each finding means and what to do about it: the job summary and the annotations say it in these words. */
-export const FINDING_ADVICE: Record<FindingKind, { title: string; meaning: string; fix: string }> = {
+export const FINDING_ADVICE = {
   expired: {
     title: 'Expired',
     meaning: 'No key of the secret is valid any more: the secret holds an expired or revoked key, and CI that uses it fails.',
@@ -280,4 +68,176 @@ export const FINDING_ADVICE: Record<FindingKind, { title: string; meaning: strin
       'rotations can no longer write the CI/CD variables.',
     fix: FOOTING_FIX['gitlab-token'],
   },
+} satisfies Record<string, { title: string; meaning: string; fix: string }>;
+
+export type FindingKind = keyof typeof FINDING_ADVICE;
+/** In the order the summary and the annotations list them. */
+export const FINDING_KINDS = Object.keys(FINDING_ADVICE) as readonly FindingKind[];
+
+/** The kinds about what the run stands on, not about a slot: reported in one extra result, target `run`. */
+const RUN_WIDE: Record<Credential, FindingKind> = {
+  'admin-api-key': 'admin-key-expiring',
+  'github-token': 'github-token-expiring',
+  'gitlab-token': 'gitlab-token-expiring',
 };
+const RUN_TARGET = 'run';
+
+/** A mint-mode key older than this is one whose post step never ran (or ran with revoke-on-exit: false). */
+const ORPHAN_JOB_KEY_AGE_MS = 6 * 3_600_000;
+
+export interface Finding {
+  kind: FindingKind;
+  /** what was found, in words, naming the keys concerned */
+  message: string;
+  /** ids of the keys it is about */
+  keyIds: string[];
+}
+
+export interface AuditedKey extends ApiKey {
+  /** a mint-mode key of one of the repository's jobs, not a key of the secret */
+  jobKey: boolean;
+  /** not revoked and not expired */
+  active: boolean;
+}
+
+/** What audit adds to a slot's result: its managed keys (newest first) and what was found. */
+export interface AuditDetail {
+  scope: string;
+  keys: AuditedKey[];
+  findings: Finding[];
+}
+
+export type AuditResult = SlotResult<AuditDetail>;
+
+export interface AuditInput {
+  slot: Slot;
+  /** the slot's keys as listed (and, for a repository secret, its repository's mint-mode job keys) */
+  keys: ApiKey[];
+  /** which of `keys` are mint-mode job keys */
+  isJobKey: (key: ApiKey) => boolean;
+  /** undefined: not checked (no github-token, or no key of the secret to check it against) */
+  secret?: SecretState;
+  now: Date;
+  warnBeforeMs: number;
+}
+
+/**
+ * `keys`: every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first;
+ * `newest`: the newest active key of the secret, the one it should hold.
+ */
+export function auditSlot(input: AuditInput) {
+  const { now } = input;
+  const keys = input.keys
+    // A key listed without an expiry expires a year after its creation at the latest: every finding uses that.
+    .map((listed): AuditedKey => {
+      const key = withExpiry(listed);
+      const active = !key.revoked && (!key.expiresAt || key.expiresAt.getTime() > now.getTime());
+      return { ...key, jobKey: input.isJobKey(listed), active };
+    })
+    .sort((a, b) => compareKeys(b, a));
+  const secretKeys = keys.filter((key) => !key.jobKey);
+  const active = secretKeys.filter((key) => key.active);
+  const slot: SlotKeys = { keys, secretKeys, active, newest: active[0], now };
+  const findings = [
+    expired(slot),
+    expiring(slot, input.warnBeforeMs),
+    lingering(slot),
+    orphanJobKeys(slot),
+    targetMissing(slot, input.secret),
+    notWritten(slot, input.secret),
+  ].filter((finding): finding is Finding => finding !== undefined);
+  return { keys, newest: slot.newest, findings };
+}
+
+/** A slot's keys as the findings read them: newest first; the secret's keys; its active ones; the newest active. */
+interface SlotKeys {
+  keys: AuditedKey[];
+  secretKeys: AuditedKey[];
+  active: AuditedKey[];
+  newest: AuditedKey | undefined;
+  now: Date;
+}
+
+function expired({ secretKeys, newest }: SlotKeys): Finding | undefined {
+  const last = secretKeys[0];
+  if (!last || newest) return undefined;
+  const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
+  const message = `no key of the secret is valid: the newest, ${last.name}, ${how}; the secret holds a dead key`;
+  return { kind: 'expired', message, keyIds: [last.id] };
+}
+
+function expiring({ newest, now }: SlotKeys, warnBeforeMs: number): Finding | undefined {
+  if (!newest || (newest.expiresAt && newest.expiresAt.getTime() - now.getTime() > warnBeforeMs)) return undefined;
+  // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
+  const message = newest.expiresAt
+    ? `the newest key, ${newest.name}, expires ${expiryText(newest)} and no newer key was minted: rotation has stopped`
+    : `the newest key, ${newest.name}, was listed with neither an expiry nor a creation time, so when it expires is ` +
+      'unknown (Kubiya keys live one year at most): rotate it to get a key whose expiry is known';
+  return { kind: 'expiring', message, keyIds: [newest.id] };
+}
+
+function lingering({ active, newest, now }: SlotKeys): Finding | undefined {
+  const newestCreated = newest?.createdAt?.getTime();
+  if (newestCreated === undefined || now.getTime() - newestCreated <= IN_FLIGHT_WINDOW_MS) return undefined;
+  const superseded = active.slice(1).filter((key) => key.createdAt && newestCreated - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS);
+  if (superseded.length === 0) return undefined;
+  const message = `${superseded.length} superseded key(s) still active: ${superseded.map((key) => `${key.name} (expires ${expiryText(key)})`).join(', ')}`;
+  return { kind: 'lingering', message, keyIds: superseded.map((key) => key.id) };
+}
+
+function orphanJobKeys({ keys, now }: SlotKeys): Finding | undefined {
+  const orphans = keys.filter(
+    (key) => key.jobKey && key.active && key.createdAt && now.getTime() - key.createdAt.getTime() > ORPHAN_JOB_KEY_AGE_MS,
+  );
+  if (orphans.length === 0) return undefined;
+  const message = `${orphans.length} mint-mode job key(s) still active hours after their job: ${orphans.map((key) => `${key.name} (created ${iso(key.createdAt)})`).join(', ')}`;
+  return { kind: 'orphan-job-key', message, keyIds: orphans.map((key) => key.id) };
+}
+
+function targetMissing({ active }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
+  if (secret?.state !== 'missing') return undefined;
+  const message = `${secret.what}: the slot's ${active.length} active key(s) serve nothing`;
+  return { kind: 'target-missing', message, keyIds: active.map((key) => key.id) };
+}
+
+function notWritten({ secretKeys }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
+  const newestMinted = secretKeys.find((key) => !key.revoked);
+  if (secret?.state !== 'present' || !secret.updatedAt || !newestMinted?.createdAt) return undefined;
+  if (newestMinted.createdAt.getTime() - secret.updatedAt.getTime() <= IN_FLIGHT_WINDOW_MS) return undefined;
+  const message = `the secret was last written ${iso(secret.updatedAt)}, before the newest key ${newestMinted.name} was created (${iso(newestMinted.createdAt)}): that key never reached the secret`;
+  return { kind: 'not-written', message, keyIds: [newestMinted.id] };
+}
+
+/**
+ * The extra `results` entry (target `run`) with the run-wide findings: each credential the run stands on that expires
+ * within 30 days (or warn-before, if longer). None when there are none.
+ */
+export function runWideResult(standing: Standing): AuditResult[] {
+  const findings = standing.credentials
+    .filter((expiry) => expiry.urgency !== 'none')
+    .map((expiry): Finding => ({ kind: RUN_WIDE[expiry.credential], message: footingLine(expiry, standing.now), keyIds: [] }));
+  if (findings.length === 0) return [];
+  return [
+    { ...slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited'), detail: { scope: RUN_TARGET, keys: [], findings } },
+  ];
+}
+
+/** The run-wide entry of audit's results, not a slot. */
+export function isRunWide(result: Pick<SlotResult, 'target'>): boolean {
+  return result.target === RUN_TARGET;
+}
+
+/** The finding kinds of `fail-on`: comma-separated, blanks ignored; undefined entries are returned as `unknown`. */
+export function parseFindingKinds(value: string): { kinds: FindingKind[]; unknown: string[] } {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const known = (entry: string): entry is FindingKind => (FINDING_KINDS as readonly string[]).includes(entry);
+  return { kinds: [...new Set(entries.filter(known))], unknown: entries.filter((entry) => !known(entry)) };
+}
+
+/** A key's expiry for a message: `2026-06-01T12:00:00Z`, marked `(inferred)` when it was not listed. */
+export function expiryText(key: Pick<ApiKey, 'expiresAt' | 'expiresAtInferred'>): string {
+  return `${iso(key.expiresAt)}${key.expiresAtInferred ? ' (inferred: created_at + 365 days)' : ''}`;
+}

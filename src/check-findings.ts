@@ -1,21 +1,19 @@
 // Check mode's findings: whether the key a job is about to use still works, how long it has left, and whether the
 // rotation behind it still runs. Pure: decided from the key's expiry, Kubiya's answer, GitHub's answers and the clock.
 import { formatDuration } from './duration.ts';
-import { relative } from './summary.ts';
+import { iso, relative } from './summary.ts';
 import type { Workflow, WorkflowRun } from './github/workflows.ts';
 import type { PipelineSchedule } from './gitlab/schedules.ts';
 
-export const CHECK_FINDING_KINDS = [
-  'expired',
-  'rejected',
-  'expiring',
-  'unverified',
-  'rotation-disabled',
-  'rotation-failing',
-  'rotation-missing',
-  'rotation-unreadable',
-] as const;
-export type CheckFindingKind = (typeof CHECK_FINDING_KINDS)[number];
+export type CheckFindingKind =
+  | 'expired'
+  | 'rejected'
+  | 'expiring'
+  | 'unverified'
+  | 'rotation-disabled'
+  | 'rotation-failing'
+  | 'rotation-missing'
+  | 'rotation-unreadable';
 
 /** The key does not work now: these fail the step. Every other finding is a warning. */
 export const FAILING_KINDS: ReadonlySet<CheckFindingKind> = new Set(['expired', 'rejected']);
@@ -74,39 +72,26 @@ export function checkFindings(input: CheckInput): CheckFinding[] {
 }
 
 function keyFindings({ expiresAt, verification, rotationWorkflow: file, now, warnBeforeMs, platform }: CheckInput): CheckFinding[] {
-  const expiry = expiresAt?.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const passed = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
   if (passed && verification?.outcome !== 'accepted') {
-    return [
-      {
-        kind: 'expired',
-        message: `api-key expired on ${expiry} (its exp claim): the rotation behind it has stopped; ${rotateNow(file, platform)}.`,
-      },
-    ];
+    const message = `api-key expired on ${iso(expiresAt)} (its exp claim): the rotation behind it has stopped; ${rotateNow(file, platform)}.`;
+    return [{ kind: 'expired', message }];
   }
   if (verification?.outcome === 'rejected') {
-    return [
-      {
-        kind: 'rejected',
-        message:
-          `${verification.reason}: api-key is revoked, expired, or of another Kubiya deployment ` +
-          `(check kubiya-api-url); ${rotateNow(file, platform)}.`,
-      },
-    ];
+    const message =
+      `${verification.reason}: api-key is revoked, expired, or of another Kubiya deployment ` +
+      `(check kubiya-api-url); ${rotateNow(file, platform)}.`;
+    return [{ kind: 'rejected', message }];
   }
   const findings: CheckFinding[] = [];
   if (expiresAt && expiresAt.getTime() - now.getTime() <= warnBeforeMs) {
-    const left = passed ? 'its exp claim has passed, though Kubiya still accepts it' : `${relative(expiresAt, now)}`;
-    findings.push({
-      kind: 'expiring',
-      message: `api-key expires on ${expiry} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file, platform)}.`,
-    });
+    const left = passed ? 'its exp claim has passed, though Kubiya still accepts it' : relative(expiresAt, now);
+    const message = `api-key expires on ${iso(expiresAt)} (${left}, within warn-before ${formatDuration(warnBeforeMs)}): the rotation behind it may have stopped; ${rotateNow(file, platform)}.`;
+    findings.push({ kind: 'expiring', message });
   }
   if (verification?.outcome === 'unknown') {
-    findings.push({
-      kind: 'unverified',
-      message: `Could not check api-key with Kubiya (${verification.reason}); the job goes on without that check.`,
-    });
+    const message = `Could not check api-key with Kubiya (${verification.reason}); the job goes on without that check.`;
+    findings.push({ kind: 'unverified', message });
   }
   return findings;
 }
@@ -129,42 +114,31 @@ function rotationFindings({ rotationWorkflow: file, rotationSchedule, rotation }
       workflow.state === 'disabled_inactivity'
         ? ' (GitHub disabled its schedule after 60 days without repository activity; `permissions: actions: write` in the rotation job lets the action keep it alive)'
         : '';
-    findings.push({
-      kind: 'rotation-disabled',
-      message: `Rotation workflow ${file} is ${workflow.state}${why}: it no longer runs; re-enable it (gh workflow enable ${file}) and run it (gh workflow run ${file}).`,
-    });
+    const message = `Rotation workflow ${file} is ${workflow.state}${why}: it no longer runs; re-enable it (gh workflow enable ${file}) and run it (gh workflow run ${file}).`;
+    findings.push({ kind: 'rotation-disabled', message });
   }
   if (latestRun?.conclusion && FAILED_CONCLUSIONS.has(latestRun.conclusion)) {
-    const when = latestRun.createdAt ? ` on ${latestRun.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
-    findings.push({
-      kind: 'rotation-failing',
-      message: `The latest run of rotation workflow ${file}${when} ended in ${latestRun.conclusion}: look at it (${latestRun.htmlUrl ?? `run ${latestRun.id}`}), fix it, and run it again (gh workflow run ${file}).`,
-    });
+    const when = latestRun.createdAt ? ` on ${iso(latestRun.createdAt)}` : '';
+    const message = `The latest run of rotation workflow ${file}${when} ended in ${latestRun.conclusion}: look at it (${latestRun.htmlUrl ?? `run ${latestRun.id}`}), fix it, and run it again (gh workflow run ${file}).`;
+    findings.push({ kind: 'rotation-failing', message });
   }
   return findings;
 }
-
-/** GitLab's pipeline statuses of a pipeline that did not do its work. */
-const FAILED_PIPELINES = new Set(['failed']);
 
 /** A pipeline schedule that no longer runs (GitLab deactivates one whose owner leaves), or whose last pipeline failed. */
 function scheduleFindings(schedule: PipelineSchedule): CheckFinding[] {
   const name = `Rotation pipeline schedule ${schedule.id}${schedule.description ? ` (${schedule.description})` : ''}`;
   const findings: CheckFinding[] = [];
   if (!schedule.active) {
-    findings.push({
-      kind: 'rotation-disabled',
-      message:
-        `${name} is inactive: it no longer runs (GitLab deactivates a schedule whose owner leaves the project or is ` +
-        'blocked); take ownership of it and activate it (Build → Pipeline schedules), then run it.',
-    });
+    const message =
+      `${name} is inactive: it no longer runs (GitLab deactivates a schedule whose owner leaves the project or is ` +
+      'blocked); take ownership of it and activate it (Build → Pipeline schedules), then run it.';
+    findings.push({ kind: 'rotation-disabled', message });
   }
   const last = schedule.lastPipeline;
-  if (last && FAILED_PIPELINES.has(last.status)) {
-    findings.push({
-      kind: 'rotation-failing',
-      message: `The last pipeline of ${name} ${last.status}: look at it (${last.webUrl ?? `pipeline ${last.id}`}), fix it, and run the schedule again (Build → Pipeline schedules → Run).`,
-    });
+  if (last?.status === 'failed') {
+    const message = `The last pipeline of ${name} ${last.status}: look at it (${last.webUrl ?? `pipeline ${last.id}`}), fix it, and run the schedule again (Build → Pipeline schedules → Run).`;
+    findings.push({ kind: 'rotation-failing', message });
   }
   return findings;
 }

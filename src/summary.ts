@@ -1,6 +1,5 @@
 // The job summary of the modes that mint or revoke: one table row per target, then the keys revoked or kept, then
 // what failed and why; and the helpers every summary renders with (audit's is modes/audit-summary.ts).
-import type { ApiKey } from './key-service.ts';
 import type { SlotResult, SlotStatus } from './results.ts';
 import { IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 
@@ -25,8 +24,9 @@ export interface SummaryOptions {
 }
 
 export function renderSummary(results: SlotResult[], options: SummaryOptions): string {
-  const sections = [`## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`, verdictOf(results)];
-  sections.push(
+  const sections = [
+    `## ${options.title}${options.dryRun ? ' — dry-run plan (nothing was changed)' : ''}`,
+    verdictOf(results),
     table(
       ['Target', 'Secret', 'Status', 'Key', 'Key id', 'Expires', 'Revoked'],
       results.map((result) => [
@@ -37,26 +37,32 @@ export function renderSummary(results: SlotResult[], options: SummaryOptions): s
         result.revokedKeys.length ? String(result.revokedKeys.length) : NONE,
       ]),
     ),
-  );
-  const revoked = keysOf(results, 'revokedKeys');
-  if (revoked.length > 0) {
-    sections.push(options.dryRun ? '### Keys that would be revoked' : '### Keys revoked');
-    sections.push(keyTable(revoked, 'Last used'));
-  }
-  const kept = keysOf(results, 'keptKeys');
-  if (kept.length > 0) {
-    sections.push(
+  ];
+  const keySections = [
+    ['revokedKeys', options.dryRun ? '### Keys that would be revoked' : '### Keys revoked', 'Last used'],
+    [
+      'keptKeys',
       `### Superseded keys kept for now: ${options.keptBecause ?? 'grace period, or revoke-previous: false'}; a later run revokes them`,
-    );
-    sections.push(keyTable(kept, 'Expires'));
-  }
-  const inFlight = keysOf(results, 'inFlightKeys');
-  if (inFlight.length > 0) {
-    sections.push(
+      'Expires',
+    ],
+    [
+      'inFlightKeys',
       `### Kept by the in-flight window: minted less than ${IN_FLIGHT_WINDOW_MS / 60_000} minutes before this run's key (or at an ` +
         'unknown time), they may still be on their way into the secret; a later run revokes them',
+      'Expires',
+    ],
+  ] as const;
+  for (const [field, heading, last] of keySections) {
+    const rows = results.flatMap((result) =>
+      result[field].map((key) => [
+        text(result.target),
+        code(key.name),
+        code(key.id),
+        when(key.createdAt),
+        when(last === 'Last used' ? key.lastUsed : key.expiresAt),
+      ]),
     );
-    sections.push(keyTable(inFlight, 'Expires'));
+    if (rows.length > 0) sections.push(heading, table(['Target', 'Key', 'Key id', 'Created', last], rows));
   }
   const notes = results.filter((result) => result.error ?? result.note);
   if (notes.length > 0) {
@@ -78,8 +84,8 @@ function verdictOf(results: SlotResult[]): string {
     .filter(({ count }) => count > 0);
   const done = counts.map(({ status, count }) => `${count} ${status}`).join(', ');
   if (failed.length === 0) {
-    const icon = counts.length === 1 && counts[0]!.status === 'planned' ? '📝' : '✅';
     const only = counts.length === 1 ? counts[0]! : undefined;
+    const icon = only?.status === 'planned' ? '📝' : '✅';
     return only
       ? `**${icon} ${only.count} of ${results.length} target(s) ${only.status}**`
       : `**${icon} ${results.length} target(s): ${done || 'nothing done'}**`;
@@ -108,19 +114,6 @@ function keyCells(result: SlotResult): [string, string, string] {
   return [name, id, when(result.expiresAt)];
 }
 
-function keyTable(keys: { target: string; key: ApiKey }[], last: 'Last used' | 'Expires'): string {
-  return table(
-    ['Target', 'Key', 'Key id', 'Created', last],
-    keys.map(({ target, key }) => [
-      text(target),
-      code(key.name),
-      code(key.id),
-      when(key.createdAt),
-      when(last === 'Last used' ? key.lastUsed : key.expiresAt),
-    ]),
-  );
-}
-
 /** `in 5 days`, `2 hours ago`, `now`: how far `date` is from `now`, in the largest unit that reads well. */
 export function relative(date: Date, now: Date): string {
   const ms = date.getTime() - now.getTime();
@@ -136,14 +129,7 @@ export function relative(date: Date, now: Date): string {
   return ms > 0 ? `in ${span}` : `${span} ago`;
 }
 
-function keysOf(results: SlotResult[], field: 'revokedKeys' | 'keptKeys' | 'inFlightKeys'): { target: string; key: ApiKey }[] {
-  return results.flatMap((result) => result[field].map((key) => ({ target: result.target, key })));
-}
-
-/**
- * A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say). Cells
- * come rendered: through text() or code().
- */
+/** A Markdown table without the columns that say nothing in any row (revoke mode has no new key, say); cells come rendered. */
 export function table(headers: string[], rows: string[][]): string {
   const shown = headers.map((_, column) => rows.some((cells) => cells[column] !== NONE));
   const pick = (cells: string[]) => cells.filter((_, column) => shown[column]);
@@ -154,6 +140,11 @@ export function table(headers: string[], rows: string[][]): string {
 /** Minutes are enough to read, and short enough not to wrap: `2026-12-27 16:21 UTC`. */
 export function when(date: Date | undefined): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : NONE;
+}
+
+/** To the second, for messages: `2026-12-27T16:21:09Z`. */
+export function iso(date: Date | undefined): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '(unknown)';
 }
 
 /** Server strings (names, ids) are data: shown as code, and as inert as text() makes them. */

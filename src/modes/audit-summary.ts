@@ -56,10 +56,7 @@ function verdict(results: AuditResult[], flagged: AuditResult[], runWide: AuditR
   return `${line}\n\nAudited ${when(now)}. fail-on: ${failOnText}${failing > 0 ? ' — this step fails.' : '.'}`;
 }
 
-/**
- * The slots with findings, most severe first, then what each kind means and how to fix it (the run-wide ones with
- * them), then the failed checks.
- */
+/** The slots with findings, most severe first; what each kind means and how to fix it (run-wide ones too); the failed checks. */
 function findingSections(flagged: AuditResult[], runWide: AuditResult[], options: Options): string[] {
   const { failOn } = options;
   const severity = (result: AuditResult) =>

@@ -1,6 +1,6 @@
 // Check mode's job summary: the key's name and time left, Kubiya's answer, the rotation workflow's state and its
 // latest run, then the findings in words. Every server string goes through text().
-import { FAILING_KINDS, type CheckReport } from '../check-findings.ts';
+import { FAILING_KINDS, type CheckReport, type Verification } from '../check-findings.ts';
 import { code, NONE, relative, table, text, when } from '../summary.ts';
 
 /** The part of check mode's config the summary shows. */
@@ -13,6 +13,12 @@ export interface CheckSubject {
   /** the command line's GitLab pipeline schedule id, '' when not watched */
   rotationSchedule?: string;
 }
+
+const KUBIYA_ANSWER: Record<Verification['outcome'], string> = {
+  accepted: 'accepted the key',
+  rejected: '**rejected the key**',
+  unknown: 'no answer',
+};
 
 export function renderCheckSummary(config: CheckSubject, report: CheckReport, now = new Date()): string {
   const failing = report.findings.some((finding) => FAILING_KINDS.has(finding.kind));
@@ -27,7 +33,7 @@ export function renderCheckSummary(config: CheckSubject, report: CheckReport, no
       'Expires',
       report.expiresAt ? `${when(report.expiresAt)} (${relative(report.expiresAt, now)})` : 'unknown (not a JWT with an exp claim)',
     ],
-    ['Kubiya', verification(report)],
+    ['Kubiya', report.verification ? KUBIYA_ANSWER[report.verification.outcome] : 'not asked (verify: false)'],
     ...rotationRows(config, report),
   ];
   const sections = [`## Kubiya API key check: ${text(config.repository)}`, verdict, table(['Check', 'Result'], rows)];
@@ -38,44 +44,26 @@ export function renderCheckSummary(config: CheckSubject, report: CheckReport, no
   return `${sections.join('\n\n')}\n`;
 }
 
-function verification(report: CheckReport): string {
-  switch (report.verification?.outcome) {
-    case undefined:
-      return 'not asked (verify: false)';
-    case 'accepted':
-      return 'accepted the key';
-    case 'rejected':
-      return '**rejected the key**';
-    default:
-      return 'no answer';
+/** The rotation watched: a GitHub workflow, or (the command line's --rotation-schedule) a GitLab pipeline schedule. */
+function rotationRows(config: CheckSubject, { rotation }: CheckReport): string[][] {
+  const id = config.rotationSchedule || config.rotationWorkflow;
+  const what = config.rotationSchedule ? 'Rotation schedule' : 'Rotation workflow';
+  if (!id || !rotation) return [['Rotation workflow', 'not watched (no rotation-workflow)']];
+  if ('error' in rotation) return [[what, `${code(id)}: ${rotation.status === 404 ? 'not found' : 'could not be read'}`]];
+  if ('schedule' in rotation) {
+    const { active, nextRunAt, lastPipeline } = rotation.schedule;
+    return [
+      [what, `${code(id)}: ${active ? `active, next run ${when(nextRunAt)}` : '**inactive**'}`],
+      ['Last pipeline', lastPipeline ? text(lastPipeline.status) : 'never ran'],
+    ];
   }
-}
-
-function rotationRows(config: CheckSubject, report: CheckReport): string[][] {
-  const rotation = report.rotation;
-  if (config.rotationSchedule && rotation) return scheduleRows(config.rotationSchedule, rotation);
-  if (!config.rotationWorkflow || !rotation || 'schedule' in rotation) return [['Rotation workflow', 'not watched (no rotation-workflow)']];
-  const file = code(config.rotationWorkflow);
-  if ('error' in rotation) return [['Rotation workflow', `${file}: ${rotation.status === 404 ? 'not found' : 'could not be read'}`]];
   const run = rotation.latestRun;
   // The link is made from the run's numeric id and this server's URL, never from a server string.
   const link =
     run && Number.isSafeInteger(run.id) ? ` [run ${run.id}](${config.serverUrl}/${config.repository}/actions/runs/${run.id})` : '';
   const latest = run ? `${text(run.conclusion ?? run.status)}, ${when(run.createdAt)}${link}` : 'never ran';
   return [
-    ['Rotation workflow', `${file}: ${text(rotation.workflow.state)}`],
+    [what, `${code(id)}: ${text(rotation.workflow.state)}`],
     ['Latest run', latest],
-  ];
-}
-
-function scheduleRows(id: string, rotation: NonNullable<CheckReport['rotation']>): string[][] {
-  if (!('schedule' in rotation)) {
-    const why = 'error' in rotation && rotation.status === 404 ? 'not found' : 'could not be read';
-    return [['Rotation schedule', `${code(id)}: ${why}`]];
-  }
-  const { active, nextRunAt, lastPipeline } = rotation.schedule;
-  return [
-    ['Rotation schedule', `${code(id)}: ${active ? `active, next run ${when(nextRunAt)}` : '**inactive**'}`],
-    ['Last pipeline', lastPipeline ? text(lastPipeline.status) : 'never ran'],
   ];
 }
