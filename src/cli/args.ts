@@ -105,14 +105,12 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** The flags and the environment as the inputs the modes read (an input left out reads as ''). */
 function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
-  const store = values.store ?? (env['GITLAB_CI'] === 'true' ? 'gitlab' : 'github');
   const flag = (value: boolean | undefined) => (value === undefined ? '' : String(value));
-  const gitlabUrl = values['gitlab-url'] ?? env['CI_SERVER_URL'] ?? '';
   const entries: [string, string | undefined][] = [
-    ['store', store],
+    ['store', values.store ?? (env['GITLAB_CI'] === 'true' ? 'gitlab' : 'github')],
     ...Object.entries(SECRET_VARIABLES).map(([name, variable]): [string, string | undefined] => [name, env[variable]]),
     ['kubiya-api-url', env['KUBIYA_API_URL']],
-    ['gitlab-url', gitlabUrl],
+    ['gitlab-url', values['gitlab-url'] ?? env['CI_SERVER_URL']],
     // CI_API_V4_URL is this server's API only when the server is the job's own.
     ['gitlab-api-url', values['gitlab-url'] === undefined ? env['CI_API_V4_URL'] : ''],
     ['projects', (values.project ?? (values.group === undefined ? [env['CI_PROJECT_PATH'] ?? ''] : [])).join('\n')],

@@ -101,8 +101,7 @@ function closingTable(runner: CommandRunner, results: TargetResult[]): void {
   for (const result of results) {
     const key = result.keyName ? ` ${result.keyName}${result.expiresAt ? ` (expires ${result.expiresAt})` : ''}` : '';
     const revoked = result.revokedKeyIds.length ? `, revoked ${result.revokedKeyIds.length}` : '';
-    runner.log.info(
-      `${result.status.padEnd(8)} ${result.target} ${result.secretName}${key}${revoked}${result.error ? `: ${result.error}` : ''}`,
-    );
+    const error = result.error ? `: ${result.error}` : '';
+    runner.log.info(`${result.status.padEnd(8)} ${result.target} ${result.secretName}${key}${revoked}${error}`);
   }
 }
