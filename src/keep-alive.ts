@@ -11,7 +11,6 @@ import { errorMessage } from './service-error.ts';
 
 export interface KeepAliveInputs {
   keepScheduleAlive: boolean;
-  /** '' when not given */
   workflowToken: string;
 }
 
