@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import{t as e}from"./command.js";import{readFile as t}from"node:fs/promises";const n=await t(new URL(`../package.json`,import.meta.url),`utf8`).then(e=>JSON.parse(e).version??`unknown`,()=>`unknown`);process.exitCode=await e(process.argv.slice(2),process.env,{version:n});export{};
+import{t as e}from"./command.js";import{readFile as t}from"node:fs/promises";const n=await t(new URL(`../package.json`,import.meta.url),`utf8`).then(e=>JSON.parse(e).version??`unknown`,()=>`unknown`);process.exitCode=await e(process.argv.slice(2),process.env,n);export{};

@@ -6,4 +6,4 @@ const version = await readFile(new URL('../package.json', import.meta.url), 'utf
   (text) => (JSON.parse(text) as { version?: string }).version ?? 'unknown',
   () => 'unknown',
 );
-process.exitCode = await runCommand(process.argv.slice(2), process.env, { version });
+process.exitCode = await runCommand(process.argv.slice(2), process.env, version);

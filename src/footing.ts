@@ -10,7 +10,7 @@ const DAY_MS = 86_400_000;
 /** Within this of an expiry (or audit's warn-before, if longer): a warning. */
 export const WARN_WITHIN_MS = 30 * DAY_MS;
 /** Within this (or past it): an error annotation; the step still succeeds if its work did. */
-export const ERROR_WITHIN_MS = 7 * DAY_MS;
+const ERROR_WITHIN_MS = 7 * DAY_MS;
 
 export type Credential = 'admin-api-key' | 'github-token' | 'gitlab-token';
 
@@ -108,6 +108,8 @@ export function tokenExpiryFromHeader(text: string): Date | undefined {
  */
 export type GitLabTokenSeen = { status: number; expiresAt?: unknown; reason: string } | { error: string };
 
+const SELF = 'GET /personal_access_tokens/self';
+
 /**
  * The GitLab token's expiry: it stops working on its `expires_at` day (midnight UTC). GitLab requires every token to
  * expire; an older server without the endpoint answers 404, which leaves it unknown.
@@ -123,16 +125,12 @@ export function gitLabTokenExpiry(seen: GitLabTokenSeen): CredentialExpiry {
       how: `GitLab no longer accepts it (${reason}): it has expired (a GitLab token stops working on its expiry date) or was revoked`,
     };
   }
-  if (status === 404) {
-    return { credential, how: 'expiry unknown: this GitLab server is too old to tell (GET /personal_access_tokens/self: HTTP 404)' };
-  }
-  if (status !== 200) return { credential, how: `expiry unknown: GitLab answered ${reason} to GET /personal_access_tokens/self` };
+  if (status === 404) return { credential, how: `expiry unknown: this GitLab server is too old to tell (${SELF}: HTTP 404)` };
+  if (status !== 200) return { credential, how: `expiry unknown: GitLab answered ${reason} to ${SELF}` };
   if (expiresAt === null) return { credential, how: 'GitLab reports no expiry for it' };
-  const date = typeof expiresAt === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) ? new Date(`${expiresAt}T00:00:00Z`) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    return { credential, how: `expiry unknown: GitLab's expires_at ${JSON.stringify(expiresAt)} could not be read` };
-  }
-  return { credential, expiresAt: date, how: 'from GitLab (GET /personal_access_tokens/self)' };
+  const ms = typeof expiresAt === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) ? Date.parse(`${expiresAt}T00:00:00Z`) : NaN;
+  if (Number.isNaN(ms)) return { credential, how: `expiry unknown: GitLab's expires_at ${JSON.stringify(expiresAt)} could not be read` };
+  return { credential, expiresAt: new Date(ms), how: `from GitLab (${SELF})` };
 }
 
 export type Urgency = 'none' | 'warning' | 'error';
@@ -143,11 +141,6 @@ export function urgencyOf(expiresAt: Date | undefined, now: Date, warnWithinMs =
   const left = expiresAt.getTime() - now.getTime();
   if (left <= ERROR_WITHIN_MS) return 'error';
   return left <= Math.max(warnWithinMs, WARN_WITHIN_MS) ? 'warning' : 'none';
-}
-
-/** `2026-08-01 12:00 UTC (in 20 days)`. */
-function expiryWords(expiresAt: Date, now: Date): string {
-  return `${when(expiresAt)} (${relative(expiresAt, now)})`;
 }
 
 /** A credential's urgency: a refused one is an error whatever its expiry. */
@@ -163,12 +156,11 @@ export function footingLine(expiry: CredentialExpiry, now: Date): string {
 }
 
 /** The annotation for a credential that runs out soon (or has): what, when, what breaks, and the fix. */
-export function footingWarning(expiry: CredentialExpiry, now: Date): string {
-  const { credential, expiresAt } = expiry;
-  if (!expiresAt) return `${credential}: ${expiry.how}: ${CONSEQUENCE[credential]}. ${FOOTING_FIX[credential]}`;
-  const past = expiresAt.getTime() <= now.getTime();
-  const what = past
-    ? `${credential} expired on ${expiryWords(expiresAt, now)}: ${CONSEQUENCE[credential]}.`
-    : `${credential} expires ${expiryWords(expiresAt, now)}: from then on ${CONSEQUENCE[credential]}.`;
-  return `${what} ${FOOTING_FIX[credential]}`;
+export function footingWarning({ credential, expiresAt, how }: CredentialExpiry, now: Date): string {
+  const consequence = CONSEQUENCE[credential];
+  const fix = FOOTING_FIX[credential];
+  if (!expiresAt) return `${credential}: ${how}: ${consequence}. ${fix}`;
+  const words = `${when(expiresAt)} (${relative(expiresAt, now)})`;
+  if (expiresAt.getTime() <= now.getTime()) return `${credential} expired on ${words}: ${consequence}. ${fix}`;
+  return `${credential} expires ${words}: from then on ${consequence}. ${fix}`;
 }

@@ -11,7 +11,6 @@ import { errorMessage } from './service-error.ts';
 
 export interface KeepAliveInputs {
   keepScheduleAlive: boolean;
-  /** '' when not given */
   workflowToken: string;
 }
 
@@ -19,7 +18,7 @@ export function parseKeepAliveInputs(input: Inputs): KeepAliveInputs {
   return { keepScheduleAlive: parseBoolean(input, 'keep-schedule-alive', true), workflowToken: input('workflow-token') };
 }
 
-export type KeepAlive = { send: false } | { send: true; repository: string; file: string };
+type KeepAlive = { send: false } | { send: true; repository: string; file: string };
 
 /**
  * Whether this run re-enables its workflow: keep-schedule-alive, a `schedule` event, and a repository the event
@@ -28,11 +27,8 @@ export type KeepAlive = { send: false } | { send: true; repository: string; file
  */
 export function keepAliveDecision(enabled: boolean, env: NodeJS.ProcessEnv, readEvent = readEventPayload): KeepAlive {
   if (!enabled || env['GITHUB_EVENT_NAME'] !== 'schedule') return { send: false };
-  const event = readEvent(env['GITHUB_EVENT_PATH']);
-  const repository = typeof event === 'object' && event !== null ? (event as { repository?: unknown }).repository : undefined;
-  if (typeof repository !== 'object' || repository === null || (repository as { private?: unknown }).private !== false) {
-    return { send: false };
-  }
+  const event = readEvent(env['GITHUB_EVENT_PATH']) as { repository?: { private?: unknown } } | null | undefined;
+  if (event?.repository?.private !== false) return { send: false };
   const ref = /^([^/\s]+\/[^/\s]+)\/\.github\/workflows\/([^/@\s]+\.ya?ml)@/.exec(env['GITHUB_WORKFLOW_REF'] ?? '');
   return ref ? { send: true, repository: ref[1]!, file: ref[2]! } : { send: false };
 }
@@ -47,7 +43,7 @@ function readEventPayload(path: string | undefined): unknown {
 }
 
 /** The warning a run that could not keep its schedule alive gives, once. */
-export function keepAliveWarning(file: string, reason: string): string {
+function keepAliveWarning(file: string, reason: string): string {
   return (
     `Could not keep the schedule of workflow ${file} alive (${reason}): GitHub may disable this schedule after 60 days ` +
     'without a commit, and the rotation then stops silently. `permissions: actions: write` in the rotation job lets ' +

@@ -1,6 +1,6 @@
 // Every run watches its footing: the admin key's and the github-token's expiry, read from what the run saw anyway
-// (no extra request), and the GitLab token's (one request, overlapping the run's opening), reported the same way by every mode but check — one log line, a warning or error annotation
-// when either runs out soon, the outputs admin-key-expires-at and github-token-expires-at, and a summary section.
+// (no extra request), and the GitLab token's (one request, overlapping the run's opening). Every mode but check reports
+// it alike: a log line, a warning or error annotation when one runs out soon, two outputs and a summary section.
 import {
   adminKeyExpiry,
   footingLine,

@@ -25,14 +25,16 @@ KUBIYA_API_URL.
 Exit codes: 0 success, 1 a target failed (or a finding listed in --fail-on; check: the key does not work), 2 an input
 error (nothing was sent), 3 check: the key works but needs attention (GitLab: allow_failure: exit_codes: [3]).`;
 
-/** Flags that would carry a secret: refused, since a flag shows in process lists and shell history. */
-const SECRET_FLAGS: Record<string, string> = {
+/** The secret inputs and the variables that set them: never flags, since a flag shows in process lists and shell history. */
+export const SECRET_VARIABLES: Record<string, string> = {
   'admin-api-key': 'KUBIYA_ADMIN_API_KEY',
-  'gitlab-token': 'GITLAB_TOKEN',
-  'github-token': 'GITHUB_TOKEN',
   'api-key': 'KUBIYA_API_KEY',
-  token: 'GITLAB_TOKEN or GITHUB_TOKEN',
+  'github-token': 'GITHUB_TOKEN',
+  'gitlab-token': 'GITLAB_TOKEN',
 };
+
+/** Flags that would carry a secret: refused, naming the variable to set instead. */
+const SECRET_FLAGS: Record<string, string> = { ...SECRET_VARIABLES, token: 'GITLAB_TOKEN or GITHUB_TOKEN' };
 
 const OPTIONS = {
   store: { type: 'string' },
@@ -103,17 +105,12 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** The flags and the environment as the inputs the modes read (an input left out reads as ''). */
 function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
-  const store = values.store ?? (env['GITLAB_CI'] === 'true' ? 'gitlab' : 'github');
   const flag = (value: boolean | undefined) => (value === undefined ? '' : String(value));
-  const gitlabUrl = values['gitlab-url'] ?? env['CI_SERVER_URL'] ?? '';
   const entries: [string, string | undefined][] = [
-    ['store', store],
-    ['admin-api-key', env['KUBIYA_ADMIN_API_KEY']],
-    ['api-key', env['KUBIYA_API_KEY']],
+    ['store', values.store ?? (env['GITLAB_CI'] === 'true' ? 'gitlab' : 'github')],
+    ...Object.entries(SECRET_VARIABLES).map(([name, variable]): [string, string | undefined] => [name, env[variable]]),
     ['kubiya-api-url', env['KUBIYA_API_URL']],
-    ['github-token', env['GITHUB_TOKEN']],
-    ['gitlab-token', env['GITLAB_TOKEN']],
-    ['gitlab-url', gitlabUrl],
+    ['gitlab-url', values['gitlab-url'] ?? env['CI_SERVER_URL']],
     // CI_API_V4_URL is this server's API only when the server is the job's own.
     ['gitlab-api-url', values['gitlab-url'] === undefined ? env['CI_API_V4_URL'] : ''],
     ['projects', (values.project ?? (values.group === undefined ? [env['CI_PROJECT_PATH'] ?? ''] : [])).join('\n')],
@@ -138,11 +135,8 @@ function toInputs(values: Values, env: NodeJS.ProcessEnv): Map<string, string> {
 
 /** How the command line names what the modes call inputs: `Input 'secret-name'` reads `--variable`. */
 const FLAG_OF_INPUT: Record<string, string> = {
-  'admin-api-key': 'KUBIYA_ADMIN_API_KEY',
-  'api-key': 'KUBIYA_API_KEY',
+  ...SECRET_VARIABLES,
   'kubiya-api-url': 'KUBIYA_API_URL',
-  'github-token': 'GITHUB_TOKEN',
-  'gitlab-token': 'GITLAB_TOKEN',
   'gitlab-api-url': 'CI_API_V4_URL',
   'secret-name': '--variable',
   projects: '--project',

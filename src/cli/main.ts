@@ -10,7 +10,7 @@ import * as rotate from '../modes/rotate.ts';
 import { requestSettings } from '../retry.ts';
 import type { Runner } from '../runner.ts';
 import { errorMessage } from '../service-error.ts';
-import { inFlagTerms, parseCommandLine, USAGE } from './args.ts';
+import { inFlagTerms, parseCommandLine, SECRET_VARIABLES, USAGE } from './args.ts';
 import { commandRunner, type CommandRunner } from './runner.ts';
 
 interface Unit {
@@ -20,21 +20,15 @@ interface Unit {
 
 const MODES: Record<string, Unit> = { rotate, revoke, audit, check };
 
-export const EXIT = { ok: 0, failed: 1, input: 2 } as const;
+const EXIT = { ok: 0, failed: 1, input: 2 } as const;
 
-/** Runs one command; resolves to its exit code. `write` takes stderr's text, `print` stdout's. */
-export async function runCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  io: { write?: (text: string) => void; print?: (text: string) => void; version?: string } = {},
-): Promise<number> {
-  const write = io.write ?? ((text) => void process.stderr.write(text));
-  const print = io.print ?? ((text) => void process.stdout.write(text));
+/** Runs one command; resolves to its exit code. */
+export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, version: string): Promise<number> {
   let runner: CommandRunner | undefined;
   try {
     const command = parseCommandLine(argv, env);
     if (command.info) {
-      print(`${command.info === 'help' ? USAGE : (io.version ?? 'unknown')}\n`);
+      process.stdout.write(`${command.info === 'help' ? USAGE : version}\n`);
       return EXIT.ok;
     }
     const unit = Object.hasOwn(MODES, command.mode) ? MODES[command.mode] : undefined;
@@ -45,20 +39,24 @@ export async function runCommand(
           'in GitLab CI, a masked, protected CI/CD variable. Secrets are never passed as flags.',
       );
     }
-    runner = commandRunner(command.inputs, runEnv(env), write);
-    for (const name of ['admin-api-key', 'api-key', 'gitlab-token', 'github-token']) runner.mask(runner.input(name));
+    runner = commandRunner(command.inputs, runEnv(env));
+    for (const name of Object.keys(SECRET_VARIABLES)) runner.mask(runner.input(name));
     // Every input checked before the first request (the mode parses them again when it runs: parsing is pure).
     const config = unit.parse(runner.input, runner.env);
     await resolveProjects(command.inputs, config);
     await unit.run(runner);
-    if (command.jsonFile) await writeFile(command.jsonFile, `${runner.outputs.get('results') ?? '[]'}\n`);
-    closingTable(runner);
+    const results = runner.outputs.get('results') ?? '[]';
+    if (command.jsonFile) await writeFile(command.jsonFile, `${results}\n`);
+    const targets = JSON.parse(results) as TargetResult[];
+    closingTable(runner, targets);
     if (runner.failed()) return EXIT.failed;
-    return command.mode === 'check' && needsAttention(runner) ? command.warnExitCode : EXIT.ok;
+    // Check mode: the key works, but a finding (expiring, a rotation disabled or failing…) needs attention.
+    const needsAttention = targets.some((target) => (target.findings?.length ?? 0) > 0);
+    return command.mode === 'check' && needsAttention ? command.warnExitCode : EXIT.ok;
   } catch (error) {
     const message = error instanceof InputError ? inFlagTerms(errorMessage(error)) : errorMessage(error);
     if (runner) runner.log.error(message);
-    else write(`error: ${message}\n`);
+    else process.stderr.write(`error: ${message}\n`);
     return error instanceof InputError ? EXIT.input : EXIT.failed;
   }
 }
@@ -83,30 +81,27 @@ async function resolveProjects(inputs: Map<string, string>, config: object): Pro
   inputs.set('projects', paths.join('\n'));
 }
 
+/** A target's entry in the results output (results.ts resultsJson), as far as the command line reads it. */
+interface TargetResult {
+  target: string;
+  secretName: string;
+  status: string;
+  keyName: string | null;
+  expiresAt: string | null;
+  revokedKeyIds: string[];
+  error: string | null;
+  /** check and audit */
+  findings?: unknown[];
+}
+
 /** One line per target: its status, key and expiry, or its error. */
-function closingTable(runner: CommandRunner): void {
-  const results = JSON.parse(runner.outputs.get('results') ?? '[]') as {
-    target: string;
-    secretName: string;
-    status: string;
-    keyName: string | null;
-    expiresAt: string | null;
-    revokedKeyIds: string[];
-    error: string | null;
-  }[];
+function closingTable(runner: CommandRunner, results: TargetResult[]): void {
   if (results.length === 0) return;
   runner.log.info('');
   for (const result of results) {
     const key = result.keyName ? ` ${result.keyName}${result.expiresAt ? ` (expires ${result.expiresAt})` : ''}` : '';
     const revoked = result.revokedKeyIds.length ? `, revoked ${result.revokedKeyIds.length}` : '';
-    runner.log.info(
-      `${result.status.padEnd(8)} ${result.target} ${result.secretName}${key}${revoked}${result.error ? `: ${result.error}` : ''}`,
-    );
+    const error = result.error ? `: ${result.error}` : '';
+    runner.log.info(`${result.status.padEnd(8)} ${result.target} ${result.secretName}${key}${revoked}${error}`);
   }
-}
-
-/** Check mode: the key works, but a finding (expiring, a rotation disabled or failing…) needs attention. */
-function needsAttention(runner: CommandRunner): boolean {
-  const results = JSON.parse(runner.outputs.get('results') ?? '[]') as { findings?: unknown[] }[];
-  return results.some((result) => (result.findings?.length ?? 0) > 0);
 }

@@ -11,11 +11,8 @@ export interface CommandRunner extends Runner {
   failed(): boolean;
 }
 
-export function commandRunner(
-  inputs: Map<string, string>,
-  env: NodeJS.ProcessEnv,
-  write: (text: string) => void = (text) => void process.stderr.write(text),
-): CommandRunner {
+export function commandRunner(inputs: Map<string, string>, env: NodeJS.ProcessEnv): CommandRunner {
+  const write = (text: string) => void process.stderr.write(text);
   const masked = new Set<string>();
   const outputs = new Map<string, string>();
   const state = new Map<string, string>();
