@@ -6,21 +6,16 @@ import type { ApiKey, KeyService } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { Runner } from './runner.ts';
 import { errorMessage } from './service-error.ts';
+import type { Slot } from './slots.ts';
 
 export interface SlotLog {
   info(text: string): void;
   warning(text: string): void;
 }
 
-/** How far a run is: slots done (this one included) of all its slots. */
-export interface Progress {
-  done: number;
-  total: number;
-}
-
 export interface RunLog {
-  /** Lines about one slot; `done` is called when the slot's work is over, so they can be shown as one group. */
-  forSlot(title: string): SlotLog & { done(progress?: Progress): void };
+  /** Lines about one slot; `done` (slots done, this one included, of all) when its work is over: they are shown as one group. */
+  forSlot(title: string): SlotLog & { done(progress?: { done: number; total: number }): void };
 }
 
 /** Slots run in parallel; each one's lines are printed together as a group when it is done. */
@@ -37,12 +32,7 @@ export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
   };
 }
 
-interface SlotTarget {
-  target: string;
-  secretName: string;
-}
-
-export interface SlotRun<S extends SlotTarget, P> {
+export interface SlotRun<S extends Pick<Slot, 'target' | 'secretName'>, P> {
   keys: KeyService;
   log: RunLog;
   /** slots in flight at once */
@@ -62,7 +52,7 @@ export interface SlotContext<P> {
   log: SlotLog;
 }
 
-export async function runSlots<S extends SlotTarget, P = undefined, D = never>(
+export async function runSlots<S extends Pick<Slot, 'target' | 'secretName'>, P = undefined, D = never>(
   run: SlotRun<S, P>,
   work: (slot: S, context: SlotContext<P>) => Promise<SlotResult<D>>,
 ): Promise<SlotResult<D>[]> {
