@@ -18,7 +18,6 @@ export interface RunLog {
   forSlot(title: string): SlotLog & { done(progress?: { done: number; total: number }): void };
 }
 
-/** Slots run in parallel; each one's lines are printed together as a group when it is done. */
 export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
   return {
     forSlot(title) {

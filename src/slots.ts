@@ -172,14 +172,6 @@ export function isJobKeyOf(name: string, slot: RepositorySlot, keyNamePrefix: st
   return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }
 
-/** A managed key name read back into its slot and run (the inverse of managedKeyName). */
-export interface ParsedKeyName {
-  prefix: string;
-  slot: Slot;
-  runId: string;
-  runAttempt: string;
-}
-
 const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const NAME_SECRET = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 const NAME_RUN = /^run-(\d+)-(\d+)$/;
@@ -192,7 +184,7 @@ const NAME_JOB = /^[A-Za-z0-9_-]+$/;
  * (scopes as the slot constructors above build them); undefined for any other name. Pure: whatever this returns,
  * `managedKeyName(slot, prefix, run)` gives the name back.
  */
-export function parseManagedKeyName(name: string): ParsedKeyName | undefined {
+export function parseManagedKeyName(name: string): { prefix: string; slot: Slot; runId: string; runAttempt: string } | undefined {
   const fields = name.split(':');
   if (fields.length < 4) return undefined;
   const prefix = fields[0]!;
