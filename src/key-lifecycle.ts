@@ -1,7 +1,5 @@
-// A managed key's life, as every mode lives it: minted for a slot (named, described, its expiry checked), a create
-// whose answer was lost reconciled (whatever it made is found by name and mint id, and revoked), and revoked —
-// a bounded number at a time across the whole run. Which keys to revoke is decided elsewhere (revocation.ts);
-// this module carries it out.
+// A managed key's life, as every mode lives it: minted for a slot, a create whose answer was lost reconciled, and
+// revoked. Which keys to revoke is decided elsewhere (revocation.ts); this module carries it out.
 import { limiter } from './concurrency.ts';
 import type { ApiKey, KeyService, MintedKey, Reconcile } from './key-service.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
