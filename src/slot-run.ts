@@ -44,16 +44,9 @@ export interface SlotRun<S extends Pick<Slot, 'target' | 'secretName'>, P> {
   title?: (slot: S) => string;
 }
 
-export interface SlotContext<P> {
-  /** the one key listing of the opening */
-  listing: ApiKey[];
-  prepared: P;
-  log: SlotLog;
-}
-
 export async function runSlots<S extends Pick<Slot, 'target' | 'secretName'>, P = undefined, D = never>(
   run: SlotRun<S, P>,
-  work: (slot: S, context: SlotContext<P>) => Promise<SlotResult<D>>,
+  work: (slot: S, context: { listing: ApiKey[]; prepared: P; log: SlotLog }) => Promise<SlotResult<D>>,
 ): Promise<SlotResult<D>[]> {
   const fixed = typeof run.slots === 'function' ? undefined : run.slots;
   const [admin, listing, ...prepared] = await Promise.allSettled([
