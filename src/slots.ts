@@ -97,9 +97,10 @@ export function organizationSlot(
   secretName: string,
   options: { secretType: SecretType; visibilityOnCreate: OrgSecretVisibility; selectedOnCreate: string[] },
 ): OrganizationSlot {
-  const target = `org:${org.toLowerCase()}`;
+  org = org.toLowerCase();
+  const target = `org:${org}`;
   const scope = options.secretType === 'dependabot' ? `${target}/dependabot` : target;
-  return { kind: 'organization', target, scope, org: org.toLowerCase(), secretName, ...options };
+  return { kind: 'organization', target, scope, org, secretName, ...options };
 }
 
 export function gitLabProjectSlot(host: string, project: string, environmentScope: string, secretName: string): GitLabProjectSlot {
