@@ -1,15 +1,7 @@
 /** Map over items with at most `limit` calls in flight, keeping the order of the results. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+export function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const bounded = limiter(limit);
+  return Promise.all(items.map((item, index) => bounded(() => fn(item, index))));
 }
 
 /** At most `limit` of the calls passed to the returned function run at once, whoever makes them; the rest wait in turn. */

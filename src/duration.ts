@@ -14,14 +14,8 @@ export function parseDuration(text: string): number | undefined {
   if (value === '0') return 0;
   const match = COMPACT.exec(value) ?? (/^P/i.test(value) && !/T$/i.test(value) ? ISO.exec(value.toUpperCase()) : null);
   if (!match || match.slice(1).every((part) => part === undefined)) return undefined;
-  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return weeks * UNIT_MS.w + days * UNIT_MS.d + hours * UNIT_MS.h + minutes * UNIT_MS.m + seconds * UNIT_MS.s;
+  const units = Object.values(UNIT_MS); // in the order of the groups: weeks, days, hours, minutes, seconds
+  return match.slice(1).reduce((total, part, index) => total + Number(part ?? 0) * units[index]!, 0);
 }
 
 /** A short human form for logs and the summary: `30d`, `1d12h`, `90m`. */

@@ -1,7 +1,5 @@
-// A managed key's life, as every mode lives it: minted for a slot (named, described, its expiry checked), a create
-// whose answer was lost reconciled (whatever it made is found by name and mint id, and revoked), and revoked —
-// a bounded number at a time across the whole run. Which keys to revoke is decided elsewhere (revocation.ts);
-// this module carries it out.
+// A managed key's life, as every mode lives it: minted for a slot, a create whose answer was lost reconciled, and
+// revoked. Which keys to revoke is decided elsewhere (revocation.ts); this module carries it out.
 import { limiter } from './concurrency.ts';
 import type { ApiKey, KeyService, MintedKey, Reconcile } from './key-service.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
@@ -42,18 +40,12 @@ export class KeyLifecycle {
    * gave another expiry than the one asked for. Rejects with why not; a create that may have made a key without
    * answering is reconciled first, so nothing it made is left behind.
    */
-  async mint(request: SlotKeyRequest, log: SlotLog): Promise<MintedKey> {
-    const name = managedKeyName(request.slot, request.keyNamePrefix, request.run);
-    const expiresAt = new Date(this.now().getTime() + request.ttlMs);
+  async mint({ slot, keyNamePrefix, run, ttlMs, mintId }: SlotKeyRequest, log: SlotLog): Promise<MintedKey> {
+    const name = managedKeyName(slot, keyNamePrefix, run);
+    const expiresAt = new Date(this.now().getTime() + ttlMs);
     const minted = await this.keys.createKey(
-      {
-        name,
-        description: keyDescription(request.slot, request.run, request.mintId),
-        mintId: request.mintId,
-        expiresAt,
-        ttlMs: request.ttlMs,
-      },
-      lostCreateReconciler(this.keys, name, request.mintId, this.bounded),
+      { name, description: keyDescription(slot, run, mintId), mintId, expiresAt, ttlMs },
+      lostCreateReconciler(this.keys, name, mintId, this.bounded),
     );
     log.info(`Minted ${minted.name} (id ${minted.id}), expires ${minted.expiresAt.toISOString()}`);
     if (Math.abs(minted.expiresAt.getTime() - expiresAt.getTime()) > EXPIRY_TOLERANCE_MS) {
@@ -67,18 +59,13 @@ export class KeyLifecycle {
 
   /** Revokes each key, a bounded number at a time across the run; a key that is already gone counts as revoked. */
   async revoke(list: readonly ApiKey[]): Promise<Revocations> {
-    const reasons = await Promise.all(
-      list.map((key) =>
-        this.bounded(() => this.keys.revokeKey(key.id)).then(
-          () => undefined,
-          (error: unknown) => errorMessage(error),
-        ),
-      ),
-    );
-    return {
-      revoked: list.filter((_, index) => reasons[index] === undefined),
-      failed: list.flatMap((key, index) => (reasons[index] === undefined ? [] : [{ key, reason: reasons[index] }])),
-    };
+    const outcomes = await Promise.allSettled(list.map((key) => this.bounded(() => this.keys.revokeKey(key.id))));
+    const revocations: Revocations = { revoked: [], failed: [] };
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') revocations.revoked.push(list[index]!);
+      else revocations.failed.push({ key: list[index]!, reason: errorMessage(outcome.reason) });
+    });
+    return revocations;
   }
 
   /** Revoke a key this run minted (and any duplicate of it), and say how that went, for the failure message. */

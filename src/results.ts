@@ -54,8 +54,7 @@ export function resultsJson<D>(results: SlotResult<D>[], detailJson?: (detail: D
       status: result.status,
       revokedKeyIds: result.status === 'planned' ? [] : result.revokedKeys.map((key) => key.id),
       error: result.error ?? null,
-      // Named when they apply: keys kept because they may still be on their way into the secret, and a write whose
-      // outcome is unknown (the secret may hold keyId or the key before it).
+      // Named only when they apply (SlotResult says what they mean).
       ...(result.inFlightKeys.length > 0 && { inFlightKeyIds: result.inFlightKeys.map((key) => key.id) }),
       ...(result.writeUnknown && { writeUnknown: true }),
       ...(result.detail !== undefined && detailJson?.(result.detail)),

@@ -38,31 +38,28 @@ export class SlotRotation {
   private readonly deps: RotationDeps;
   private readonly slot: SecretSlot;
   private readonly log: SlotLog;
-  private readonly name: string;
-  private readonly monotonicMs: () => number;
 
   constructor(config: RotationSettings, deps: RotationDeps, slot: SecretSlot, log: SlotLog) {
     this.config = config;
     this.deps = deps;
     this.slot = slot;
     this.log = log;
-    this.name = managedKeyName(slot, config.keyNamePrefix, config.run);
-    this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
   }
 
   /** A dry-run: what `run` would do. `access`: what the store's access check showed, in words. */
   plan(listing: ApiKey[], access: string): SlotResult {
     const now = this.deps.now();
+    const name = managedKeyName(this.slot, this.config.keyNamePrefix, this.config.run);
     const expiresAt = new Date(now.getTime() + this.config.ttlMs);
-    const plan = this.revocationPlan(listing, { id: '', name: this.name, createdAt: now, revoked: false });
+    const plan = this.revocationPlan(listing, { id: '', name, createdAt: now, revoked: false });
     const kept = plan.keep.length + plan.inFlight.length;
     const note =
-      `dry-run: would mint ${this.name} (expires ${expiresAt.toISOString()}), write it to secret ${this.slot.secretName} ` +
+      `dry-run: would mint ${name} (expires ${expiresAt.toISOString()}), write it to secret ${this.slot.secretName} ` +
       `(${access}), and revoke ${plan.revoke.length} superseded key(s)` +
       (kept ? `, keeping ${kept} for now` : '');
     this.log.info(note);
     return slotResult(this.slot, 'planned', {
-      keyName: this.name,
+      keyName: name,
       expiresAt,
       revokedKeys: plan.revoke,
       keptKeys: plan.keep,
@@ -80,7 +77,8 @@ export class SlotRotation {
     } catch (error) {
       return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
     }
-    const mintedAt = this.monotonicMs();
+    const monotonicMs = this.deps.monotonicMs ?? (() => performance.now());
+    const mintedAt = monotonicMs();
 
     // Verify the new key while listing again: the listing shows whether a newer run got here first.
     const [verified, relisted] = await Promise.allSettled([
@@ -93,12 +91,12 @@ export class SlotRotation {
 
     const plan = this.revocationPlan(relisted.value.listing, relisted.value.own, minted);
     const dead = deadKeyReason(relisted.value.own, this.deps.now());
-    if (dead) return this.deadKey(minted, dead, plan);
+    if (dead) return this.keepEveryKey(minted, plan, deadKeyError(minted, dead));
     if (plan.newer.length > 0) return this.stepBack(minted, plan);
 
     // Past the deadline no write is sent: a key that old may be revoked by an overlapping run (in-flight window).
     try {
-      const written = await secrets.put(this.slot, minted.token, target, { sendBy: mintedAt + WRITE_DEADLINE_MS, clock: this.monotonicMs });
+      const written = await secrets.put(this.slot, minted.token, target, { sendBy: mintedAt + WRITE_DEADLINE_MS, clock: monotonicMs });
       this.log.info(`Secret ${this.slot.secretName} of ${this.slot.target} ${written}.`);
     } catch (error) {
       const reason =
@@ -106,7 +104,9 @@ export class SlotRotation {
           ? `no write was sent more than ${WRITE_DEADLINE_MS / 60_000} minutes after the key was minted, since an overlapping ` +
             `run may revoke a key that old (${error.message})`
           : errorMessage(error);
-      if (error instanceof ServiceError && error.outcomeUnknown) return this.unknownWrite(minted, reason, plan);
+      if (error instanceof ServiceError && error.outcomeUnknown) {
+        return this.keepEveryKey(minted, plan, unknownWriteError(minted, reason), { writeUnknown: true });
+      }
       return this.rollBack(minted, 'secret write', reason, plan.duplicates);
     }
     return this.revokeSuperseded(minted, plan);
@@ -187,36 +187,14 @@ export class SlotRotation {
     });
   }
 
-  /** The write may or may not have landed: the secret may hold either key, so neither is revoked. */
-  private async unknownWrite(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
-    const leftovers = await this.revokeDuplicates(plan);
-    return this.minted(minted, 'failed', {
-      writeUnknown: true,
-      error:
-        `secret write: ${reason.replace(/\.$/, '')}; the secret may hold the new key ${minted.name} or the previous one, so ` +
-        `neither was revoked (the next run revokes whichever is superseded)${leftovers}`,
-    });
-  }
-
   /**
-   * The re-list shows the new key already dead (revoked or expired since its creation): it is never written, and
-   * nothing is revoked — not the previous keys, which the secret still needs, nor the new key, already dead. Only
-   * this run's own duplicates (orphans no secret holds) are.
+   * A failure in which the secret may still need the new key (a write of unknown outcome) or the previous ones (a new
+   * key already dead is never written): only this run's own duplicates (orphans no secret holds) are revoked.
    */
-  private async deadKey(minted: MintedKey, reason: string, plan: RevocationPlan): Promise<SlotResult> {
-    const leftovers = await this.revokeDuplicates(plan);
-    return this.minted(minted, 'failed', {
-      error:
-        `list: Kubiya's key list shows the new key ${minted.name} (id ${minted.id}) ${reason} between its creation and ` +
-        'the write; it was not written and no key was revoked, so the secret still holds its previous key. ' +
-        `Find out who or what did it and run the rotation again${leftovers}`,
-    });
-  }
-
-  /** This run's own duplicates (orphans no secret holds) revoked; what could not be, for the failure message. */
-  private async revokeDuplicates(plan: RevocationPlan): Promise<string> {
+  private async keepEveryKey(minted: MintedKey, plan: RevocationPlan, error: string, fields?: Partial<SlotResult>): Promise<SlotResult> {
     const { failed } = await this.deps.lifecycle.revoke(plan.duplicates);
-    return failed.length ? `; ${failed.length} duplicate key(s) could not be revoked` : '';
+    const leftovers = failed.length ? `; ${failed.length} duplicate key(s) could not be revoked` : '';
+    return this.minted(minted, 'failed', { ...fields, error: error + leftovers });
   }
 
   /** A newer run minted a key for this slot after ours: it owns the slot now. */
@@ -248,6 +226,22 @@ function deadKeyReason(own: ApiKey, now: Date): string | undefined {
     return `expired (at ${own.expiresAt.toISOString()}${own.expiresAtInferred ? ', inferred' : ''}): it ran out`;
   }
   return undefined;
+}
+
+function deadKeyError(minted: MintedKey, reason: string): string {
+  return (
+    `list: Kubiya's key list shows the new key ${minted.name} (id ${minted.id}) ${reason} between its creation and ` +
+    'the write; it was not written and no key was revoked, so the secret still holds its previous key. ' +
+    'Find out who or what did it and run the rotation again'
+  );
+}
+
+/** The write may or may not have landed: the secret may hold either key, so neither is revoked. */
+function unknownWriteError(minted: MintedKey, reason: string): string {
+  return (
+    `secret write: ${reason.replace(/\.$/, '')}; the secret may hold the new key ${minted.name} or the previous one, so ` +
+    'neither was revoked (the next run revokes whichever is superseded)'
+  );
 }
 
 function inFlightNote(inFlight: ApiKey[]): string | undefined {

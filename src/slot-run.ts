@@ -6,24 +6,18 @@ import type { ApiKey, KeyService } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { Runner } from './runner.ts';
 import { errorMessage } from './service-error.ts';
+import type { Slot } from './slots.ts';
 
 export interface SlotLog {
   info(text: string): void;
   warning(text: string): void;
 }
 
-/** How far a run is: slots done (this one included) of all its slots. */
-export interface Progress {
-  done: number;
-  total: number;
-}
-
 export interface RunLog {
-  /** Lines about one slot; `done` is called when the slot's work is over, so they can be shown as one group. */
-  forSlot(title: string): SlotLog & { done(progress?: Progress): void };
+  /** Lines about one slot; `done` (slots done, this one included, of all) when its work is over: they are shown as one group. */
+  forSlot(title: string): SlotLog & { done(progress?: { done: number; total: number }): void };
 }
 
-/** Slots run in parallel; each one's lines are printed together as a group when it is done. */
 export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
   return {
     forSlot(title) {
@@ -37,12 +31,7 @@ export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
   };
 }
 
-interface SlotTarget {
-  target: string;
-  secretName: string;
-}
-
-export interface SlotRun<S extends SlotTarget, P> {
+export interface SlotRun<S extends Pick<Slot, 'target' | 'secretName'>, P> {
   keys: KeyService;
   log: RunLog;
   /** slots in flight at once */
@@ -55,16 +44,9 @@ export interface SlotRun<S extends SlotTarget, P> {
   title?: (slot: S) => string;
 }
 
-export interface SlotContext<P> {
-  /** the one key listing of the opening */
-  listing: ApiKey[];
-  prepared: P;
-  log: SlotLog;
-}
-
-export async function runSlots<S extends SlotTarget, P = undefined, D = never>(
+export async function runSlots<S extends Pick<Slot, 'target' | 'secretName'>, P = undefined, D = never>(
   run: SlotRun<S, P>,
-  work: (slot: S, context: SlotContext<P>) => Promise<SlotResult<D>>,
+  work: (slot: S, context: { listing: ApiKey[]; prepared: P; log: SlotLog }) => Promise<SlotResult<D>>,
 ): Promise<SlotResult<D>[]> {
   const fixed = typeof run.slots === 'function' ? undefined : run.slots;
   const [admin, listing, ...prepared] = await Promise.allSettled([

@@ -78,21 +78,18 @@ export type SecretSlot = GitHubSecretSlot | GitLabSlot;
 export type Slot = SecretSlot | JobSlot;
 
 export function repositorySlot(owner: string, repo: string, secretName: string, secretType: SecretType = 'actions'): RepositorySlot {
-  const target = `${owner.toLowerCase()}/${repo.toLowerCase()}`;
-  const dependabot = secretType === 'dependabot';
-  return {
-    kind: dependabot ? 'dependabot' : 'repository',
-    target,
-    scope: dependabot ? `${target}/dependabot` : target,
-    owner: owner.toLowerCase(),
-    repo: repo.toLowerCase(),
-    secretName,
-  };
+  owner = owner.toLowerCase();
+  repo = repo.toLowerCase();
+  const target = `${owner}/${repo}`;
+  if (secretType === 'dependabot') return { kind: 'dependabot', target, scope: `${target}/dependabot`, owner, repo, secretName };
+  return { kind: 'repository', target, scope: target, owner, repo, secretName };
 }
 
 export function environmentSlot(owner: string, repo: string, environment: string, secretName: string): EnvironmentSlot {
-  const target = `${owner.toLowerCase()}/${repo.toLowerCase()}@${environment}`;
-  return { kind: 'environment', target, scope: target, owner: owner.toLowerCase(), repo: repo.toLowerCase(), environment, secretName };
+  owner = owner.toLowerCase();
+  repo = repo.toLowerCase();
+  const target = `${owner}/${repo}@${environment}`;
+  return { kind: 'environment', target, scope: target, owner, repo, environment, secretName };
 }
 
 export function organizationSlot(
@@ -100,28 +97,24 @@ export function organizationSlot(
   secretName: string,
   options: { secretType: SecretType; visibilityOnCreate: OrgSecretVisibility; selectedOnCreate: string[] },
 ): OrganizationSlot {
-  const target = `org:${org.toLowerCase()}`;
+  org = org.toLowerCase();
+  const target = `org:${org}`;
   const scope = options.secretType === 'dependabot' ? `${target}/dependabot` : target;
-  return { kind: 'organization', target, scope, org: org.toLowerCase(), secretName, ...options };
+  return { kind: 'organization', target, scope, org, secretName, ...options };
 }
 
 export function gitLabProjectSlot(host: string, project: string, environmentScope: string, secretName: string): GitLabProjectSlot {
-  const path = `${host.toLowerCase()}/${project.toLowerCase()}`;
-  const target = environmentScope === '*' ? path : `${path}@${environmentScope}`;
-  return {
-    kind: 'gitlab-project',
-    target,
-    scope: target,
-    host: host.toLowerCase(),
-    project: project.toLowerCase(),
-    environmentScope,
-    secretName,
-  };
+  host = host.toLowerCase();
+  project = project.toLowerCase();
+  const target = environmentScope === '*' ? `${host}/${project}` : `${host}/${project}@${environmentScope}`;
+  return { kind: 'gitlab-project', target, scope: target, host, project, environmentScope, secretName };
 }
 
 export function gitLabGroupSlot(host: string, group: string, secretName: string): GitLabGroupSlot {
-  const target = `group:${host.toLowerCase()}/${group.toLowerCase()}`;
-  return { kind: 'gitlab-group', target, scope: target, host: host.toLowerCase(), group: group.toLowerCase(), secretName };
+  host = host.toLowerCase();
+  group = group.toLowerCase();
+  const target = `group:${host}/${group}`;
+  return { kind: 'gitlab-group', target, scope: target, host, group, secretName };
 }
 
 export function jobSlot(repository: string, job: string, secretName: string): JobSlot {
@@ -180,14 +173,6 @@ export function isJobKeyOf(name: string, slot: RepositorySlot, keyNamePrefix: st
   return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }
 
-/** A managed key name read back into its slot and run (the inverse of managedKeyName). */
-export interface ParsedKeyName {
-  prefix: string;
-  slot: Slot;
-  runId: string;
-  runAttempt: string;
-}
-
 const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const NAME_SECRET = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 const NAME_RUN = /^run-(\d+)-(\d+)$/;
@@ -200,7 +185,7 @@ const NAME_JOB = /^[A-Za-z0-9_-]+$/;
  * (scopes as the slot constructors above build them); undefined for any other name. Pure: whatever this returns,
  * `managedKeyName(slot, prefix, run)` gives the name back.
  */
-export function parseManagedKeyName(name: string): ParsedKeyName | undefined {
+export function parseManagedKeyName(name: string): { prefix: string; slot: Slot; runId: string; runAttempt: string } | undefined {
   const fields = name.split(':');
   if (fields.length < 4) return undefined;
   const prefix = fields[0]!;
@@ -220,14 +205,13 @@ function gitLabSlotOfScope(scope: string, secretName: string): Slot | undefined 
   const group = /^group:([^/@]+)\/([^@]+)$/.exec(scope);
   if (group)
     return NAME_HOST.test(group[1]!) && NAME_GITLAB_PATH.test(group[2]!) ? gitLabGroupSlot(group[1]!, group[2]!, secretName) : undefined;
-  const at = scope.indexOf('@');
-  const [host = '', ...rest] = (at < 0 ? scope : scope.slice(0, at)).split('/');
-  const path = rest.join('/');
-  const environment = at < 0 ? '*' : scope.slice(at + 1);
-  if (!NAME_HOST.test(host) || rest.length < 2 || !NAME_GITLAB_PATH.test(path)) return undefined;
-  if (environment === '' || (at >= 0 && environment === '*') || environment.length > 255 || [...environment].some(isControl))
-    return undefined;
-  return gitLabProjectSlot(host, path, environment, secretName);
+  const [path, environment] = splitEnvironment(scope);
+  const [host = '', ...rest] = path.split('/');
+  const project = rest.join('/');
+  if (!NAME_HOST.test(host) || rest.length < 2 || !NAME_GITLAB_PATH.test(project)) return undefined;
+  if (environment === undefined) return gitLabProjectSlot(host, project, '*', secretName);
+  // Every environment (`*`) is the bare path: `@*` is never written.
+  return isEnvironmentName(environment) && environment !== '*' ? gitLabProjectSlot(host, project, environment, secretName) : undefined;
 }
 
 function slotOfScope(scope: string, secretName: string): Slot | undefined {
@@ -239,21 +223,24 @@ function slotOfScope(scope: string, secretName: string): Slot | undefined {
     return organizationSlot(org[1]!, secretName, { secretType, visibilityOnCreate: 'private', selectedOnCreate: [] });
   }
   if (scope.includes(':')) return undefined;
-  const at = scope.indexOf('@');
-  const path = at < 0 ? scope : scope.slice(0, at);
+  const [path, environment] = splitEnvironment(scope);
   const [owner = '', repo = '', ...rest] = path.split('/');
   if (!NAME_OWNER.test(owner) || !NAME_REPO.test(repo)) return undefined;
-  if (at >= 0) {
-    const environment = scope.slice(at + 1);
-    const valid = rest.length === 0 && environment.length > 0 && environment.length <= 255 && ![...environment].some(isControl);
-    return valid ? environmentSlot(owner, repo, environment, secretName) : undefined;
-  }
+  if (environment !== undefined)
+    return rest.length === 0 && isEnvironmentName(environment) ? environmentSlot(owner, repo, environment, secretName) : undefined;
   if (rest.length === 0) return repositorySlot(owner, repo, secretName);
   if (rest.length === 1 && rest[0] === 'dependabot') return repositorySlot(owner, repo, secretName, 'dependabot');
   if (rest.length === 2 && rest[0] === 'job' && NAME_JOB.test(rest[1]!)) return jobSlot(`${owner}/${repo}`, rest[1]!, secretName);
   return undefined;
 }
 
-function isControl(char: string): boolean {
-  return char < ' ' || char === '\u007f';
+/** A scope's path, and what follows its first `@`: the environment. */
+function splitEnvironment(scope: string): [path: string, environment?: string] {
+  const at = scope.indexOf('@');
+  return at < 0 ? [scope] : [scope.slice(0, at), scope.slice(at + 1)];
+}
+
+/** An environment name (GitHub) or scope (GitLab) in a key name: 1 to 255 characters, no control characters. */
+export function isEnvironmentName(name: string): boolean {
+  return name.length > 0 && name.length <= 255 && ![...name].some((char) => char < ' ' || char === '\u007f');
 }
