@@ -29,14 +29,14 @@ import {
 } from '../inputs.ts';
 import type { ApiKey, KeyService } from '../key-service.ts';
 import { reportFailures, setResultOutputs, slotResult } from '../results.ts';
-import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
-import { gitLabTokenFor, kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog, type SlotLog } from '../slot-run.ts';
 import { parseManagedKeyName, repositorySlot, type SecretSlot, type Slot } from '../slots.ts';
 import { renderAuditSummary } from './audit-summary.ts';
+import { startRun } from './frame.ts';
 
 export interface AuditConfig extends KeyInputs, StoreInputs {
   mode: 'audit';
@@ -73,12 +73,10 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): AuditConfig {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(describe(config));
-  const footing = new RunFooting(config);
-  footing.watchGitLabToken(gitLabTokenFor(config, runner));
+  const { footing, keys } = startRun(config, runner);
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (secrets?.limits) runner.log.info(secrets.limits);
   const now = () => new Date();
-  const keys = footing.keys(kubiyaFor(config, runner));
   const results = await audit(config, { keys, secrets, log: groupedLog(runner), now, note: runner.log.info });
   // What the run stands on: run-wide findings, in one extra entry (target `run`) only when there are any.
   await footing.settled();
