@@ -106,7 +106,6 @@ export function storeToken(config: StoreInputs): string {
   return config.store === 'gitlab' ? (config.gitlab?.token ?? '') : config.githubToken;
 }
 
-/** `ttl`, with the mode's default when empty. */
 export function parseTtl(input: Inputs, fallback: string): number {
   return parseDurationInput('ttl', input('ttl') || fallback, MIN_TTL_MS);
 }

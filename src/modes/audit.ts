@@ -131,15 +131,15 @@ export async function audit(config: AuditConfig, deps: AuditDeps): Promise<Audit
         now,
         warnBeforeMs: config.warnBeforeMs,
       });
-      logSlot(log, keys.length, report.newest, report.findings, read?.error);
-      const newest = report.newest;
+      const { newest, findings } = report;
+      logSlot(log, keys.length, newest, findings, read?.error);
       return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
         keyId: newest?.id,
         keyName: newest?.name,
         expiresAt: newest?.expiresAt,
         error: read?.error,
         note: keys.length === 0 ? 'no managed keys found' : undefined,
-        detail: { scope: slot.scope, keys: report.keys, findings: report.findings },
+        detail: { scope: slot.scope, keys: report.keys, findings },
       });
     },
   );

@@ -80,14 +80,12 @@ function expose(runner: Runner, config: MintConfig, minted: MintedKey): void {
 /** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
 export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
 
-type JobState = Runner['state'];
-
 export interface MintDeps {
   keys: KeyService;
   log: SlotLog;
   now: () => Date;
   /** where the post step finds what to revoke; written before the create is sent */
-  state: JobState;
+  state: Runner['state'];
 }
 
 /** `minted`: the verified key, for the `api-key` output and the exported variable (already masked). */
@@ -163,7 +161,7 @@ export async function post(runner: Runner): Promise<void> {
  * The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning, and a key that already
  * expired is left alone.
  */
-export async function revokeJobKey(deps: { keys: KeyService; state: JobState; log: SlotLog; now: () => Date }): Promise<void> {
+export async function revokeJobKey(deps: { keys: KeyService; state: Runner['state']; log: SlotLog; now: () => Date }): Promise<void> {
   const { keys, state, log } = deps;
   const name = state.get(STATE.keyName);
   const keyId = state.get(STATE.keyId);

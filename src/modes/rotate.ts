@@ -89,24 +89,16 @@ export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
 export async function rotate(config: RotateConfig, deps: RotateDeps): Promise<SlotResult[]> {
   const { secrets } = deps;
   const slotDeps = { ...deps, lifecycle: new KeyLifecycle(deps.keys, deps.now) };
-  return runSlots(
-    {
-      keys: deps.keys,
-      log: deps.log,
-      concurrency: deps.concurrency,
-      slots: config.slots,
-      prepare: secrets && ((slot) => secrets.prepare(slot)),
-    },
-    async (slot, { listing, prepared, log }) => {
-      const rotation = new SlotRotation(config, slotDeps, slot, log);
-      if (config.dryRun || !secrets || !prepared) {
-        const token = `${config.store}-token`;
-        const access = prepared
-          ? `${token} can read there; only the write shows whether it may write`
-          : `${STORE_NAMES[config.store]} access not checked: no ${token} given`;
-        return rotation.plan(listing, access);
-      }
-      return rotation.run(secrets, prepared);
-    },
-  );
+  const prepare = secrets && ((slot: SecretSlot) => secrets.prepare(slot));
+  return runSlots({ ...deps, slots: config.slots, prepare }, async (slot, { listing, prepared, log }) => {
+    const rotation = new SlotRotation(config, slotDeps, slot, log);
+    if (config.dryRun || !secrets || !prepared) {
+      const token = `${config.store}-token`;
+      const access = prepared
+        ? `${token} can read there; only the write shows whether it may write`
+        : `${STORE_NAMES[config.store]} access not checked: no ${token} given`;
+      return rotation.plan(listing, access);
+    }
+    return rotation.run(secrets, prepared);
+  });
 }
