@@ -44,7 +44,6 @@ export interface AuditConfig extends KeyInputs, StoreInputs {
   slots: SecretSlot[] | 'all';
   /** a slot whose newest active key expires within this is `expiring` */
   warnBeforeMs: number;
-  /** the finding kinds that fail the step */
   failOn: FindingKind[];
 }
 
@@ -116,33 +115,30 @@ export async function audit(config: AuditConfig, deps: AuditDeps): Promise<Audit
   };
   const slots = config.slots === 'all' ? everySlot : config.slots;
   const title = (slot: Slot) => `${slot.target} ${slot.secretName}${slot.kind === 'dependabot' ? ' (Dependabot)' : ''}`;
-  return runSlots<Slot, undefined, AuditDetail>(
-    { keys: deps.keys, log: deps.log, concurrency: SLOTS_IN_FLIGHT, slots, title },
-    async (slot, { listing, log }) => {
-      const { keys, jobKeys } = keysOf(slot, listing);
-      const { secrets } = deps;
-      // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
-      const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
-      const report = auditSlot({
-        slot,
-        keys,
-        isJobKey: (key) => jobKeys.has(key),
-        secret: read?.state,
-        now,
-        warnBeforeMs: config.warnBeforeMs,
-      });
-      const { newest, findings } = report;
-      logSlot(log, keys.length, newest, findings, read?.error);
-      return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
-        keyId: newest?.id,
-        keyName: newest?.name,
-        expiresAt: newest?.expiresAt,
-        error: read?.error,
-        note: keys.length === 0 ? 'no managed keys found' : undefined,
-        detail: { scope: slot.scope, keys: report.keys, findings },
-      });
-    },
-  );
+  return runSlots<Slot, undefined, AuditDetail>({ ...deps, concurrency: SLOTS_IN_FLIGHT, slots, title }, async (slot, { listing, log }) => {
+    const { keys, jobKeys } = keysOf(slot, listing);
+    const { secrets } = deps;
+    // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
+    const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
+    const report = auditSlot({
+      slot,
+      keys,
+      isJobKey: (key) => jobKeys.has(key),
+      secret: read?.state,
+      now,
+      warnBeforeMs: config.warnBeforeMs,
+    });
+    const { newest, findings } = report;
+    logSlot(log, keys.length, newest, findings, read?.error);
+    return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
+      keyId: newest?.id,
+      keyName: newest?.name,
+      expiresAt: newest?.expiresAt,
+      error: read?.error,
+      note: keys.length === 0 ? 'no managed keys found' : undefined,
+      detail: { scope: slot.scope, keys: report.keys, findings },
+    });
+  });
 }
 
 async function readSecret(secrets: SecretReader, slot: SecretSlot) {
@@ -228,7 +224,6 @@ interface SlotKeys {
   jobKeys: Set<ApiKey>;
 }
 
-/** A slot's identity: its key-name scope and secret name. */
 function slotId(slot: Pick<Slot, 'scope' | 'secretName'>): string {
   return `${slot.scope}\n${slot.secretName}`;
 }

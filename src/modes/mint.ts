@@ -20,7 +20,6 @@ export interface MintConfig extends KeyInputs {
   verify: boolean;
   /** the variable later steps read the key from; '' exports none */
   exportEnv: string;
-  /** revoke the key in the post step */
   revokeOnExit: boolean;
 }
 
@@ -143,7 +142,7 @@ async function plan(config: MintConfig, deps: MintDeps): Promise<SlotResult> {
   }
 }
 
-/** The post step: revoke the key the main step left in state, if any. Best effort: a failure is a warning. */
+/** The post step: revoke the key the main step left in state, if any. */
 export async function post(runner: Runner): Promise<void> {
   const adminApiKey = runner.input('admin-api-key');
   if (adminApiKey) runner.mask(adminApiKey);
@@ -157,10 +156,7 @@ export async function post(runner: Runner): Promise<void> {
   }
 }
 
-/**
- * The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning, and a key that already
- * expired is left alone.
- */
+/** The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning; an expired key is left alone. */
 export async function revokeJobKey(deps: { keys: KeyService; state: Runner['state']; log: SlotLog; now: () => Date }): Promise<void> {
   const { keys, state, log } = deps;
   const name = state.get(STATE.keyName);

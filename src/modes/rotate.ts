@@ -81,7 +81,6 @@ export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
   /** absent in a dry-run without the store's token: the access check is skipped */
   secrets?: SecretStore<unknown>;
   log: RunLog;
-  /** slots in flight at once */
   concurrency: number;
 }
 
