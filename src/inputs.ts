@@ -20,30 +20,18 @@ export class InputError extends Error {
 /** An input by name: the trimmed value, '' when unset (the runner applies action.yml's defaults first). */
 export type Inputs = (name: string) => string;
 
-export const MIN_TTL_MS = 5 * 60_000;
+const MIN_TTL_MS = 5 * 60_000;
 const MAX_DURATION_MS = 365 * 86_400_000;
 
-/** What every mode but check needs to reach Kubiya. */
-export interface KubiyaInputs {
+/** The inputs of every mode that works on managed keys: Kubiya, the run that names them, and their names. */
+export interface KeyInputs {
   adminApiKey: string;
   kubiyaApiUrl: string;
-}
-
-/** The inputs of every mode that works on managed keys: Kubiya, the run that names them, and their names. */
-export interface KeyInputs extends KubiyaInputs {
   run: Run;
   secretName: string;
   keyNamePrefix: string;
   dryRun: boolean;
 }
-
-export interface GitHubInputs {
-  /** '' when not given */
-  githubToken: string;
-  githubApiUrl: string;
-}
-
-export type StoreName = 'github' | 'gitlab';
 
 /** GitLab CI/CD variables as the store (input `store: gitlab`). */
 export interface GitLabInputs {
@@ -58,8 +46,11 @@ export interface GitLabInputs {
 }
 
 /** Where the modes that write or read the key keep it: GitHub secrets, or GitLab CI/CD variables. */
-export interface StoreInputs extends GitHubInputs {
-  store: StoreName;
+export interface StoreInputs {
+  store: 'github' | 'gitlab';
+  /** '' when not given */
+  githubToken: string;
+  githubApiUrl: string;
   /** store 'gitlab' only */
   gitlab?: GitLabInputs;
 }
@@ -75,7 +66,7 @@ export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs
   }
   return {
     adminApiKey,
-    kubiyaApiUrl: parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai'),
+    kubiyaApiUrl: parseKubiyaApiUrl(input),
     run: parseRun(env),
     secretName: parseSecretName(input('secret-name') || 'KUBIYA_API_KEY', input('store') === 'gitlab'),
     keyNamePrefix: parseKeyNamePrefix(input('key-name-prefix') || (input('store') === 'gitlab' ? 'gl' : 'gha')),
@@ -83,16 +74,17 @@ export function parseKeyInputs(input: Inputs, env: NodeJS.ProcessEnv): KeyInputs
   };
 }
 
-export function parseGitHubInputs(input: Inputs, env: NodeJS.ProcessEnv): GitHubInputs {
-  return {
-    githubToken: input('github-token'),
-    githubApiUrl: parseBaseUrl('github-api-url', input('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com'),
-  };
+export function parseKubiyaApiUrl(input: Inputs): string {
+  return parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai');
+}
+
+export function parseGitHubApiUrl(input: Inputs, env: NodeJS.ProcessEnv): string {
+  return parseBaseUrl('github-api-url', input('github-api-url') || env['GITHUB_API_URL'] || 'https://api.github.com');
 }
 
 export function parseStoreInputs(input: Inputs, env: NodeJS.ProcessEnv): StoreInputs {
-  const store = parseChoice<StoreName>('store', input('store') || 'github', ['github', 'gitlab']);
-  const github = parseGitHubInputs(input, env);
+  const store = parseChoice<StoreInputs['store']>('store', input('store') || 'github', ['github', 'gitlab']);
+  const github = { githubToken: input('github-token'), githubApiUrl: parseGitHubApiUrl(input, env) };
   if (store === 'github') return { ...github, store };
   const gitlab: GitLabInputs = {
     token: input('gitlab-token'),
@@ -114,25 +106,17 @@ export function storeToken(config: StoreInputs): string {
   return config.store === 'gitlab' ? (config.gitlab?.token ?? '') : config.githubToken;
 }
 
-/** `ttl`, with the mode's default when empty. */
 export function parseTtl(input: Inputs, fallback: string): number {
   return parseDurationInput('ttl', input('ttl') || fallback, MIN_TTL_MS);
 }
 
-/**
- * The targets as secret slots: one per repository (repository, environment or Dependabot secret), or one for an
- * organization secret.
- */
+/** The targets as secret slots: one per repository (repository, environment or Dependabot secret), or one organization secret. */
 export function parseSecretSlots(input: Inputs, run: Run, secretName: string): SecretSlot[] {
   if (input('store') === 'gitlab') return parseGitLabSlots(input, secretName);
   const environment = input('environment');
   const organization = input('organization');
   const secretType = parseChoice<SecretType>('secret-type', input('secret-type') || 'actions', ['actions', 'dependabot']);
-  const visibility = parseChoice<OrgSecretVisibility>('org-secret-visibility', input('org-secret-visibility') || 'private', [
-    'all',
-    'private',
-    'selected',
-  ]);
+  const visibility = parseChoice('org-secret-visibility', input('org-secret-visibility') || 'private', VISIBILITIES);
   if (environment && organization) {
     throw new InputError("Inputs 'environment' and 'organization' cannot be combined: an environment secret belongs to a repository.");
   }
@@ -153,7 +137,7 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
     return [organizationSlot(organization, secretName, { secretType, visibilityOnCreate: visibility, selectedOnCreate })];
   }
   if (environment) {
-    if (environment.length > 255 || [...environment].some((char) => char < ' ' || char === '\u007f' || char === ':')) {
+    if (!isEnvironmentName(environment)) {
       throw new InputError(
         "Input 'environment' must be a GitHub environment name: at most 255 characters, no control characters, and no ':' (it separates the fields of key names).",
       );
@@ -161,6 +145,13 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
     return repositories.map(({ owner, repo }) => environmentSlot(owner, repo, environment, secretName));
   }
   return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
+}
+
+const VISIBILITIES: OrgSecretVisibility[] = ['all', 'private', 'selected'];
+
+/** At most 255 characters, no control characters, and no ':' (it separates the fields of key names). */
+function isEnvironmentName(value: string): boolean {
+  return value.length <= 255 && ![...value].some((char) => char < ' ' || char === '\u007f' || char === ':');
 }
 
 const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
@@ -180,7 +171,7 @@ function parseGitLabSlots(input: Inputs, secretName: string): SecretSlot[] {
   if (group && projects)
     throw new InputError("Inputs 'group' and 'projects' cannot be combined: a run writes project variables or one group variable.");
   if (group && environment) throw new InputError("Inputs 'group' and 'environment' cannot be combined: a group variable's scope is '*'.");
-  if (environment && (environment.length > 255 || [...environment].some((char) => char < ' ' || char === '\u007f' || char === ':'))) {
+  if (environment && !isEnvironmentName(environment)) {
     throw new InputError(
       "Input 'environment' must be a GitLab environment scope: at most 255 characters, no control characters, and no ':'.",
     );
@@ -189,21 +180,14 @@ function parseGitLabSlots(input: Inputs, secretName: string): SecretSlot[] {
     if (!GITLAB_PATH.test(group)) throw new InputError(`Input 'group' is not a GitLab group path (got '${group}').`);
     return [gitLabGroupSlot(host, group, secretName)];
   }
-  const paths = [
-    ...new Set(
-      projects
-        .split(/[\n,]/)
-        .map((part) => part.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const paths = [...new Set(listEntries(projects))];
   if (paths.length === 0) throw new InputError("Input 'projects' names no GitLab project: give group/project paths.");
   const wrong = paths.find((path) => !GITLAB_PATH.test(path) || (!path.includes('/') && !/^\d+$/.test(path)));
   if (wrong !== undefined) throw new InputError(`Input 'projects' has an entry that is not a GitLab project path or id (got '${wrong}').`);
   return paths.map((path) => gitLabProjectSlot(host, path, environment || '*', secretName));
 }
 
-export function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new InputError(`Input '${name}' must be one of ${choices.join(', ')} (got '${value}').`);
 }
@@ -278,10 +262,7 @@ const REPO = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 export function parseRepositories(value: string, currentRepository: string): { owner: string; repo: string }[] {
   const currentOwner = currentRepository.split('/')[0] ?? '';
   const seen = new Map<string, { owner: string; repo: string }>();
-  for (const entry of value
-    .split(/[\n,]/)
-    .map((part) => part.trim())
-    .filter(Boolean)) {
+  for (const entry of listEntries(value)) {
     const parts = entry.split('/');
     const [owner, repo] = parts.length === 1 ? [currentOwner, parts[0]!] : [parts[0]!, parts[1] ?? ''];
     if (entry === '*') throw new InputError("Input 'repositories: *' (every managed slot) is accepted only by mode 'audit'.");
@@ -293,6 +274,14 @@ export function parseRepositories(value: string, currentRepository: string): { o
   if (seen.size === 0)
     throw new InputError("Input 'repositories' names no repository: give owner/repo entries separated by newlines or commas.");
   return [...seen.values()];
+}
+
+/** A list input's entries, separated by newlines or commas. */
+function listEntries(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 export function parseRun(env: NodeJS.ProcessEnv): Run {

@@ -37,7 +37,8 @@ export function actionsRunner(env: NodeJS.ProcessEnv = process.env): Runner {
   };
   return {
     env,
-    input: (name) => core.getInput(name),
+    // `store` is the command line's (--store gitlab); the action always keeps keys in GitHub secrets, whatever a workflow passes.
+    input: (name) => (name === 'store' ? '' : core.getInput(name)),
     mask: (secret) => core.setSecret(secret),
     output: (name, value) => core.setOutput(name, value),
     exportVariable: (name, value) => core.exportVariable(name, value),

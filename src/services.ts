@@ -2,8 +2,7 @@
 // where keys are kept, chosen by the `store` input — GitHub secrets (Octokit, its plugins and libsodium) or GitLab
 // CI/CD variables — each loaded only by the modes that write or read it.
 import type { GitLabTokenSeen } from './footing.ts';
-import type { GitHubSecretStore } from './github/secrets.ts';
-import type { GitHubInputs, GitLabInputs, KeyInputs, KubiyaInputs, StoreInputs } from './inputs.ts';
+import type { GitLabInputs, KeyInputs, StoreInputs } from './inputs.ts';
 import { storeToken } from './inputs.ts';
 import { kubiyaClient, type KubiyaClient } from './kubiya/client.ts';
 import { requestSettings } from './retry.ts';
@@ -14,40 +13,34 @@ import type { SecretReader, SecretStore } from './secret-store.ts';
 export const SLOTS_IN_FLIGHT = 8;
 
 /** Kubiya's client for admin-api-key; each minted key is masked the moment it is parsed. */
-export function kubiyaFor(config: KubiyaInputs, runner: Pick<Runner, 'env' | 'mask'>): KubiyaClient {
+export function kubiyaFor(config: Pick<KeyInputs, 'adminApiKey' | 'kubiyaApiUrl'>, runner: Pick<Runner, 'env' | 'mask'>): KubiyaClient {
   return kubiyaClient(config, requestSettings(runner.env), runner.mask);
-}
-
-/** `onAnswer`: told of each answer's token-expiration header (RunFooting.gitHubAnswered). */
-export async function gitHubStoreFor(
-  config: GitHubInputs,
-  runner: Pick<Runner, 'env' | 'log'>,
-  onAnswer?: (tokenExpiration: string | undefined) => void,
-): Promise<GitHubSecretStore> {
-  const [{ createOctokit }, { GitHubSecretStore }] = await Promise.all([import('./github/client.ts'), import('./github/secrets.ts')]);
-  const octokit = createOctokit({
-    token: config.githubToken,
-    baseUrl: config.githubApiUrl,
-    ...requestSettings(runner.env),
-    warn: (message) => runner.log.warning(message),
-    onAnswer,
-  });
-  return new GitHubSecretStore(octokit);
 }
 
 /** How messages name each store. */
 export const STORE_NAMES: Record<StoreInputs['store'], string> = { github: 'GitHub', gitlab: 'GitLab' };
 
-export type AnyStore = SecretStore<unknown> & SecretReader;
-
-/** The store the `store` input names, or undefined when its token was not given (its checks are then skipped). */
+/**
+ * The store the `store` input names, or undefined when its token was not given (its checks are then skipped).
+ * `onGitHubAnswer`: told of each GitHub answer's token-expiration header (RunFooting.gitHubAnswered).
+ */
 export async function secretStoreFor(
   config: StoreInputs & KeyInputs,
   runner: Pick<Runner, 'env' | 'log'>,
-  onGitHubAnswer?: (tokenExpiration: string | undefined) => void,
-): Promise<AnyStore | undefined> {
+  onGitHubAnswer: (tokenExpiration: string | undefined) => void,
+): Promise<(SecretStore<unknown> & SecretReader) | undefined> {
   if (!storeToken(config)) return undefined;
-  if (config.store === 'github' || !config.gitlab) return await gitHubStoreFor(config, runner, onGitHubAnswer);
+  if (config.store === 'github' || !config.gitlab) {
+    const [{ createOctokit }, { GitHubSecretStore }] = await Promise.all([import('./github/client.ts'), import('./github/secrets.ts')]);
+    const octokit = createOctokit({
+      token: config.githubToken,
+      baseUrl: config.githubApiUrl,
+      ...requestSettings(runner.env),
+      warn: (message) => runner.log.warning(message),
+      onAnswer: onGitHubAnswer,
+    });
+    return new GitHubSecretStore(octokit);
+  }
   const { gitLabVariableStore } = await import('./gitlab/variables.ts');
   const http = { apiUrl: config.gitlab.apiUrl, token: config.gitlab.token, ...requestSettings(runner.env) };
   const { run } = config;

@@ -29,14 +29,14 @@ import {
 } from '../inputs.ts';
 import type { ApiKey, KeyService } from '../key-service.ts';
 import { reportFailures, setResultOutputs, slotResult } from '../results.ts';
-import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
-import { gitLabTokenFor, kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog, type SlotLog } from '../slot-run.ts';
 import { parseManagedKeyName, repositorySlot, type SecretSlot, type Slot } from '../slots.ts';
 import { renderAuditSummary } from './audit-summary.ts';
+import { startRun } from './frame.ts';
 
 export interface AuditConfig extends KeyInputs, StoreInputs {
   mode: 'audit';
@@ -44,7 +44,6 @@ export interface AuditConfig extends KeyInputs, StoreInputs {
   slots: SecretSlot[] | 'all';
   /** a slot whose newest active key expires within this is `expiring` */
   warnBeforeMs: number;
-  /** the finding kinds that fail the step */
   failOn: FindingKind[];
 }
 
@@ -73,12 +72,10 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): AuditConfig {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(describe(config));
-  const footing = new RunFooting(config);
-  footing.watchGitLabToken(gitLabTokenFor(config, runner));
+  const { footing, keys } = startRun(config, runner);
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (secrets?.limits) runner.log.info(secrets.limits);
   const now = () => new Date();
-  const keys = footing.keys(kubiyaFor(config, runner));
   const results = await audit(config, { keys, secrets, log: groupedLog(runner), now, note: runner.log.info });
   // What the run stands on: run-wide findings, in one extra entry (target `run`) only when there are any.
   await footing.settled();
@@ -118,33 +115,30 @@ export async function audit(config: AuditConfig, deps: AuditDeps): Promise<Audit
   };
   const slots = config.slots === 'all' ? everySlot : config.slots;
   const title = (slot: Slot) => `${slot.target} ${slot.secretName}${slot.kind === 'dependabot' ? ' (Dependabot)' : ''}`;
-  return runSlots<Slot, undefined, AuditDetail>(
-    { keys: deps.keys, log: deps.log, concurrency: SLOTS_IN_FLIGHT, slots, title },
-    async (slot, { listing, log }) => {
-      const { keys, jobKeys } = keysOf(slot, listing);
-      const { secrets } = deps;
-      // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
-      const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
-      const report = auditSlot({
-        slot,
-        keys,
-        isJobKey: (key) => jobKeys.has(key),
-        secret: read?.state,
-        now,
-        warnBeforeMs: config.warnBeforeMs,
-      });
-      logSlot(log, keys.length, report.newest, report.findings, read?.error);
-      const newest = report.newest;
-      return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
-        keyId: newest?.id,
-        keyName: newest?.name,
-        expiresAt: newest?.expiresAt,
-        error: read?.error,
-        note: keys.length === 0 ? 'no managed keys found' : undefined,
-        detail: { scope: slot.scope, keys: report.keys, findings: report.findings },
-      });
-    },
-  );
+  return runSlots<Slot, undefined, AuditDetail>({ ...deps, concurrency: SLOTS_IN_FLIGHT, slots, title }, async (slot, { listing, log }) => {
+    const { keys, jobKeys } = keysOf(slot, listing);
+    const { secrets } = deps;
+    // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
+    const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
+    const report = auditSlot({
+      slot,
+      keys,
+      isJobKey: (key) => jobKeys.has(key),
+      secret: read?.state,
+      now,
+      warnBeforeMs: config.warnBeforeMs,
+    });
+    const { newest, findings } = report;
+    logSlot(log, keys.length, newest, findings, read?.error);
+    return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
+      keyId: newest?.id,
+      keyName: newest?.name,
+      expiresAt: newest?.expiresAt,
+      error: read?.error,
+      note: keys.length === 0 ? 'no managed keys found' : undefined,
+      detail: { scope: slot.scope, keys: report.keys, findings },
+    });
+  });
 }
 
 async function readSecret(secrets: SecretReader, slot: SecretSlot) {
@@ -230,7 +224,6 @@ interface SlotKeys {
   jobKeys: Set<ApiKey>;
 }
 
-/** A slot's identity: its key-name scope and secret name. */
 function slotId(slot: Pick<Slot, 'scope' | 'secretName'>): string {
   return `${slot.scope}\n${slot.secretName}`;
 }

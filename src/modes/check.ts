@@ -14,11 +14,11 @@ import { GitHubWorkflows } from '../github/workflows.ts';
 import type { PipelineSchedule } from '../gitlab/schedules.ts';
 import {
   InputError,
-  parseBaseUrl,
   parseBoolean,
   parseDurationInput,
-  parseGitHubInputs,
+  parseGitHubApiUrl,
   parseGitLabApiUrl,
+  parseKubiyaApiUrl,
   parseRun,
   type Inputs,
 } from '../inputs.ts';
@@ -75,8 +75,8 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): CheckConfig {
   return {
     mode: 'check',
     apiKey,
-    kubiyaApiUrl: parseBaseUrl('kubiya-api-url', input('kubiya-api-url') || 'https://api.kubiya.ai'),
-    githubApiUrl: parseGitHubInputs(input, env).githubApiUrl,
+    kubiyaApiUrl: parseKubiyaApiUrl(input),
+    githubApiUrl: parseGitHubApiUrl(input, env),
     workflowToken,
     rotationWorkflow,
     warnBeforeMs: parseDurationInput('warn-before', input('warn-before') || '7d', 0),

@@ -5,15 +5,13 @@ import { formatDuration } from '../duration.ts';
 import { InputError, parseBoolean, parseKeyInputs, parseTtl, type Inputs, type KeyInputs } from '../inputs.ts';
 import type { KeyService, MintedKey } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
-import { kubiyaClient } from '../kubiya/client.ts';
-import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
-import { requestSettings } from '../retry.ts';
-import { RunFooting } from '../run-footing.ts';
+import { slotResult, type SlotResult } from '../results.ts';
 import type { Runner } from '../runner.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
+import { kubiyaFor } from '../services.ts';
 import { groupedLog, type SlotLog } from '../slot-run.ts';
 import { isKeyOfMint, isSlotKey, jobSlot, managedKeyName, newMintId, type JobSlot } from '../slots.ts';
-import { renderSummary } from '../summary.ts';
+import { finishRun, startRun } from './frame.ts';
 
 export interface MintConfig extends KeyInputs {
   mode: 'mint';
@@ -22,7 +20,6 @@ export interface MintConfig extends KeyInputs {
   verify: boolean;
   /** the variable later steps read the key from; '' exports none */
   exportEnv: string;
-  /** revoke the key in the post step */
   revokeOnExit: boolean;
 }
 
@@ -59,16 +56,12 @@ function parseExportEnv(value: string): string {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode mint for ${config.slot.target}, ttl ${formatDuration(config.ttlMs)}.`);
-  const footing = new RunFooting(config);
-  const keys = footing.keys(kubiyaClient(config, requestSettings(runner.env), runner.mask));
+  const { footing, keys } = startRun(config, runner);
   const log = groupedLog(runner).forSlot(config.slot.scope);
   const { result, minted } = await mint(config, { keys, log, now: () => new Date(), state: runner.state });
   log.done();
   if (minted) expose(runner, config, minted);
-  setResultOutputs(runner, [result]);
-  await runner.summary(renderSummary([result], { title: 'Kubiya API key for this job', dryRun: config.dryRun }));
-  await footing.report(runner);
-  reportFailures(runner, [result]);
+  await finishRun(runner, footing, [result], { title: 'Kubiya API key for this job', dryRun: config.dryRun });
 }
 
 /** The key to later steps: the `api-key` output and the exported variable (the client masked it when it was parsed). */
@@ -86,26 +79,16 @@ function expose(runner: Runner, config: MintConfig, minted: MintedKey): void {
 /** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
 export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
 
-export interface JobState {
-  save(name: string, value: string): void;
-  get(name: string): string;
-}
-
-export interface MintOutcome {
-  result: SlotResult;
-  /** the verified key, for the `api-key` output and the exported variable (already masked) */
-  minted?: MintedKey;
-}
-
 export interface MintDeps {
   keys: KeyService;
   log: SlotLog;
   now: () => Date;
   /** where the post step finds what to revoke; written before the create is sent */
-  state: JobState;
+  state: Runner['state'];
 }
 
-export async function mint(config: MintConfig, deps: MintDeps): Promise<MintOutcome> {
+/** `minted`: the verified key, for the `api-key` output and the exported variable (already masked). */
+export async function mint(config: MintConfig, deps: MintDeps): Promise<{ result: SlotResult; minted?: MintedKey }> {
   const { keys, log, state } = deps;
   const { slot } = config;
   if (config.dryRun) return { result: await plan(config, deps) };
@@ -159,34 +142,25 @@ async function plan(config: MintConfig, deps: MintDeps): Promise<SlotResult> {
   }
 }
 
-/** The post step: revoke the key the main step left in state, if any. Best effort: a failure is a warning. */
+/** The post step: revoke the key the main step left in state, if any. */
 export async function post(runner: Runner): Promise<void> {
   const adminApiKey = runner.input('admin-api-key');
   if (adminApiKey) runner.mask(adminApiKey);
-  if (!hasJobKey(runner.state)) return; // not mint mode, revoke-on-exit false, or the step stopped before minting
+  // Nothing to revoke: not mint mode, revoke-on-exit false, or the step stopped before minting.
+  if (!runner.state.get(STATE.keyName) && !runner.state.get(STATE.keyId)) return;
   try {
-    const config = parse(runner.input, runner.env);
-    const keys = kubiyaClient(config, requestSettings(runner.env), runner.mask);
+    const keys = kubiyaFor(parse(runner.input, runner.env), runner);
     await revokeJobKey({ keys, state: runner.state, log: runner.log, now: () => new Date() });
   } catch (error) {
     runner.log.warning(`The post step could not revoke the job's Kubiya key: ${errorMessage(error)}`);
   }
 }
 
-/** Whether the main step left a key for the post step to revoke. */
-export function hasJobKey(state: JobState): boolean {
-  return Boolean(state.get(STATE.keyName) || state.get(STATE.keyId));
-}
-
-/**
- * The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning, and a key that already
- * expired is left alone.
- */
-export async function revokeJobKey(deps: { keys: KeyService; state: JobState; log: SlotLog; now: () => Date }): Promise<void> {
+/** The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning; an expired key is left alone. */
+export async function revokeJobKey(deps: { keys: KeyService; state: Runner['state']; log: SlotLog; now: () => Date }): Promise<void> {
   const { keys, state, log } = deps;
   const name = state.get(STATE.keyName);
   const keyId = state.get(STATE.keyId);
-  if (!hasJobKey(state)) return;
   const expiresAt = keyId ? new Date(state.get(STATE.expiresAt)) : undefined;
   if (expiresAt && expiresAt.getTime() <= deps.now().getTime()) {
     log.info(`The job's Kubiya key ${keyId} already expired at ${expiresAt.toISOString()}; nothing to revoke.`);

@@ -3,14 +3,13 @@
 import { parseKeyInputs, parseSecretSlots, parseStoreInputs, type GitLabInputs, type Inputs, type KeyInputs } from '../inputs.ts';
 import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
-import { reportFailures, setResultOutputs, slotResult, type SlotResult } from '../results.ts';
+import { slotResult, type SlotResult } from '../results.ts';
 import { retiredKeys } from '../revocation.ts';
-import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
-import { gitLabTokenFor, kubiyaFor, SLOTS_IN_FLIGHT } from '../services.ts';
+import { SLOTS_IN_FLIGHT } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
-import { renderSummary } from '../summary.ts';
+import { finishRun, startRun } from './frame.ts';
 
 export interface RevokeConfig extends KeyInputs {
   mode: 'revoke';
@@ -28,17 +27,9 @@ export function parse(input: Inputs, env: NodeJS.ProcessEnv): RevokeConfig {
 export async function run(runner: Runner): Promise<void> {
   const config = parse(runner.input, runner.env);
   runner.log.info(`${config.dryRun ? 'Planning' : 'Running'} mode revoke for ${config.slots.map((slot) => slot.target).join(', ')}.`);
-  const footing = new RunFooting(config);
-  footing.watchGitLabToken(gitLabTokenFor(config, runner));
-  const results = await revokeAll(config, {
-    keys: footing.keys(kubiyaFor(config, runner)),
-    log: groupedLog(runner),
-    now: () => new Date(),
-  });
-  setResultOutputs(runner, results);
-  await runner.summary(renderSummary(results, { title: 'Kubiya API key revocation', dryRun: config.dryRun }));
-  await footing.report(runner);
-  reportFailures(runner, results);
+  const { footing, keys } = startRun(config, runner);
+  const results = await revokeAll(config, { keys, log: groupedLog(runner), now: () => new Date() });
+  await finishRun(runner, footing, results, { title: 'Kubiya API key revocation', dryRun: config.dryRun });
 }
 
 export async function revokeAll(config: RevokeConfig, deps: { keys: KeyService; log: RunLog; now: () => Date }): Promise<SlotResult[]> {

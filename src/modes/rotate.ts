@@ -15,17 +15,15 @@ import {
   type StoreInputs,
 } from '../inputs.ts';
 import { keepScheduleAlive, parseKeepAliveInputs, type KeepAliveInputs } from '../keep-alive.ts';
-import type { KeyService } from '../key-service.ts';
 import { KeyLifecycle } from '../key-lifecycle.ts';
-import { reportFailures, setResultOutputs, type SlotResult } from '../results.ts';
+import type { SlotResult } from '../results.ts';
 import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotation.ts';
-import { RunFooting } from '../run-footing.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretStore } from '../secret-store.ts';
-import { gitLabTokenFor, kubiyaFor, secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
-import { renderSummary } from '../summary.ts';
+import { finishRun, startRun } from './frame.ts';
 
 export interface RotateConfig extends KeyInputs, StoreInputs, RotationSettings, KeepAliveInputs {
   mode: 'rotate';
@@ -67,29 +65,22 @@ export async function run(runner: Runner): Promise<void> {
     `${config.dryRun ? 'Planning' : 'Running'} mode rotate for ${config.slots.map((slot) => slot.target).join(', ')}, ` +
       `ttl ${formatDuration(config.ttlMs)}, grace period ${formatDuration(config.gracePeriodMs)}, revoke-previous ${config.revokePrevious}.`,
   );
-  const footing = new RunFooting(config);
-  footing.watchGitLabToken(gitLabTokenFor(config, runner));
+  const { footing, keys } = startRun(config, runner);
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (config.dryRun && !secrets)
     runner.log.info(`Dry-run without ${config.store}-token: the ${STORE_NAMES[config.store]} access check is skipped.`);
-  const keys = footing.keys(kubiyaFor(config, runner));
   const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
-  setResultOutputs(runner, results);
   const keptBecause = config.revokePrevious
     ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
     : 'revoke-previous is false';
-  await runner.summary(renderSummary(results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause }));
-  await footing.report(runner);
-  reportFailures(runner, results);
+  await finishRun(runner, footing, results, { title: 'Kubiya API key rotation', dryRun: config.dryRun, keptBecause });
   await keepScheduleAlive(config, runner);
 }
 
 export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
-  keys: KeyService;
   /** absent in a dry-run without the store's token: the access check is skipped */
   secrets?: SecretStore<unknown>;
   log: RunLog;
-  /** slots in flight at once */
   concurrency: number;
 }
 
@@ -97,24 +88,16 @@ export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
 export async function rotate(config: RotateConfig, deps: RotateDeps): Promise<SlotResult[]> {
   const { secrets } = deps;
   const slotDeps = { ...deps, lifecycle: new KeyLifecycle(deps.keys, deps.now) };
-  return runSlots(
-    {
-      keys: deps.keys,
-      log: deps.log,
-      concurrency: deps.concurrency,
-      slots: config.slots,
-      prepare: secrets && ((slot) => secrets.prepare(slot)),
-    },
-    async (slot, { listing, prepared, log }) => {
-      const rotation = new SlotRotation(config, slotDeps, slot, log);
-      if (config.dryRun || !secrets || !prepared) {
-        const token = `${config.store}-token`;
-        const access = prepared
-          ? `${token} can read there; only the write shows whether it may write`
-          : `${STORE_NAMES[config.store]} access not checked: no ${token} given`;
-        return rotation.plan(listing, access);
-      }
-      return rotation.run(secrets, prepared);
-    },
-  );
+  const prepare = secrets && ((slot: SecretSlot) => secrets.prepare(slot));
+  return runSlots({ ...deps, slots: config.slots, prepare }, async (slot, { listing, prepared, log }) => {
+    const rotation = new SlotRotation(config, slotDeps, slot, log);
+    if (config.dryRun || !secrets || !prepared) {
+      const token = `${config.store}-token`;
+      const access = prepared
+        ? `${token} can read there; only the write shows whether it may write`
+        : `${STORE_NAMES[config.store]} access not checked: no ${token} given`;
+      return rotation.plan(listing, access);
+    }
+    return rotation.run(secrets, prepared);
+  });
 }

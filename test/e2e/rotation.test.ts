@@ -45,6 +45,16 @@ describe('rotate (repository secret)', () => {
     for (const cell of [SECRET, 'rotated', key.name, key.id, summaryTime(step.outputs['expires-at'])]) expect(row).toContain(cell);
   });
 
+  it('keeps the key in GitHub when a workflow passes `store: gitlab` (an input only the command line has)', async ({ world }) => {
+    const runId = world.runId();
+    // The runner passes an undeclared input on (with a warning), as INPUT_STORE.
+    const step = await world.run({ github: { runId }, env: { INPUT_STORE: 'gitlab' } });
+    expectExit(step, 0);
+
+    expect(world.keyOf(world.secret()).name).toBe(keyName({ runId }));
+    expect(results(step)[0]).toMatchObject({ target: REPO, status: 'rotated' });
+  });
+
   it('revokes the key of the previous run once the secret holds the new one', async ({ world }) => {
     const first = await world.run();
     expectExit(first, 0);
