@@ -9,13 +9,15 @@ export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> 
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (fn) => {
+    // A woken call takes the place of the one that ended (it is never freed in between, so a newcomer cannot take it).
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    else running++;
     try {
       return await fn();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
