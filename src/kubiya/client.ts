@@ -38,11 +38,11 @@ export class KubiyaClient implements KeyService {
 
   /** `key` (named `keyName` in messages: the new key, api-key) or admin-api-key; a 401 for `key` has status 401. */
   async authenticate(key?: string, keyName = 'the new key'): Promise<void> {
-    const what = key ? `the check of ${keyName}` : 'the check of admin-api-key';
-    let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
+    const request = { key: key ?? this.adminKey, what: key ? `the check of ${keyName}` : 'the check of admin-api-key' };
+    let response = await this.http.send('GET', this.identityPath, request);
     if (response.status === 404 && this.identityPath.endsWith('/self')) {
       this.identityPath = '/api/v1/users/current';
-      response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
+      response = await this.http.send('GET', this.identityPath, request);
     }
     if (!ok(response)) {
       if (key && response.status === 401) {
@@ -66,10 +66,8 @@ export class KubiyaClient implements KeyService {
     let skippedFields: string[] | undefined;
     for (let page = 1; ; page++) {
       if (page > MAX_PAGES) {
-        throw new ServiceError(
-          `Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read); refusing to act on a partial list. ` +
-            `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`,
-        );
+        const advice = `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`;
+        throw partialList(`Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read)`, advice);
       }
       requested.add(url.href);
       const response = await this.http.send('GET', url.href, { key: this.adminKey, what: 'the key list' });
@@ -85,10 +83,8 @@ export class KubiyaClient implements KeyService {
       }
       const ids = current.keys.map((key) => key.id).join('\n');
       if (page > 1 && current.keys.length > 0 && ids === previousIds) {
-        throw new ServiceError(
-          `Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (it ignores the paging the ` +
-            `previous page asked for); refusing to act on a partial list. See ${DOCS}`,
-        );
+        const ignored = 'it ignores the paging the previous page asked for';
+        throw partialList(`Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (${ignored})`);
       }
       previousIds = ids;
       keys.push(...current.keys);
@@ -96,22 +92,19 @@ export class KubiyaClient implements KeyService {
       skippedFields ??= current.skippedFields;
       const next = this.nextPage(url, current, page, entries);
       if (!next) return this.checked(keys, entries, skippedFields);
+      // A list that would not end: it keeps serving empty pages that say more follow, or points back to a page already
+      // read (a cursor that does not move is one).
       emptyRun = current.entries === 0 ? emptyRun + 1 : 0;
-      if (requested.has(next.href) || emptyRun >= MAX_EMPTY_PAGES) throw this.repeated(next, page, emptyRun, current.entries);
+      if (emptyRun >= MAX_EMPTY_PAGES) {
+        throw neverEnds(`gave ${emptyRun} empty pages in a row (to page ${page}), each saying more keys follow`);
+      }
+      if (requested.has(next.href)) {
+        const where = `a page already read (${next.pathname}${next.search})`;
+        if (current.entries === 0) throw neverEnds(`gave an empty page ${page} that says more keys follow but points back to ${where}`);
+        throw neverEnds(`points back to ${where} after page ${page}`);
+      }
       url = next;
     }
-  }
-
-  /** A list that would not end: it points back to a page already read, or keeps serving empty pages that say more follow. */
-  private repeated(next: URL, page: number, emptyRun: number, entries: number): ServiceError {
-    const where = `${next.pathname}${next.search}`;
-    const what =
-      emptyRun >= MAX_EMPTY_PAGES
-        ? `gave ${emptyRun} empty pages in a row (to page ${page}), each saying more keys follow`
-        : entries === 0
-          ? `gave an empty page ${page} that says more keys follow but points back to a page already read (${where})`
-          : `points back to a page already read (${where}) after page ${page}`;
-    return new ServiceError(`Kubiya's key list ${what}, so it would never end; refusing to act on a partial list. See ${DOCS}`);
   }
 
   /**
@@ -157,13 +150,13 @@ export class KubiyaClient implements KeyService {
       }
       return next;
     }
-    if (paging.cursor !== undefined)
-      return paging.cursor === url.searchParams.get('cursor') ? this.stuck('cursor') : withParams({ cursor: paging.cursor });
+    if (paging.cursor !== undefined) return withParams({ cursor: paging.cursor });
     if (paging.hasMore === false) return undefined;
     if (paging.offset !== undefined) {
       const offset = paging.offset + current.entries;
       const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
-      if (more && current.entries === 0) this.stuck(`offset (${offset}: an empty page that says more keys follow)`);
+      if (more && current.entries === 0)
+        throw neverEnds(`gave the same offset (${offset}: an empty page that says more keys follow) twice`);
       return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
     }
     if (paging.hasMore === true) return withParams({ page: pageNumber + 1 });
@@ -172,12 +165,6 @@ export class KubiyaClient implements KeyService {
       return more ? withParams({ page: pageNumber + 1 }) : undefined;
     }
     return undefined;
-  }
-
-  private stuck(what: string): never {
-    throw new ServiceError(
-      `Kubiya's key list gave the same ${what} twice, so it would never end; refusing to act on a partial list. See ${DOCS}`,
-    );
   }
 
   async createKey(request: CreateKeyRequest, reconcileLost: Reconcile): Promise<MintedKey> {
@@ -302,7 +289,6 @@ export class KubiyaClient implements KeyService {
   }
 }
 
-/** The client for admin-api-key at kubiya-api-url; `onSecret` masks each minted key (core.setSecret). */
 export function kubiyaClient(
   config: { kubiyaApiUrl: string; adminApiKey: string },
   settings: RequestSettings,
@@ -317,6 +303,14 @@ export function ttlText(ms: number): string {
   if (minutes % 1440 === 0) return `${minutes / 1440}d`;
   if (minutes % 60 === 0) return `${minutes / 60}h`;
   return `${minutes}m`;
+}
+
+function neverEnds(what: string): ServiceError {
+  return partialList(`Kubiya's key list ${what}, so it would never end`);
+}
+
+function partialList(problem: string, advice = `See ${DOCS}`): ServiceError {
+  return new ServiceError(`${problem}; refusing to act on a partial list. ${advice}`);
 }
 
 function ok(response: KubiyaResponse): boolean {

@@ -9,7 +9,7 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 
 export const KEY_FIELDS = ['key', 'token', 'api_key', 'apiKey', 'value'];
 export const ID_FIELDS = ['id', 'uuid', 'key_id', 'token_id'];
-export const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
+const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
 
 function firstString(sources: unknown[], fields: string[]): string | undefined {
   for (const source of sources) {
@@ -29,7 +29,7 @@ function firstValue(sources: unknown[], field: string): unknown {
 }
 
 // ISO-8601 date-time; the zone (Z or ±hh[:]mm) is optional and, when absent, means UTC.
-const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(?:Z|([+-]\d{2})(?::?(\d{2}))?)?$/i;
 const EPOCH_MS_FROM = 1e11;
 
 /**
@@ -45,17 +45,10 @@ export function parseTimestamp(value: unknown): Date | undefined {
   } else if (typeof value === 'string') {
     const match = ISO_DATE_TIME.exec(value.trim());
     if (!match) return undefined;
-    const [, date, time = '00:00:00', fraction = '', zone = 'Z'] = match;
+    const [, date, time = '00:00:00', fraction = '', offsetHours, offsetMinutes = '00'] = match;
     const seconds = time.length === 5 ? `${time}:00` : time;
     const millis = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
-    const offset =
-      zone.toUpperCase() === 'Z'
-        ? 'Z'
-        : zone.length === 3
-          ? `${zone}:00`
-          : zone.includes(':')
-            ? zone
-            : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+    const offset = offsetHours ? `${offsetHours}:${offsetMinutes}` : 'Z';
     ms = Date.parse(`${date}T${seconds}${millis}${offset}`);
   } else {
     return undefined;
@@ -81,15 +74,8 @@ export function jwtExpiry(token: string): Date | undefined {
   return parseTimestamp(jwtClaims(token)?.['exp']);
 }
 
-export interface CreatedKey {
-  token?: string;
-  id?: string;
-  /** the expiry the server gave: the response's `expires_at`, else the JWT's `exp` */
-  expiresAt?: Date;
-  createdAt?: Date;
-}
-
-export function readCreatedKey(body: unknown): CreatedKey {
+/** A create's answer: the key, its id, and the expiry the server gave (the response's `expires_at`, else the JWT's `exp`). */
+export function readCreatedKey(body: unknown) {
   const sources = [body, isObject(body) ? body['data'] : undefined];
   const token = firstString(sources, KEY_FIELDS);
   const claims = token ? jwtClaims(token) : undefined;
@@ -108,10 +94,8 @@ export interface Paging {
   hasMore?: boolean;
   page?: number;
   total?: number;
-  /** `limit`, `per_page` or `page_size` */
   limit?: number;
   offset?: number;
-  /** `next_cursor`, else `cursor` */
   cursor?: string;
 }
 
@@ -136,14 +120,11 @@ const num = (value: unknown): number | undefined =>
       : undefined;
 
 function readPaging(body: Json): Paging {
-  const next = [body['next'], body['next_page'], body['next_url']].find(
-    (value) => (typeof value === 'string' && value !== '') || typeof value === 'number',
-  ) as string | number | undefined;
-  const cursor = [body['next_cursor'], body['cursor']].find(
-    (value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number',
-  );
+  const first = (...values: unknown[]) =>
+    values.find((value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number');
+  const cursor = first(body['next_cursor'], body['cursor']);
   return {
-    next,
+    next: first(body['next'], body['next_page'], body['next_url']),
     hasMore: typeof body['has_more'] === 'boolean' ? body['has_more'] : undefined,
     page: num(body['page']),
     total: num(body['total']),
