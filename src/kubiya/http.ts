@@ -3,7 +3,7 @@
 // text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
 import { httpExchange, notSent, parseJson, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
-import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
+import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { Pacer } from './pacing.ts';
 import { readErrorDetail } from './responses.ts';
 
@@ -13,15 +13,9 @@ export interface KubiyaResponse {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface KubiyaHttpOptions {
+export interface KubiyaHttpOptions extends RequestSettings {
   baseUrl: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  userAgent: string;
-  /**
-   * Replaces the @actions/http-client exchange (tests run the client in-process against the emulator, in
-   * virtual time). Unset in production. Timeouts, retries and scrubbing stay this class's own.
-   */
+  /** replaces the @actions/http-client exchange (tests, in virtual time); timeouts, retries and scrubbing stay this class's */
   transport?: HttpTransport;
 }
 
@@ -37,7 +31,7 @@ export class KubiyaHttp {
 
   constructor(options: KubiyaHttpOptions) {
     this.options = options;
-    this.pacer = new Pacer({ strikes: options.retry.retries, maxIntervalMs: options.retry.maxRetryAfterMs });
+    this.pacer = new Pacer(options.retry);
     this.exchange = httpExchange({ ...options, what: 'Kubiya', urlInput: 'kubiya-api-url' });
   }
 
@@ -46,7 +40,7 @@ export class KubiyaHttp {
     this.secrets.add(secret);
   }
 
-  scrub(text: string): string {
+  private scrub(text: string): string {
     let clean = text.replace(JWT_LIKE, '***');
     for (const secret of this.secrets) clean = clean.split(secret).join('***');
     return clean;

@@ -107,7 +107,6 @@ export interface KeyPage {
   skipped: number;
   /** the field names of the first skipped entry, to say what was seen when nothing could be read */
   skippedFields?: string[];
-  /** where the list was: `array` or the wrapper's field name */
   wrapper: string;
   paging: Paging;
 }
@@ -134,18 +133,17 @@ function readPaging(body: Json): Paging {
   };
 }
 
-function listIn(body: Json): { list: unknown[]; wrapper: string } | undefined {
+/** The list of keys in a body, and where it was: `array` or the wrapper's field name. */
+function listIn(body: unknown): { list: unknown[]; wrapper: string } | undefined {
+  if (Array.isArray(body)) return { list: body, wrapper: 'array' };
+  if (!isObject(body)) return undefined;
   for (const wrapper of LIST_WRAPPERS) {
     const value = body[wrapper];
     if (Array.isArray(value)) return { list: value, wrapper };
   }
-  // `{"data": {"keys": [...]}}`: one level of nesting under `data`.
-  const data = body['data'];
-  if (isObject(data)) {
-    const inner = listIn(data);
-    if (inner) return { list: inner.list, wrapper: `data.${inner.wrapper}` };
-  }
-  return undefined;
+  // `{"data": {"keys": [...]}}`: one level of nesting under `data` (a `data` that is the list itself was taken above).
+  const inner = listIn(body['data']);
+  return inner && { list: inner.list, wrapper: `data.${inner.wrapper}` };
 }
 
 const describeFields = (body: Json) => {
@@ -157,9 +155,7 @@ const describeFields = (body: Json) => {
 
 /** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
 export function readKeyPage(body: unknown): KeyPage {
-  let found: { list: unknown[]; wrapper: string } | undefined;
-  if (Array.isArray(body)) found = { list: body, wrapper: 'array' };
-  else if (isObject(body)) found = listIn(body);
+  const found = listIn(body);
   if (!found) {
     const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
     throw new Error(
