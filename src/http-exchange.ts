@@ -23,12 +23,11 @@ export type HttpTransport = (
 ) => Promise<HttpAnswer>;
 
 /** Answers are read whole (a key list of 50,000 keys is about 15 MB); past this one is refused, not read. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
- * An exchange that got no answer. `notSent`: it failed on the runner before any of the request left it (the host
- * did not resolve, the connection or the proxy's tunnel was refused, the server's certificate was refused, the URL
- * was invalid), so the server cannot have acted on it. Otherwise (a reset, a timeout, a lost answer) it may have.
+ * An exchange that got no answer. `notSent`: it failed on the runner before any of the request left it
+ * (failedBeforeSending), so the server cannot have acted on it. Otherwise (a reset, a timeout, a lost answer) it may have.
  */
 export class NoAnswer extends Error {
   override name = 'NoAnswer';

@@ -20,7 +20,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 export interface RequestSettings {
-  /** every request's timeout */
   timeoutMs: number;
   retry: RetryPolicy;
   userAgent: string;

@@ -155,8 +155,9 @@ export class KubiyaClient implements KeyService {
     if (paging.offset !== undefined) {
       const offset = paging.offset + current.entries;
       const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
-      if (more && current.entries === 0)
+      if (more && current.entries === 0) {
         throw neverEnds(`gave the same offset (${offset}: an empty page that says more keys follow) twice`);
+      }
       return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
     }
     if (paging.hasMore === true) return withParams({ page: pageNumber + 1 });

@@ -1,6 +1,5 @@
-// The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
-// redirects (credentials never follow to another origin), retries by the shared policy, and error
-// text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
+// The one configured HTTP client for Kubiya: base URL, `UserKey` auth, retries by the shared policy, Kubiya's
+// rate limit, and error text scrubbed of anything key-shaped; over ../http-exchange.ts (no redirects, a deadline).
 import { httpExchange, notSent, parseJson, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
 import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
@@ -25,7 +24,6 @@ const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 export class KubiyaHttp {
   private readonly exchange: HttpTransport;
   private readonly secrets = new Set<string>();
-  /** Kubiya's rate limit, met by any request of this client, paces them all. */
   private readonly pacer: Pacer;
   readonly options: KubiyaHttpOptions;
 
@@ -90,7 +88,6 @@ export class KubiyaHttp {
     }
   }
 
-  /** The failure of a request whose last attempt got no answer, saying whether anything reached Kubiya. */
   private noAnswer(what: string, error: unknown, attempts: { sent: boolean; unanswered: boolean }): ServiceError {
     const reason = this.scrub(error instanceof Error ? error.message : String(error));
     const base = this.options.baseUrl;

@@ -87,30 +87,6 @@ export function readCreatedKey(body: unknown) {
   };
 }
 
-/** How a page of the key list says where the next one is; every field is as the server sent it. */
-export interface Paging {
-  /** `next`, `next_page` or `next_url`: a URL, a path, or a page number */
-  next?: string | number;
-  hasMore?: boolean;
-  page?: number;
-  total?: number;
-  limit?: number;
-  offset?: number;
-  cursor?: string;
-}
-
-export interface KeyPage {
-  keys: ApiKey[];
-  /** entries on the page, the skipped ones included */
-  entries: number;
-  /** entries that cannot be managed keys: no id, or an empty or missing name */
-  skipped: number;
-  /** the field names of the first skipped entry, to say what was seen when nothing could be read */
-  skippedFields?: string[];
-  wrapper: string;
-  paging: Paging;
-}
-
 const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value)
     ? value
@@ -118,11 +94,13 @@ const num = (value: unknown): number | undefined =>
       ? Number(value)
       : undefined;
 
-function readPaging(body: Json): Paging {
+/** How a page of the key list says where the next one is; every field is as the server sent it. */
+function readPaging(body: Json) {
   const first = (...values: unknown[]) =>
     values.find((value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number');
   const cursor = first(body['next_cursor'], body['cursor']);
   return {
+    /** a URL, a path, or a page number */
     next: first(body['next'], body['next_page'], body['next_url']),
     hasMore: typeof body['has_more'] === 'boolean' ? body['has_more'] : undefined,
     page: num(body['page']),
@@ -153,8 +131,10 @@ const describeFields = (body: Json) => {
     : `an object with fields ${fields.slice(0, 12).join(', ')}${fields.length > 12 ? ', …' : ''}`;
 };
 
+export type KeyPage = ReturnType<typeof readKeyPage>;
+
 /** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
-export function readKeyPage(body: unknown): KeyPage {
+export function readKeyPage(body: unknown) {
   const found = listIn(body);
   if (!found) {
     const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
@@ -171,11 +151,13 @@ export function readKeyPage(body: unknown): KeyPage {
   }
   return {
     keys,
+    /** entries on the page, the skipped ones included */
     entries: found.list.length,
     skipped: found.list.length - keys.length,
-    ...(skippedFields ? { skippedFields } : {}),
+    /** the field names of the first skipped entry, to say what was seen when nothing could be read */
+    skippedFields,
     wrapper: found.wrapper,
-    paging: isObject(body) ? readPaging(body) : {},
+    paging: readPaging(isObject(body) ? body : {}),
   };
 }
 
