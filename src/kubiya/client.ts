@@ -17,7 +17,7 @@ const DOCS = 'https://github.com/kubiya/api-key-action/blob/v1/docs/kubiya-api.m
 /** The lifetimes Kubiya's web UI offers, for a server that refuses the requested one. */
 const UI_LIFETIMES = '24 hours, 7 days, 30 days, 90 days, 180 days or 1 year (ttl: 24h, 7d, 30d, 90d, 180d, 365d)';
 
-export interface KubiyaClientOptions extends KubiyaHttpOptions {
+interface KubiyaClientOptions extends KubiyaHttpOptions {
   adminKey: string;
   /** called with every minted key the moment it is parsed, before anything can print it (core.setSecret) */
   onSecret: (secret: string) => void;
@@ -253,40 +253,31 @@ export class KubiyaClient implements KeyService {
   }
 
   private failure(action: string, response: KubiyaResponse, keyEndpoint = false): ServiceError {
+    const { status } = response;
     const reason = this.http.reason(response);
     const base = this.http.options.baseUrl;
-    if (keyEndpoint && (response.status === 404 || response.status === 405)) {
-      return new ServiceError(
-        `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
-          `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`,
-        { status: response.status },
-      );
-    }
     const expiredAt = jwtExpiry(this.adminKey);
-    if (response.status === 401 && expiredAt && expiredAt.getTime() <= Date.now()) {
+    let message = `Kubiya failed ${action} at ${base} (${reason})`;
+    if (keyEndpoint && (status === 404 || status === 405)) {
+      message =
+        `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
+        `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`;
+    } else if (status === 401 && expiredAt && expiredAt.getTime() <= Date.now()) {
       // Its JWT says so (read locally): no need for the list of possible causes.
-      return new ServiceError(
+      message =
         `Kubiya rejected admin-api-key while ${action} (${reason}): admin-api-key expired on ` +
-          `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. Create a new admin key from a service account in Kubiya and put ` +
-          'it in the secret that holds admin-api-key (Kubiya keys live one year at most).',
-        { status: 401 },
-      );
-    }
-    if (response.status === 401) {
-      return new ServiceError(
+        `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. Create a new admin key from a service account in Kubiya and put ` +
+        'it in the secret that holds admin-api-key (Kubiya keys live one year at most).';
+    } else if (status === 401) {
+      message =
         `Kubiya rejected admin-api-key while ${action} (${reason}): the key is invalid, revoked or expired, or belongs to ` +
-          `another Kubiya deployment (check kubiya-api-url, now ${base}).`,
-        { status: 401 },
-      );
-    }
-    if (response.status === 403) {
-      return new ServiceError(
+        `another Kubiya deployment (check kubiya-api-url, now ${base}).`;
+    } else if (status === 403) {
+      message =
         `Kubiya refused ${action} (${reason}): the user of admin-api-key lacks permission to manage API keys; ` +
-          'use a service account allowed to create and revoke keys.',
-        { status: 403 },
-      );
+        'use a service account allowed to create and revoke keys.';
     }
-    return new ServiceError(`Kubiya failed ${action} at ${base} (${reason})`, { status: response.status });
+    return new ServiceError(message, { status });
   }
 }
 

@@ -28,7 +28,6 @@ function firstValue(sources: unknown[], field: string): unknown {
   return undefined;
 }
 
-// ISO-8601 date-time; the zone (Z or ±hh[:]mm) is optional and, when absent, means UTC.
 const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(?:Z|([+-]\d{2})(?::?(\d{2}))?)?$/i;
 const EPOCH_MS_FROM = 1e11;
 
