@@ -195,7 +195,7 @@ export class KubiyaClient implements KeyService {
     }
     if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
-    const failure = this.createFailure(request.name, ttl, response);
+    const failure = this.failure(`creating key ${request.name}`, response, true, ttl);
     // `outcomeUnknown`: an earlier attempt went unanswered, so the refusal does not prove that nothing was minted.
     throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status, outcomeUnknown: uncertain });
   }
@@ -239,20 +239,8 @@ export class KubiyaClient implements KeyService {
     };
   }
 
-  /** A refused create: a 4xx that is about the request (not auth, a missing endpoint or a rate limit) may be the lifetime. */
-  private createFailure(name: string, ttl: string, response: KubiyaResponse): ServiceError {
-    const status = response.status;
-    if (status >= 400 && status < 500 && ![401, 403, 404, 405, 429].includes(status)) {
-      return new ServiceError(
-        `Kubiya refused creating key ${name} (${this.http.reason(response)}); the request asked for a lifetime of ${ttl}. ` +
-          `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`,
-        { status },
-      );
-    }
-    return this.failure(`creating key ${name}`, response, true);
-  }
-
-  private failure(action: string, response: KubiyaResponse, keyEndpoint = false): ServiceError {
+  /** `ttl`: the lifetime a create asked for; a 4xx about the request (not auth, a missing endpoint or a rate limit) may refuse it. */
+  private failure(action: string, response: KubiyaResponse, keyEndpoint = false, ttl?: string): ServiceError {
     const { status } = response;
     const reason = this.http.reason(response);
     const base = this.http.options.baseUrl;
@@ -276,6 +264,10 @@ export class KubiyaClient implements KeyService {
       message =
         `Kubiya refused ${action} (${reason}): the user of admin-api-key lacks permission to manage API keys; ` +
         'use a service account allowed to create and revoke keys.';
+    } else if (ttl && status >= 400 && status < 500 && status !== 429) {
+      message =
+        `Kubiya refused ${action} (${reason}); the request asked for a lifetime of ${ttl}. ` +
+        `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`;
     }
     return new ServiceError(message, { status });
   }
