@@ -46,10 +46,9 @@ export class KubiyaHttp {
 
   /**
    * One request, retried on network errors and 5xx by the shared policy, and paced through Kubiya's rate limit
-   * (./pacing.ts: a 429 is not one of the retries). Returns the final response; throws a ServiceError when the last
-   * attempt got no answer: `outcomeUnknown` when any attempt may have reached Kubiya unanswered, `notSent` when none
-   * left the runner. `beforeRetry` runs before each retry with the failed attempt's response (undefined: no answer),
-   * for a request that must be reconciled first; not after an attempt that never left the runner (it had no effect).
+   * (./pacing.ts). Throws a ServiceError when the last attempt got no answer: `outcomeUnknown` when any attempt may
+   * have reached Kubiya, `notSent` when none left the runner. `beforeRetry` gets the failed attempt's response
+   * (undefined: no answer) before each retry, except after an attempt that never left the runner (it had no effect).
    */
   async send(
     method: string,

@@ -36,12 +36,13 @@ const EPOCH_MS_FROM = 1e11;
  * number (or numeric string) of epoch seconds below 10^11, else milliseconds. Undefined when it is none of these.
  */
 export function parseTimestamp(value: unknown): Date | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
   let ms: number;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))) {
+  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value.trim())) {
     const n = Number(value);
     if (!Number.isFinite(n) || n < 0) return undefined;
     ms = n < EPOCH_MS_FROM ? n * 1000 : n;
-  } else if (typeof value === 'string') {
+  } else {
     const match = ISO_DATE_TIME.exec(value.trim());
     if (!match) return undefined;
     const [, date, time = '00:00:00', fraction = '', offsetHours, offsetMinutes = '00'] = match;
@@ -49,8 +50,6 @@ export function parseTimestamp(value: unknown): Date | undefined {
     const millis = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
     const offset = offsetHours ? `${offsetHours}:${offsetMinutes}` : 'Z';
     ms = Date.parse(`${date}T${seconds}${millis}${offset}`);
-  } else {
-    return undefined;
   }
   const date = new Date(Math.round(ms));
   return Number.isNaN(date.getTime()) ? undefined : date;
