@@ -13,10 +13,7 @@ export interface HttpAnswer {
   text: string;
 }
 
-/**
- * One HTTP exchange; rejects when no answer came (a network error or the deadline). Tests replace it in-process.
- * `signal` aborts at the deadline: an exchange that honours it closes its connection.
- */
+/** One HTTP exchange; rejects when no answer came. `signal` aborts at the deadline: an exchange that honours it closes its connection. */
 export type HttpTransport = (
   method: string,
   url: string,
@@ -26,12 +23,11 @@ export type HttpTransport = (
 ) => Promise<HttpAnswer>;
 
 /** Answers are read whole (a key list of 50,000 keys is about 15 MB); past this one is refused, not read. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
- * An exchange that got no answer. `notSent`: it failed on the runner before any of the request left it (the host
- * did not resolve, the connection or the proxy's tunnel was refused, the server's certificate was refused, the URL
- * was invalid), so the server cannot have acted on it. Otherwise (a reset, a timeout, a lost answer) it may have.
+ * An exchange that got no answer. `notSent`: it failed on the runner before any of the request left it
+ * (failedBeforeSending), so the server cannot have acted on it. Otherwise (a reset, a timeout, a lost answer) it may have.
  */
 export class NoAnswer extends Error {
   override name = 'NoAnswer';
@@ -51,34 +47,18 @@ export function notSent(error: unknown): boolean {
   return false;
 }
 
-// Errors that only happen before a request's first byte is written: resolving the host, opening the connection,
-// the TLS handshake's certificate checks (a TLS socket holds what is written until the handshake is done), and
-// building the request. A reset, a timeout or anything on an open connection ('read', 'write') may come after.
+// Errors that only happen before a request's first byte is written. A reset, a timeout or anything on an open
+// connection ('read', 'write') may come after.
 const BEFORE_SENDING_SYSCALLS = new Set(['getaddrinfo', 'connect']);
 const BEFORE_SENDING_CODES = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'EAI_NONAME',
-  'ECONNREFUSED',
-  'ERR_INVALID_URL',
-  'ERR_INVALID_PROTOCOL',
-  'ERR_INVALID_HTTP_TOKEN',
-  'ERR_INVALID_CHAR',
-  'ERR_UNESCAPED_CHARACTERS',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'HOSTNAME_MISMATCH',
+  // resolving the host, opening the connection
+  ...['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ECONNREFUSED'],
+  // building the request
+  ...['ERR_INVALID_URL', 'ERR_INVALID_PROTOCOL', 'ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR', 'ERR_UNESCAPED_CHARACTERS'],
+  // the TLS handshake's certificate checks (a TLS socket holds what is written until the handshake is done)
+  ...['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED'],
+  ...['CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT'],
+  ...['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
 ]);
 /** The proxy refused the CONNECT, or could not be reached: the request was never written into a tunnel. */
 const TUNNEL_REFUSED = /^tunneling socket could not be established/;
@@ -97,8 +77,7 @@ export function failedBeforeSending(error: unknown): boolean {
 
 /**
  * The transport of one service's client: `transport` (tests) or an HttpClient with this user agent. Either way
- * each exchange has `timeoutMs` for the whole of it (answer and body) and the size bound; `what` names the
- * service in the error an oversized answer gets.
+ * each exchange has `timeoutMs` for the whole of it (answer and body) and the size bound.
  */
 export function httpExchange(options: {
   userAgent: string;

@@ -5,12 +5,8 @@ export interface ApiKey {
   name: string;
   createdAt?: Date;
   lastUsed?: Date;
-  /**
-   * As listed; a key listed without one expires `created_at` + 365 days at the latest (Kubiya's longest lifetime),
-   * and gets that expiry with `expiresAtInferred` set. Undefined only when neither was listed: unknown, never "never".
-   */
+  /** as listed, else inferred (withExpiry); undefined only when unknown, never "never" */
   expiresAt?: Date;
-  /** `expiresAt` was not listed but inferred from `createdAt` (kubiya/responses.ts) */
   expiresAtInferred?: true;
   /** when the listing carries it: tells the keys of two create calls with the same name apart */
   description?: string;
@@ -50,9 +46,8 @@ export interface KeyService {
   authenticate(key?: string): Promise<void>;
   listKeys(): Promise<ApiKey[]>;
   /**
-   * Mints a key. Before a create is sent again after an attempt that may have made a key (no answer, a 5xx),
-   * and when a create fails after such an attempt or answers without a usable key, `reconcile` is called (with
-   * the id of a key the answer named, if any) to find and revoke what it made: a failed mint leaves no key behind.
+   * Mints a key. What an attempt that may have made a key (no answer, a 5xx) or an answer without a usable key made
+   * is revoked through `reconcile`, before any retry: a failed mint leaves no key behind.
    */
   createKey(request: CreateKeyRequest, reconcile: Reconcile): Promise<MintedKey>;
   /** Revokes a key; one that is already gone counts as revoked. */
@@ -60,12 +55,9 @@ export interface KeyService {
 }
 
 /** Kubiya's longest key lifetime: its web UI offers no "never". */
-export const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
+const LONGEST_LIFETIME_MS = 365 * 24 * 3_600_000;
 
-/**
- * A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives
- * longer), else unknown — never "does not expire".
- */
+/** A listed key with its expiry: as listed, else `created_at` + 365 days at the latest (inferred: no Kubiya key lives longer). */
 export function withExpiry<K extends ApiKey>(key: K): K {
   if (key.expiresAt || !key.createdAt) return key;
   return { ...key, expiresAt: new Date(key.createdAt.getTime() + LONGEST_LIFETIME_MS), expiresAtInferred: true };

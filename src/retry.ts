@@ -20,7 +20,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 export interface RequestSettings {
-  /** every request's timeout */
   timeoutMs: number;
   retry: RetryPolicy;
   userAgent: string;
@@ -48,12 +47,12 @@ export function backoffMs(attempt: number, policy: RetryPolicy): number {
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
   if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.ceil(Number(text) * 1000);
   const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** How long to wait before attempt `attempt + 1`, or undefined when the server asks for longer than the cap. */

@@ -17,7 +17,7 @@ const DOCS = 'https://github.com/kubiya/api-key-action/blob/v1/docs/kubiya-api.m
 /** The lifetimes Kubiya's web UI offers, for a server that refuses the requested one. */
 const UI_LIFETIMES = '24 hours, 7 days, 30 days, 90 days, 180 days or 1 year (ttl: 24h, 7d, 30d, 90d, 180d, 365d)';
 
-export interface KubiyaClientOptions extends KubiyaHttpOptions {
+interface KubiyaClientOptions extends KubiyaHttpOptions {
   adminKey: string;
   /** called with every minted key the moment it is parsed, before anything can print it (core.setSecret) */
   onSecret: (secret: string) => void;
@@ -38,11 +38,11 @@ export class KubiyaClient implements KeyService {
 
   /** `key` (named `keyName` in messages: the new key, api-key) or admin-api-key; a 401 for `key` has status 401. */
   async authenticate(key?: string, keyName = 'the new key'): Promise<void> {
-    const what = key ? `the check of ${keyName}` : 'the check of admin-api-key';
-    let response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
+    const request = { key: key ?? this.adminKey, what: key ? `the check of ${keyName}` : 'the check of admin-api-key' };
+    let response = await this.http.send('GET', this.identityPath, request);
     if (response.status === 404 && this.identityPath.endsWith('/self')) {
       this.identityPath = '/api/v1/users/current';
-      response = await this.http.send('GET', this.identityPath, { key: key ?? this.adminKey, what });
+      response = await this.http.send('GET', this.identityPath, request);
     }
     if (!ok(response)) {
       if (key && response.status === 401) {
@@ -66,10 +66,8 @@ export class KubiyaClient implements KeyService {
     let skippedFields: string[] | undefined;
     for (let page = 1; ; page++) {
       if (page > MAX_PAGES) {
-        throw new ServiceError(
-          `Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read); refusing to act on a partial list. ` +
-            `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`,
-        );
+        const advice = `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`;
+        throw partialList(`Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read)`, advice);
       }
       requested.add(url.href);
       const response = await this.http.send('GET', url.href, { key: this.adminKey, what: 'the key list' });
@@ -85,10 +83,8 @@ export class KubiyaClient implements KeyService {
       }
       const ids = current.keys.map((key) => key.id).join('\n');
       if (page > 1 && current.keys.length > 0 && ids === previousIds) {
-        throw new ServiceError(
-          `Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (it ignores the paging the ` +
-            `previous page asked for); refusing to act on a partial list. See ${DOCS}`,
-        );
+        const ignored = 'it ignores the paging the previous page asked for';
+        throw partialList(`Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (${ignored})`);
       }
       previousIds = ids;
       keys.push(...current.keys);
@@ -96,22 +92,19 @@ export class KubiyaClient implements KeyService {
       skippedFields ??= current.skippedFields;
       const next = this.nextPage(url, current, page, entries);
       if (!next) return this.checked(keys, entries, skippedFields);
+      // A list that would not end: it keeps serving empty pages that say more follow, or points back to a page already
+      // read (a cursor that does not move is one).
       emptyRun = current.entries === 0 ? emptyRun + 1 : 0;
-      if (requested.has(next.href) || emptyRun >= MAX_EMPTY_PAGES) throw this.repeated(next, page, emptyRun, current.entries);
+      if (emptyRun >= MAX_EMPTY_PAGES) {
+        throw neverEnds(`gave ${emptyRun} empty pages in a row (to page ${page}), each saying more keys follow`);
+      }
+      if (requested.has(next.href)) {
+        const where = `a page already read (${next.pathname}${next.search})`;
+        if (current.entries === 0) throw neverEnds(`gave an empty page ${page} that says more keys follow but points back to ${where}`);
+        throw neverEnds(`points back to ${where} after page ${page}`);
+      }
       url = next;
     }
-  }
-
-  /** A list that would not end: it points back to a page already read, or keeps serving empty pages that say more follow. */
-  private repeated(next: URL, page: number, emptyRun: number, entries: number): ServiceError {
-    const where = `${next.pathname}${next.search}`;
-    const what =
-      emptyRun >= MAX_EMPTY_PAGES
-        ? `gave ${emptyRun} empty pages in a row (to page ${page}), each saying more keys follow`
-        : entries === 0
-          ? `gave an empty page ${page} that says more keys follow but points back to a page already read (${where})`
-          : `points back to a page already read (${where}) after page ${page}`;
-    return new ServiceError(`Kubiya's key list ${what}, so it would never end; refusing to act on a partial list. See ${DOCS}`);
   }
 
   /**
@@ -157,13 +150,14 @@ export class KubiyaClient implements KeyService {
       }
       return next;
     }
-    if (paging.cursor !== undefined)
-      return paging.cursor === url.searchParams.get('cursor') ? this.stuck('cursor') : withParams({ cursor: paging.cursor });
+    if (paging.cursor !== undefined) return withParams({ cursor: paging.cursor });
     if (paging.hasMore === false) return undefined;
     if (paging.offset !== undefined) {
       const offset = paging.offset + current.entries;
       const more = paging.hasMore === true || (paging.total !== undefined && offset < paging.total);
-      if (more && current.entries === 0) this.stuck(`offset (${offset}: an empty page that says more keys follow)`);
+      if (more && current.entries === 0) {
+        throw neverEnds(`gave the same offset (${offset}: an empty page that says more keys follow) twice`);
+      }
       return more ? withParams({ offset, limit: paging.limit ?? url.searchParams.get('limit') ?? undefined }) : undefined;
     }
     if (paging.hasMore === true) return withParams({ page: pageNumber + 1 });
@@ -172,12 +166,6 @@ export class KubiyaClient implements KeyService {
       return more ? withParams({ page: pageNumber + 1 }) : undefined;
     }
     return undefined;
-  }
-
-  private stuck(what: string): never {
-    throw new ServiceError(
-      `Kubiya's key list gave the same ${what} twice, so it would never end; refusing to act on a partial list. See ${DOCS}`,
-    );
   }
 
   async createKey(request: CreateKeyRequest, reconcileLost: Reconcile): Promise<MintedKey> {
@@ -207,7 +195,7 @@ export class KubiyaClient implements KeyService {
     }
     if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
-    const failure = this.createFailure(request.name, ttl, response);
+    const failure = this.failure(`creating key ${request.name}`, response, true, ttl);
     // `outcomeUnknown`: an earlier attempt went unanswered, so the refusal does not prove that nothing was minted.
     throw new ServiceError(`${failure.message}${uncertain ? cleaned : ''}`, { status: response.status, outcomeUnknown: uncertain });
   }
@@ -251,58 +239,40 @@ export class KubiyaClient implements KeyService {
     };
   }
 
-  /** A refused create: a 4xx that is about the request (not auth, a missing endpoint or a rate limit) may be the lifetime. */
-  private createFailure(name: string, ttl: string, response: KubiyaResponse): ServiceError {
-    const status = response.status;
-    if (status >= 400 && status < 500 && ![401, 403, 404, 405, 429].includes(status)) {
-      return new ServiceError(
-        `Kubiya refused creating key ${name} (${this.http.reason(response)}); the request asked for a lifetime of ${ttl}. ` +
-          `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`,
-        { status },
-      );
-    }
-    return this.failure(`creating key ${name}`, response, true);
-  }
-
-  private failure(action: string, response: KubiyaResponse, keyEndpoint = false): ServiceError {
+  /** `ttl`: the lifetime a create asked for; a 4xx about the request (not auth, a missing endpoint or a rate limit) may refuse it. */
+  private failure(action: string, response: KubiyaResponse, keyEndpoint = false, ttl?: string): ServiceError {
+    const { status } = response;
     const reason = this.http.reason(response);
     const base = this.http.options.baseUrl;
-    if (keyEndpoint && (response.status === 404 || response.status === 405)) {
-      return new ServiceError(
-        `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
-          `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`,
-        { status: response.status },
-      );
-    }
     const expiredAt = jwtExpiry(this.adminKey);
-    if (response.status === 401 && expiredAt && expiredAt.getTime() <= Date.now()) {
+    let message = `Kubiya failed ${action} at ${base} (${reason})`;
+    if (keyEndpoint && (status === 404 || status === 405)) {
+      message =
+        `Kubiya failed ${action} (${reason}): the key endpoint ${KEYS} is not there at ${base}. ` +
+        `If your organization manages keys on the control plane, set kubiya-api-url: https://control-plane.kubiya.ai; see ${DOCS}`;
+    } else if (status === 401 && expiredAt && expiredAt.getTime() <= Date.now()) {
       // Its JWT says so (read locally): no need for the list of possible causes.
-      return new ServiceError(
+      message =
         `Kubiya rejected admin-api-key while ${action} (${reason}): admin-api-key expired on ` +
-          `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. Create a new admin key from a service account in Kubiya and put ` +
-          'it in the secret that holds admin-api-key (Kubiya keys live one year at most).',
-        { status: 401 },
-      );
-    }
-    if (response.status === 401) {
-      return new ServiceError(
+        `${expiredAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}. Create a new admin key from a service account in Kubiya and put ` +
+        'it in the secret that holds admin-api-key (Kubiya keys live one year at most).';
+    } else if (status === 401) {
+      message =
         `Kubiya rejected admin-api-key while ${action} (${reason}): the key is invalid, revoked or expired, or belongs to ` +
-          `another Kubiya deployment (check kubiya-api-url, now ${base}).`,
-        { status: 401 },
-      );
-    }
-    if (response.status === 403) {
-      return new ServiceError(
+        `another Kubiya deployment (check kubiya-api-url, now ${base}).`;
+    } else if (status === 403) {
+      message =
         `Kubiya refused ${action} (${reason}): the user of admin-api-key lacks permission to manage API keys; ` +
-          'use a service account allowed to create and revoke keys.',
-        { status: 403 },
-      );
+        'use a service account allowed to create and revoke keys.';
+    } else if (ttl && status >= 400 && status < 500 && status !== 429) {
+      message =
+        `Kubiya refused ${action} (${reason}); the request asked for a lifetime of ${ttl}. ` +
+        `If Kubiya does not accept that lifetime, set ttl to one its web UI offers: ${UI_LIFETIMES}.`;
     }
-    return new ServiceError(`Kubiya failed ${action} at ${base} (${reason})`, { status: response.status });
+    return new ServiceError(message, { status });
   }
 }
 
-/** The client for admin-api-key at kubiya-api-url; `onSecret` masks each minted key (core.setSecret). */
 export function kubiyaClient(
   config: { kubiyaApiUrl: string; adminApiKey: string },
   settings: RequestSettings,
@@ -317,6 +287,14 @@ export function ttlText(ms: number): string {
   if (minutes % 1440 === 0) return `${minutes / 1440}d`;
   if (minutes % 60 === 0) return `${minutes / 60}h`;
   return `${minutes}m`;
+}
+
+function neverEnds(what: string): ServiceError {
+  return partialList(`Kubiya's key list ${what}, so it would never end`);
+}
+
+function partialList(problem: string, advice = `See ${DOCS}`): ServiceError {
+  return new ServiceError(`${problem}; refusing to act on a partial list. ${advice}`);
 }
 
 function ok(response: KubiyaResponse): boolean {

@@ -1,9 +1,8 @@
-// The one configured HTTP client for Kubiya: base URL, `UserKey` auth, a timeout per request, no
-// redirects (credentials never follow to another origin), retries by the shared policy, and error
-// text scrubbed of anything key-shaped. @actions/http-client honours the runner's proxy settings.
+// The one configured HTTP client for Kubiya: base URL, `UserKey` auth, retries by the shared policy, Kubiya's
+// rate limit, and error text scrubbed of anything key-shaped; over ../http-exchange.ts (no redirects, a deadline).
 import { httpExchange, notSent, parseJson, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
-import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
+import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { Pacer } from './pacing.ts';
 import { readErrorDetail } from './responses.ts';
 
@@ -13,15 +12,9 @@ export interface KubiyaResponse {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface KubiyaHttpOptions {
+export interface KubiyaHttpOptions extends RequestSettings {
   baseUrl: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  userAgent: string;
-  /**
-   * Replaces the @actions/http-client exchange (tests run the client in-process against the emulator, in
-   * virtual time). Unset in production. Timeouts, retries and scrubbing stay this class's own.
-   */
+  /** replaces the @actions/http-client exchange (tests, in virtual time); timeouts, retries and scrubbing stay this class's */
   transport?: HttpTransport;
 }
 
@@ -31,13 +24,12 @@ const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 export class KubiyaHttp {
   private readonly exchange: HttpTransport;
   private readonly secrets = new Set<string>();
-  /** Kubiya's rate limit, met by any request of this client, paces them all. */
   private readonly pacer: Pacer;
   readonly options: KubiyaHttpOptions;
 
   constructor(options: KubiyaHttpOptions) {
     this.options = options;
-    this.pacer = new Pacer({ strikes: options.retry.retries, maxIntervalMs: options.retry.maxRetryAfterMs });
+    this.pacer = new Pacer(options.retry);
     this.exchange = httpExchange({ ...options, what: 'Kubiya', urlInput: 'kubiya-api-url' });
   }
 
@@ -46,7 +38,7 @@ export class KubiyaHttp {
     this.secrets.add(secret);
   }
 
-  scrub(text: string): string {
+  private scrub(text: string): string {
     let clean = text.replace(JWT_LIKE, '***');
     for (const secret of this.secrets) clean = clean.split(secret).join('***');
     return clean;
@@ -54,10 +46,9 @@ export class KubiyaHttp {
 
   /**
    * One request, retried on network errors and 5xx by the shared policy, and paced through Kubiya's rate limit
-   * (./pacing.ts: a 429 is not one of the retries). Returns the final response; throws a ServiceError when the last
-   * attempt got no answer: `outcomeUnknown` when any attempt may have reached Kubiya unanswered, `notSent` when none
-   * left the runner. `beforeRetry` runs before each retry with the failed attempt's response (undefined: no answer),
-   * for a request that must be reconciled first; not after an attempt that never left the runner (it had no effect).
+   * (./pacing.ts). Throws a ServiceError when the last attempt got no answer: `outcomeUnknown` when any attempt may
+   * have reached Kubiya, `notSent` when none left the runner. `beforeRetry` gets the failed attempt's response
+   * (undefined: no answer) before each retry, except after an attempt that never left the runner (it had no effect).
    */
   async send(
     method: string,
@@ -96,7 +87,6 @@ export class KubiyaHttp {
     }
   }
 
-  /** The failure of a request whose last attempt got no answer, saying whether anything reached Kubiya. */
   private noAnswer(what: string, error: unknown, attempts: { sent: boolean; unanswered: boolean }): ServiceError {
     const reason = this.scrub(error instanceof Error ? error.message : String(error));
     const base = this.options.baseUrl;

@@ -11,16 +11,10 @@
 // A 429 a request meets is not one of its retries: it waits for its turn again. What bounds a server that answers
 // 429 for ever is `strikes`: 429s in a row at the current pace, with no answer in between. Past the retries a
 // request has (3), the client gives up on Kubiya for the rest of the run and every request fails at once.
+import type { RetryPolicy } from '../retry.ts';
 
 const MIN_INTERVAL_MS = 10;
 const EASE = 0.9;
-
-export interface PaceSettings {
-  /** 429s in a row at the current pace before the client gives up */
-  strikes: number;
-  /** the longest interval (and pause) the pace takes: the Retry-After cap */
-  maxIntervalMs: number;
-}
 
 export class Pacer {
   /** ms between two requests; 0: not paced */
@@ -38,10 +32,10 @@ export class Pacer {
   /** the requests waiting for their turn: a change of pace wakes them to take a turn at the new pace */
   private readonly waiting = new Set<() => void>();
 
-  private readonly settings: PaceSettings;
+  private readonly policy: Pick<RetryPolicy, 'retries' | 'maxRetryAfterMs'>;
 
-  constructor(settings: PaceSettings) {
-    this.settings = settings;
+  constructor(policy: Pick<RetryPolicy, 'retries' | 'maxRetryAfterMs'>) {
+    this.policy = policy;
   }
 
   /** Waits for a request's turn; returns the pace it leaves at, or undefined once the client has given up. */
@@ -63,11 +57,11 @@ export class Pacer {
     if (pace !== this.pace) return true;
     const now = Date.now();
     if (this.interval > 0) this.strikes += 1;
-    this.gaveUp = this.strikes > this.settings.strikes;
+    this.gaveUp = this.strikes > this.policy.retries;
     if (!this.gaveUp) {
       const answered = this.answers.filter((at) => at > now - waitMs).length;
       const interval = this.interval > 0 ? this.interval * 2 : waitMs / Math.max(1, answered);
-      this.interval = Math.min(this.settings.maxIntervalMs, Math.max(MIN_INTERVAL_MS, interval));
+      this.interval = Math.min(this.policy.maxRetryAfterMs, Math.max(MIN_INTERVAL_MS, interval));
       this.resumeAt = Math.max(this.resumeAt, now + waitMs);
       this.nextAt = this.resumeAt;
     }
@@ -80,7 +74,7 @@ export class Pacer {
   answered(pace: number): void {
     const now = Date.now();
     this.answers.push(now);
-    while (this.answers[0]! < now - this.settings.maxIntervalMs) this.answers.shift();
+    while (this.answers[0]! < now - this.policy.maxRetryAfterMs) this.answers.shift();
     this.strikes = 0;
     if (pace !== this.pace || this.interval === 0) return;
     this.interval *= EASE;

@@ -9,7 +9,7 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 
 export const KEY_FIELDS = ['key', 'token', 'api_key', 'apiKey', 'value'];
 export const ID_FIELDS = ['id', 'uuid', 'key_id', 'token_id'];
-export const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
+const LIST_WRAPPERS = ['keys', 'api_keys', 'items', 'data', 'results', 'tokens'];
 
 function firstString(sources: unknown[], fields: string[]): string | undefined {
   for (const source of sources) {
@@ -28,8 +28,7 @@ function firstValue(sources: unknown[], field: string): unknown {
   return undefined;
 }
 
-// ISO-8601 date-time; the zone (Z or ±hh[:]mm) is optional and, when absent, means UTC.
-const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(?:Z|([+-]\d{2})(?::?(\d{2}))?)?$/i;
 const EPOCH_MS_FROM = 1e11;
 
 /**
@@ -37,28 +36,20 @@ const EPOCH_MS_FROM = 1e11;
  * number (or numeric string) of epoch seconds below 10^11, else milliseconds. Undefined when it is none of these.
  */
 export function parseTimestamp(value: unknown): Date | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
   let ms: number;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))) {
+  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value.trim())) {
     const n = Number(value);
     if (!Number.isFinite(n) || n < 0) return undefined;
     ms = n < EPOCH_MS_FROM ? n * 1000 : n;
-  } else if (typeof value === 'string') {
+  } else {
     const match = ISO_DATE_TIME.exec(value.trim());
     if (!match) return undefined;
-    const [, date, time = '00:00:00', fraction = '', zone = 'Z'] = match;
+    const [, date, time = '00:00:00', fraction = '', offsetHours, offsetMinutes = '00'] = match;
     const seconds = time.length === 5 ? `${time}:00` : time;
     const millis = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
-    const offset =
-      zone.toUpperCase() === 'Z'
-        ? 'Z'
-        : zone.length === 3
-          ? `${zone}:00`
-          : zone.includes(':')
-            ? zone
-            : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+    const offset = offsetHours ? `${offsetHours}:${offsetMinutes}` : 'Z';
     ms = Date.parse(`${date}T${seconds}${millis}${offset}`);
-  } else {
-    return undefined;
   }
   const date = new Date(Math.round(ms));
   return Number.isNaN(date.getTime()) ? undefined : date;
@@ -81,15 +72,8 @@ export function jwtExpiry(token: string): Date | undefined {
   return parseTimestamp(jwtClaims(token)?.['exp']);
 }
 
-export interface CreatedKey {
-  token?: string;
-  id?: string;
-  /** the expiry the server gave: the response's `expires_at`, else the JWT's `exp` */
-  expiresAt?: Date;
-  createdAt?: Date;
-}
-
-export function readCreatedKey(body: unknown): CreatedKey {
+/** A create's answer: the key, its id, and the expiry the server gave (the response's `expires_at`, else the JWT's `exp`). */
+export function readCreatedKey(body: unknown) {
   const sources = [body, isObject(body) ? body['data'] : undefined];
   const token = firstString(sources, KEY_FIELDS);
   const claims = token ? jwtClaims(token) : undefined;
@@ -101,33 +85,6 @@ export function readCreatedKey(body: unknown): CreatedKey {
   };
 }
 
-/** How a page of the key list says where the next one is; every field is as the server sent it. */
-export interface Paging {
-  /** `next`, `next_page` or `next_url`: a URL, a path, or a page number */
-  next?: string | number;
-  hasMore?: boolean;
-  page?: number;
-  total?: number;
-  /** `limit`, `per_page` or `page_size` */
-  limit?: number;
-  offset?: number;
-  /** `next_cursor`, else `cursor` */
-  cursor?: string;
-}
-
-export interface KeyPage {
-  keys: ApiKey[];
-  /** entries on the page, the skipped ones included */
-  entries: number;
-  /** entries that cannot be managed keys: no id, or an empty or missing name */
-  skipped: number;
-  /** the field names of the first skipped entry, to say what was seen when nothing could be read */
-  skippedFields?: string[];
-  /** where the list was: `array` or the wrapper's field name */
-  wrapper: string;
-  paging: Paging;
-}
-
 const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value)
     ? value
@@ -135,15 +92,14 @@ const num = (value: unknown): number | undefined =>
       ? Number(value)
       : undefined;
 
-function readPaging(body: Json): Paging {
-  const next = [body['next'], body['next_page'], body['next_url']].find(
-    (value) => (typeof value === 'string' && value !== '') || typeof value === 'number',
-  ) as string | number | undefined;
-  const cursor = [body['next_cursor'], body['cursor']].find(
-    (value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number',
-  );
+/** How a page of the key list says where the next one is; every field is as the server sent it. */
+function readPaging(body: Json) {
+  const first = (...values: unknown[]) =>
+    values.find((value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number');
+  const cursor = first(body['next_cursor'], body['cursor']);
   return {
-    next,
+    /** a URL, a path, or a page number */
+    next: first(body['next'], body['next_page'], body['next_url']),
     hasMore: typeof body['has_more'] === 'boolean' ? body['has_more'] : undefined,
     page: num(body['page']),
     total: num(body['total']),
@@ -153,18 +109,17 @@ function readPaging(body: Json): Paging {
   };
 }
 
-function listIn(body: Json): { list: unknown[]; wrapper: string } | undefined {
+/** The list of keys in a body, and where it was: `array` or the wrapper's field name. */
+function listIn(body: unknown): { list: unknown[]; wrapper: string } | undefined {
+  if (Array.isArray(body)) return { list: body, wrapper: 'array' };
+  if (!isObject(body)) return undefined;
   for (const wrapper of LIST_WRAPPERS) {
     const value = body[wrapper];
     if (Array.isArray(value)) return { list: value, wrapper };
   }
-  // `{"data": {"keys": [...]}}`: one level of nesting under `data`.
-  const data = body['data'];
-  if (isObject(data)) {
-    const inner = listIn(data);
-    if (inner) return { list: inner.list, wrapper: `data.${inner.wrapper}` };
-  }
-  return undefined;
+  // `{"data": {"keys": [...]}}`: one level of nesting under `data` (a `data` that is the list itself was taken above).
+  const inner = listIn(body['data']);
+  return inner && { list: inner.list, wrapper: `data.${inner.wrapper}` };
 }
 
 const describeFields = (body: Json) => {
@@ -174,11 +129,11 @@ const describeFields = (body: Json) => {
     : `an object with fields ${fields.slice(0, 12).join(', ')}${fields.length > 12 ? ', …' : ''}`;
 };
 
+export type KeyPage = ReturnType<typeof readKeyPage>;
+
 /** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
-export function readKeyPage(body: unknown): KeyPage {
-  let found: { list: unknown[]; wrapper: string } | undefined;
-  if (Array.isArray(body)) found = { list: body, wrapper: 'array' };
-  else if (isObject(body)) found = listIn(body);
+export function readKeyPage(body: unknown) {
+  const found = listIn(body);
   if (!found) {
     const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
     throw new Error(
@@ -194,11 +149,13 @@ export function readKeyPage(body: unknown): KeyPage {
   }
   return {
     keys,
+    /** entries on the page, the skipped ones included */
     entries: found.list.length,
     skipped: found.list.length - keys.length,
-    ...(skippedFields ? { skippedFields } : {}),
+    /** the field names of the first skipped entry, to say what was seen when nothing could be read */
+    skippedFields,
     wrapper: found.wrapper,
-    paging: isObject(body) ? readPaging(body) : {},
+    paging: readPaging(isObject(body) ? body : {}),
   };
 }
 
