@@ -5,7 +5,6 @@ import { withExpiry, type ApiKey } from './key-service.ts';
 import { compareKeys, IN_FLIGHT_WINDOW_MS } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import type { SecretState } from './secret-store.ts';
-import type { Slot } from './slots.ts';
 import { iso } from './summary.ts';
 
 /** What each finding means and what to do about it: the job summary and the annotations say it in these words. */
@@ -110,7 +109,6 @@ export interface AuditDetail {
 export type AuditResult = SlotResult<AuditDetail>;
 
 export interface AuditInput {
-  slot: Slot;
   /** the slot's keys as listed (and, for a repository secret, its repository's mint-mode job keys) */
   keys: ApiKey[];
   /** which of `keys` are mint-mode job keys */

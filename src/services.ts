@@ -4,7 +4,7 @@
 import type { GitLabTokenSeen } from './footing.ts';
 import type { GitLabInputs, KeyInputs, StoreInputs } from './inputs.ts';
 import { storeToken } from './inputs.ts';
-import { kubiyaClient, type KubiyaClient } from './kubiya/client.ts';
+import { KubiyaClient } from './kubiya/client.ts';
 import { requestSettings } from './retry.ts';
 import type { Runner } from './runner.ts';
 import type { SecretReader, SecretStore } from './secret-store.ts';
@@ -14,7 +14,12 @@ export const SLOTS_IN_FLIGHT = 8;
 
 /** Kubiya's client for admin-api-key; each minted key is masked the moment it is parsed. */
 export function kubiyaFor(config: Pick<KeyInputs, 'adminApiKey' | 'kubiyaApiUrl'>, runner: Pick<Runner, 'env' | 'mask'>): KubiyaClient {
-  return kubiyaClient(config, requestSettings(runner.env), runner.mask);
+  return new KubiyaClient({
+    baseUrl: config.kubiyaApiUrl,
+    adminKey: config.adminApiKey,
+    onSecret: runner.mask,
+    ...requestSettings(runner.env),
+  });
 }
 
 /** How messages name each store. */

@@ -1,7 +1,6 @@
 // KeyService over Kubiya's platform API. Every Kubiya call the action makes is in this file.
 import type { ApiKey, CreateKeyRequest, KeyService, MintedKey, Reconcile } from '../key-service.ts';
 import { ServiceError } from '../service-error.ts';
-import type { RequestSettings } from '../retry.ts';
 import { KubiyaHttp, type KubiyaHttpOptions, type KubiyaResponse } from './http.ts';
 import { jwtExpiry, readCreatedKey, readKeyPage, type KeyPage } from './responses.ts';
 
@@ -271,14 +270,6 @@ export class KubiyaClient implements KeyService {
     }
     return new ServiceError(message, { status });
   }
-}
-
-export function kubiyaClient(
-  config: { kubiyaApiUrl: string; adminApiKey: string },
-  settings: RequestSettings,
-  onSecret: (secret: string) => void,
-): KubiyaClient {
-  return new KubiyaClient({ baseUrl: config.kubiyaApiUrl, adminKey: config.adminApiKey, onSecret, ...settings });
 }
 
 /** A lifetime as Kubiya's `ttl`: `<n>d`, `<n>h` or `<n>m` in the largest whole unit (at least 1m). */

@@ -121,7 +121,6 @@ export async function audit(config: AuditConfig, deps: AuditDeps): Promise<Audit
     // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
     const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
     const report = auditSlot({
-      slot,
       keys,
       isJobKey: (key) => jobKeys.has(key),
       secret: read?.state,

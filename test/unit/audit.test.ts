@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditSlot, parseFindingKinds, type AuditInput } from '../../src/audit-findings.ts';
 import type { ApiKey } from '../../src/key-service.ts';
-import { repositorySlot } from '../../src/slots.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -10,7 +9,6 @@ const DAY = 24 * HOUR;
 const now = new Date('2026-06-01T12:00:00Z');
 const ago = (ms: number) => new Date(now.getTime() - ms);
 const ahead = (ms: number) => new Date(now.getTime() + ms);
-const slot = repositorySlot('acme', 'web', 'KUBIYA_API_KEY');
 
 let nextId = 1;
 function key(fields: Partial<ApiKey> & { created: number; expires?: number }): ApiKey {
@@ -27,12 +25,12 @@ function key(fields: Partial<ApiKey> & { created: number; expires?: number }): A
 
 function findings(keys: ApiKey[], extra: Partial<AuditInput> = {}) {
   const jobKeys = new Set(keys.filter((k) => k.name.includes('/job/')));
-  return auditSlot({ slot, keys, isJobKey: (k) => jobKeys.has(k), now, warnBeforeMs: 7 * DAY, ...extra }).findings;
+  return auditSlot({ keys, isJobKey: (k) => jobKeys.has(k), now, warnBeforeMs: 7 * DAY, ...extra }).findings;
 }
 const kinds = (keys: ApiKey[], extra: Partial<AuditInput> = {}) => findings(keys, extra).map((finding) => finding.kind);
 
 describe('auditSlot: a key listed without an expiry', () => {
-  const run = (keys: ApiKey[]) => auditSlot({ slot, keys, isJobKey: () => false, now, warnBeforeMs: 7 * DAY });
+  const run = (keys: ApiKey[]) => auditSlot({ keys, isJobKey: () => false, now, warnBeforeMs: 7 * DAY });
 
   it('expires a year after its creation at the latest, shown as inferred, and the findings use it', () => {
     const stale = key({ created: 400 * DAY, expiresAt: undefined });
@@ -142,7 +140,7 @@ describe('auditSlot', () => {
     const old = key({ created: 8 * DAY, revoked: true });
     const newest = key({ created: DAY });
     const job = key({ created: HOUR, name: 'gha:acme/web/job/deploy:KUBIYA_API_KEY:run-9-1' });
-    const report = auditSlot({ slot, keys: [old, job, newest], isJobKey: (k) => k === job, now, warnBeforeMs: 0 });
+    const report = auditSlot({ keys: [old, job, newest], isJobKey: (k) => k === job, now, warnBeforeMs: 0 });
     expect(report.keys.map((k) => [k.id, k.active, k.jobKey])).toEqual([
       [job.id, true, true],
       [newest.id, true, false],
