@@ -22,9 +22,15 @@ export interface GitLabHttpOptions extends RequestSettings {
   transport?: HttpTransport;
 }
 
-/** A write asks this before each attempt; false sends none. */
+/** A write's `maySend` refused an attempt; `unanswered`: an earlier attempt got no answer (it may have taken effect). */
 export class AttemptStopped extends Error {
   override name = 'AttemptStopped';
+  readonly unanswered: boolean;
+
+  constructor(unanswered: boolean) {
+    super('no further attempt was sent');
+    this.unanswered = unanswered;
+  }
 }
 
 export class GitLabHttp {
@@ -65,7 +71,7 @@ export class GitLabHttp {
     let unanswered = false;
     let sent = false;
     for (let attempt = 0; ; attempt++) {
-      if (options.maySend && !options.maySend()) throw Object.assign(new AttemptStopped('no further attempt was sent'), { unanswered });
+      if (options.maySend && !options.maySend()) throw new AttemptStopped(unanswered);
       let response: GitLabResponse | undefined;
       try {
         response = { ...(await this.once(method, url, options.body)), unanswered };
