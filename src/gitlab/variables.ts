@@ -14,7 +14,6 @@ import {
 import { ServiceError } from '../service-error.ts';
 import type { SecretSlot } from '../slots.ts';
 import { AttemptStopped, GitLabHttp, type GitLabHttpOptions, type GitLabResponse } from './http.ts';
-import { projectPath } from './projects.ts';
 
 /** What the access check found: whether the variable exists (a write updates it) or not yet (a write creates it). */
 export interface VariableTarget {
@@ -196,9 +195,22 @@ export function gitLabVariableStore(http: GitLabHttpOptions, options: GitLabStor
   return new GitLabVariableStore(new GitLabHttp(http), options);
 }
 
-/** A numeric project id resolved to its path (the command line does this before anything else is sent). */
-export function resolveProjectPath(http: GitLabHttpOptions, id: string): Promise<string> {
-  return projectPath(new GitLabHttp(http), id);
+/**
+ * A numeric project id resolved to its path (`GET /projects/:id`), so that key names never depend on how the project
+ * was named (the command line does this before anything else is sent).
+ */
+export async function resolveProjectPath(options: GitLabHttpOptions, id: string): Promise<string> {
+  const http = new GitLabHttp(options);
+  const response = await http.send('GET', `/projects/${encodeURIComponent(id)}`, { what: `reading project ${id}` });
+  const path = (response.body as { path_with_namespace?: unknown } | undefined)?.path_with_namespace;
+  if (response.status === 200 && typeof path === 'string' && path.includes('/')) return path;
+  const why =
+    response.status === 401
+      ? 'the GitLab token (GITLAB_TOKEN) is invalid, revoked or expired'
+      : response.status === 404 || response.status === 403
+        ? 'it does not exist or the GitLab token (GITLAB_TOKEN) cannot see it'
+        : http.reason(response);
+  throw new ServiceError(`GitLab project ${id} could not be resolved to its path: ${why}`, { status: response.status });
 }
 
 /** The GitLab token's record (its expiry), loaded with the store: one chunk for everything GitLab. */
