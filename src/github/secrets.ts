@@ -108,7 +108,6 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
   }
 
-  /** Audit mode: the secret's metadata (GET …/secrets/{name}); on a 404, what exactly is missing. */
   async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
     const { route, params } = secretsRoute(slot);
     let response: { data: { updated_at?: string } };
@@ -137,26 +136,20 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
         throw gitHubReadFailure(error, slot, `checking why secret ${slot.secretName} of ${slot.target} was not found`);
       }
     };
-    const kind =
-      slot.kind === 'dependabot' || (slot.kind === 'organization' && slot.secretType === 'dependabot') ? 'Dependabot secret' : 'secret';
-    const secretMissing = `${kind} ${slot.secretName} does not exist in ${slot.target}`;
-    switch (slot.kind) {
-      case 'organization':
-        return (await exists(() => orgs.get({ org: slot.org })))
-          ? secretMissing
-          : `organization ${slot.org} does not exist, or github-token cannot see it`;
-      default:
-        if (!(await exists(() => repos.get({ owner: slot.owner, repo: slot.repo })))) {
-          return `repository ${slot.owner}/${slot.repo} does not exist, or github-token cannot see it (a fine-grained token sees only the repositories it was given)`;
-        }
-        if (
-          slot.kind === 'environment' &&
-          !(await exists(() => repos.getEnvironment({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment })))
-        ) {
-          return `environment '${slot.environment}' does not exist in ${slot.owner}/${slot.repo}`;
-        }
-        return secretMissing;
+    if (slot.kind === 'organization') {
+      if (!(await exists(() => orgs.get({ org: slot.org })))) {
+        return `organization ${slot.org} does not exist, or github-token cannot see it`;
+      }
+    } else if (!(await exists(() => repos.get({ owner: slot.owner, repo: slot.repo })))) {
+      return `repository ${slot.owner}/${slot.repo} does not exist, or github-token cannot see it (a fine-grained token sees only the repositories it was given)`;
+    } else if (slot.kind === 'environment') {
+      const environment = { owner: slot.owner, repo: slot.repo, environment_name: slot.environment };
+      if (!(await exists(() => repos.getEnvironment(environment)))) {
+        return `environment '${slot.environment}' does not exist in ${slot.owner}/${slot.repo}`;
+      }
     }
+    const dependabot = slot.kind === 'dependabot' || (slot.kind === 'organization' && slot.secretType === 'dependabot');
+    return `${dependabot ? 'Dependabot secret' : 'secret'} ${slot.secretName} does not exist in ${slot.target}`;
   }
 
   private async repositoryId(repository: string): Promise<number> {
@@ -179,20 +172,12 @@ function permissionFor(slot: GitHubSecretSlot): string {
 
 /** Where GitHub keeps the slot's secrets and their public key: a REST route prefix, and its parameters. */
 function secretsRoute(slot: GitHubSecretSlot): { route: string; params: Record<string, string> } {
-  switch (slot.kind) {
-    case 'organization':
-      return { route: `/orgs/{org}/${slot.secretType}`, params: { org: slot.org } };
-    case 'environment':
-      return {
-        route: '/repos/{owner}/{repo}/environments/{environment_name}',
-        params: { owner: slot.owner, repo: slot.repo, environment_name: slot.environment },
-      };
-    default:
-      return {
-        route: `/repos/{owner}/{repo}/${slot.kind === 'dependabot' ? 'dependabot' : 'actions'}`,
-        params: { owner: slot.owner, repo: slot.repo },
-      };
+  if (slot.kind === 'organization') return { route: `/orgs/{org}/${slot.secretType}`, params: { org: slot.org } };
+  const params = { owner: slot.owner, repo: slot.repo };
+  if (slot.kind === 'environment') {
+    return { route: '/repos/{owner}/{repo}/environments/{environment_name}', params: { ...params, environment_name: slot.environment } };
   }
+  return { route: `/repos/{owner}/{repo}/${slot.kind === 'dependabot' ? 'dependabot' : 'actions'}`, params };
 }
 
 /** A public key GitHub (or a proxy) sent that no value can be sealed for. */
@@ -259,12 +244,8 @@ function gitHubFailure(error: unknown, slot: GitHubSecretSlot, action: string): 
       : limit.retryAfter
         ? ` for ${limit.retryAfter} s`
         : '';
-    return new ServiceError(
-      `GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`,
-      {
-        status,
-      },
-    );
+    const wait = until || ' longer than 60 s';
+    return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${wait}; run again later.`, { status });
   }
   if (status === 401 || status === 403 || status === 404) {
     const permission = permissionFor(slot);
