@@ -44,7 +44,6 @@ export class GitLabHttp {
     if (options.token) this.secrets.add(options.token);
   }
 
-  /** The API's origin, for messages. */
   get origin(): string {
     return new URL(this.options.apiUrl).origin;
   }
@@ -83,8 +82,7 @@ export class GitLabHttp {
         unanswered ||= !local;
         if (attempt >= policy.retries) throw this.noAnswer(options.what, error, { sent, unanswered });
       }
-      if (response && !isRetryableStatus(response.status)) return response;
-      if (response && attempt >= policy.retries) return response;
+      if (response && (!isRetryableStatus(response.status) || attempt >= policy.retries)) return response;
       const wait = waitBeforeRetry(attempt, response && retryAfterOf(response.headers), policy);
       if (wait === undefined) return response!; // asked to wait past the cap: the caller reports it
       await policy.sleep(wait);

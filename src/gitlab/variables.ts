@@ -213,7 +213,7 @@ export async function resolveProjectPath(options: GitLabHttpOptions, id: string)
   throw new ServiceError(`GitLab project ${id} could not be resolved to its path: ${why}`, { status: response.status });
 }
 
-/** The GitLab token's record (its expiry), loaded with the store: one chunk for everything GitLab. */
+// Loaded with the store, one chunk for everything GitLab: the token's record (its expiry), and check mode's read of
+// the rotation's pipeline schedule.
 export { readTokenSelf } from './tokens.ts';
-/** Check mode's read of the rotation's pipeline schedule, in the same chunk. */
 export { readPipelineSchedule } from './schedules.ts';
