@@ -34,6 +34,19 @@ export class WriteDeadlinePassed extends ServiceError {
   override name = 'WriteDeadlinePassed';
 }
 
+const EARLIER_UNANSWERED = '; an earlier attempt got no answer and may have been stored';
+
+/** A write stopped at `sendBy`; `unanswered`: an earlier attempt got no answer, so the value may be stored. */
+export function writeStopped(store: 'GitHub' | 'GitLab', action: string, unanswered: boolean): WriteDeadlinePassed {
+  const earlier = unanswered ? EARLIER_UNANSWERED : '';
+  return new WriteDeadlinePassed(`${store}: ${action} was stopped: no further attempt was sent${earlier}`, { outcomeUnknown: unanswered });
+}
+
+/** A write's failure after an earlier attempt got no answer: the value may be stored all the same. */
+export function failedAfterUnanswered(failure: ServiceError): ServiceError {
+  return new ServiceError(`${failure.message}${EARLIER_UNANSWERED}`, { status: failure.status, outcomeUnknown: true });
+}
+
 /** `T`: what the store reads before minting and needs for the write (GitHub: a WriteTarget); opaque to the core. */
 export interface SecretStore<T = WriteTarget> {
   /** The access check before anything is minted for the slot; rejects (ServiceError) when the slot cannot be written. */

@@ -1,21 +1,16 @@
-// The one configured Octokit for GitHub, and the one reading of its errors. Requests go over @actions/http-client
-// like Kubiya's (the runner's proxy, a timeout per request), with no redirect to another origin; the project's
-// retry policy (src/retry.ts) is carried out by plugin-retry, and GitHub's rate limits are waited out by
-// plugin-throttling.
+// The one configured Octokit for GitHub (its HTTP stack, retry policy and rate limits below), and the one reading
+// of its errors.
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { httpExchange, notSent, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
-import { isRetryableStatus, waitBeforeRetry, type RetryPolicy } from '../retry.ts';
+import { isRetryableStatus, waitBeforeRetry, type RequestSettings, type RetryPolicy } from '../retry.ts';
 
 export type Octokit = InstanceType<typeof GitHub>;
 
-export interface GitHubClientOptions {
+export interface GitHubClientOptions extends RequestSettings {
   token: string;
   baseUrl: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  userAgent: string;
   warn: (message: string) => void;
   /**
    * Told of every answer GitHub gives, with its `github-authentication-token-expiration` header (sent for a token
@@ -117,7 +112,6 @@ interface GitHubRequestError {
   response?: { status: number; headers?: Record<string, string | undefined>; data?: { message?: unknown; errors?: unknown } };
 }
 
-/** The HTTP status GitHub answered with, if any. */
 export function statusOf(error: unknown): number | undefined {
   return (error as GitHubRequestError).response?.status ?? (error as GitHubRequestError).status;
 }

@@ -2,12 +2,7 @@
 // on the first seal (its WebAssembly start-up is most of what it costs), not when the action starts.
 import type { PublicKey } from '../secret-store.ts';
 
-export interface SealedSecret {
-  keyId: string;
-  encryptedValue: string;
-}
-
-export async function sealSecret(value: string, publicKey: PublicKey): Promise<SealedSecret> {
+export async function sealSecret(value: string, publicKey: PublicKey): Promise<{ keyId: string; encryptedValue: string }> {
   const { default: sodium } = await import('libsodium-wrappers');
   await sodium.ready;
   const key = sodium.from_base64(publicKey.key, sodium.base64_variants.ORIGINAL);

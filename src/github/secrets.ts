@@ -1,10 +1,10 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
 import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
-import { WriteDeadlinePassed } from '../secret-store.ts';
+import { failedAfterUnanswered, writeStopped } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
-import type { OrganizationSlot, GitHubSecretSlot } from '../slots.ts';
+import type { GitHubSecretSlot, OrganizationSlot, OrgSecretVisibility, SecretType } from '../slots.ts';
 import { AttemptsStopped, answered, mayHaveLanded, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
@@ -25,23 +25,10 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
 
   /** The slot's public key (checked to be one a value can be sealed for) and, for an organization, who may read it. */
   async prepare(slot: GitHubSecretSlot, consequence = 'nothing was minted for it'): Promise<WriteTarget> {
-    const { actions, dependabot } = this.octokit.rest;
     try {
-      switch (slot.kind) {
-        case 'repository':
-          return { publicKey: publicKey(await actions.getRepoPublicKey({ owner: slot.owner, repo: slot.repo }), slot) };
-        case 'dependabot':
-          return { publicKey: publicKey(await dependabot.getRepoPublicKey({ owner: slot.owner, repo: slot.repo }), slot) };
-        case 'environment':
-          return {
-            publicKey: publicKey(
-              await actions.getEnvironmentPublicKey({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment }),
-              slot,
-            ),
-          };
-        case 'organization':
-          return await this.prepareOrganization(slot);
-      }
+      if (slot.kind === 'organization') return await this.prepareOrganization(slot);
+      const { route, params } = secretsRoute(slot);
+      return { publicKey: publicKey(await this.octokit.request(`GET ${route}/secrets/public-key`, params), slot) };
     } catch (error) {
       if (error instanceof UnusablePublicKey) throw new ServiceError(`${error.message}; ${consequence}. ${error.fix}`);
       throw gitHubFailure(error, slot, `reading the public key of ${slot.target}`);
@@ -65,56 +52,31 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       // Unknown only when an attempt of the write itself may have reached GitHub unanswered: a failure on the
       // runner (sealing, a host that does not resolve) or of the public key's re-read sent no value.
       const outcomeUnknown = attempts.unanswered > 0;
-      const earlier =
-        outcomeUnknown && (error instanceof ServiceError || !mayHaveLanded(error))
-          ? '; an earlier attempt got no answer and may have been stored'
-          : '';
-      if (error instanceof AttemptsStopped) {
-        throw new WriteDeadlinePassed(`GitHub: ${action} was stopped: ${error.message}${earlier}`, { outcomeUnknown });
-      }
+      if (error instanceof AttemptsStopped) throw writeStopped('GitHub', action, outcomeUnknown);
       const failure = gitHubFailure(error, slot, action);
-      throw outcomeUnknown ? new ServiceError(`${failure.message}${earlier}`, { status: failure.status, outcomeUnknown }) : failure;
+      if (!outcomeUnknown) throw failure;
+      // An unanswered last attempt is itself the one whose outcome is unknown: "GitHub did not answer" says so.
+      const lastUnanswered = mayHaveLanded(error) && !(error instanceof ServiceError);
+      throw lastUnanswered ? new ServiceError(failure.message, { status: failure.status, outcomeUnknown }) : failedAfterUnanswered(failure);
     }
   }
 
   private async write(slot: GitHubSecretSlot, value: string, target: WriteTarget, attempts: Attempts): Promise<'created' | 'updated'> {
-    const { actions, dependabot } = this.octokit.rest;
     const sealed = await sealSecret(value, target.publicKey).catch((error: unknown) => {
       throw new ServiceError(
         `Sealing secret ${slot.secretName} of ${slot.target} failed on the runner (${errorMessage(error)}); nothing was sent to GitHub`,
         { notSent: true },
       );
     });
-    const fields = { secret_name: slot.secretName, encrypted_value: sealed.encryptedValue, key_id: sealed.keyId, request: { attempts } };
-    let status: number;
-    switch (slot.kind) {
-      case 'repository':
-        ({ status } = await actions.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...fields }));
-        break;
-      case 'dependabot':
-        ({ status } = await dependabot.createOrUpdateRepoSecret({ owner: slot.owner, repo: slot.repo, ...fields }));
-        break;
-      case 'environment':
-        ({ status } = await actions.createOrUpdateEnvironmentSecret({
-          owner: slot.owner,
-          repo: slot.repo,
-          environment_name: slot.environment,
-          ...fields,
-        }));
-        break;
-      case 'organization': {
-        const access = orgAccessBody(target.access!);
-        const request = { org: slot.org, ...fields, ...access };
-        ({ status } =
-          slot.secretType === 'dependabot'
-            ? await dependabot.createOrUpdateOrgSecret({
-                ...request,
-                selected_repository_ids: access.selected_repository_ids?.map(String),
-              })
-            : await actions.createOrUpdateOrgSecret(request));
-        break;
-      }
-    }
+    const { route, params } = secretsRoute(slot);
+    const { status } = await this.octokit.request(`PUT ${route}/secrets/{secret_name}`, {
+      ...params,
+      secret_name: slot.secretName,
+      encrypted_value: sealed.encryptedValue,
+      key_id: sealed.keyId,
+      ...(slot.kind === 'organization' && orgAccessBody(target.access!, slot.secretType)),
+      request: { attempts },
+    });
     return status === 201 ? 'created' : 'updated';
   }
 
@@ -123,13 +85,12 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
    * selected repositories; a new one gets org-secret-visibility. All reads overlap in one round trip.
    */
   private async prepareOrganization(slot: OrganizationSlot): Promise<WriteTarget> {
-    const { actions, dependabot } = this.octokit.rest;
-    const api = slot.secretType === 'dependabot' ? dependabot : actions;
-    const query = { org: slot.org, secret_name: slot.secretName };
+    const { route, params } = secretsRoute(slot);
+    const secret = { ...params, secret_name: slot.secretName };
     const [key, existing, selected, idsOnCreate] = await Promise.allSettled([
-      api.getOrgPublicKey({ org: slot.org }),
-      api.getOrgSecret(query),
-      this.octokit.paginate(api.listSelectedReposForOrgSecret, { ...query, per_page: 100 }),
+      this.octokit.request(`GET ${route}/secrets/public-key`, params),
+      this.octokit.request(`GET ${route}/secrets/{secret_name}`, secret),
+      this.octokit.paginate<{ id: number }>(`GET ${route}/secrets/{secret_name}/repositories`, { ...secret, per_page: 100 }),
       Promise.all(slot.selectedOnCreate.map((repository) => this.repositoryId(repository))),
     ]);
     if (key.status === 'rejected') throw key.reason;
@@ -141,37 +102,17 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       if (slot.visibilityOnCreate === 'selected') access.selectedRepositoryIds = idsOnCreate.value;
       return { publicKey: publicKey(key.value, slot), access };
     }
-    const visibility = existing.value.data.visibility;
+    const { visibility } = existing.value.data as { visibility: OrgSecretVisibility };
     if (visibility !== 'selected') return { publicKey: publicKey(key.value, slot), access: { visibility } };
     if (selected.status === 'rejected') throw selected.reason;
     return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
   }
 
-  /** Audit mode: the secret's metadata (GET …/secrets/{name}); on a 404, what exactly is missing. */
   async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
-    const { actions, dependabot } = this.octokit.rest;
-    const secret_name = slot.secretName;
+    const { route, params } = secretsRoute(slot);
     let response: { data: { updated_at?: string } };
     try {
-      switch (slot.kind) {
-        case 'repository':
-          response = await actions.getRepoSecret({ owner: slot.owner, repo: slot.repo, secret_name });
-          break;
-        case 'dependabot':
-          response = await dependabot.getRepoSecret({ owner: slot.owner, repo: slot.repo, secret_name });
-          break;
-        case 'environment':
-          response = await actions.getEnvironmentSecret({
-            owner: slot.owner,
-            repo: slot.repo,
-            environment_name: slot.environment,
-            secret_name,
-          });
-          break;
-        case 'organization':
-          response = await (slot.secretType === 'dependabot' ? dependabot : actions).getOrgSecret({ org: slot.org, secret_name });
-          break;
-      }
+      response = await this.octokit.request(`GET ${route}/secrets/{secret_name}`, { ...params, secret_name: slot.secretName });
     } catch (error) {
       if (statusOf(error) === 404) return { state: 'missing', what: await this.whatIsMissing(slot) };
       throw gitHubReadFailure(error, slot, `reading secret ${slot.secretName} of ${slot.target}`);
@@ -195,26 +136,20 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
         throw gitHubReadFailure(error, slot, `checking why secret ${slot.secretName} of ${slot.target} was not found`);
       }
     };
-    const kind =
-      slot.kind === 'dependabot' || (slot.kind === 'organization' && slot.secretType === 'dependabot') ? 'Dependabot secret' : 'secret';
-    const secretMissing = `${kind} ${slot.secretName} does not exist in ${slot.target}`;
-    switch (slot.kind) {
-      case 'organization':
-        return (await exists(() => orgs.get({ org: slot.org })))
-          ? secretMissing
-          : `organization ${slot.org} does not exist, or github-token cannot see it`;
-      default:
-        if (!(await exists(() => repos.get({ owner: slot.owner, repo: slot.repo })))) {
-          return `repository ${slot.owner}/${slot.repo} does not exist, or github-token cannot see it (a fine-grained token sees only the repositories it was given)`;
-        }
-        if (
-          slot.kind === 'environment' &&
-          !(await exists(() => repos.getEnvironment({ owner: slot.owner, repo: slot.repo, environment_name: slot.environment })))
-        ) {
-          return `environment '${slot.environment}' does not exist in ${slot.owner}/${slot.repo}`;
-        }
-        return secretMissing;
+    if (slot.kind === 'organization') {
+      if (!(await exists(() => orgs.get({ org: slot.org })))) {
+        return `organization ${slot.org} does not exist, or github-token cannot see it`;
+      }
+    } else if (!(await exists(() => repos.get({ owner: slot.owner, repo: slot.repo })))) {
+      return `repository ${slot.owner}/${slot.repo} does not exist, or github-token cannot see it (a fine-grained token sees only the repositories it was given)`;
+    } else if (slot.kind === 'environment') {
+      const environment = { owner: slot.owner, repo: slot.repo, environment_name: slot.environment };
+      if (!(await exists(() => repos.getEnvironment(environment)))) {
+        return `environment '${slot.environment}' does not exist in ${slot.owner}/${slot.repo}`;
+      }
     }
+    const dependabot = slot.kind === 'dependabot' || (slot.kind === 'organization' && slot.secretType === 'dependabot');
+    return `${dependabot ? 'Dependabot secret' : 'secret'} ${slot.secretName} does not exist in ${slot.target}`;
   }
 
   private async repositoryId(repository: string): Promise<number> {
@@ -232,12 +167,17 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
 }
 
 function permissionFor(slot: GitHubSecretSlot): string {
-  switch (slot.kind) {
-    case 'organization':
-      return slot.secretType === 'dependabot' ? PERMISSION['organization/dependabot'] : PERMISSION['organization/actions'];
-    default:
-      return PERMISSION[slot.kind];
+  return PERMISSION[slot.kind === 'organization' ? (`organization/${slot.secretType}` as const) : slot.kind];
+}
+
+/** Where GitHub keeps the slot's secrets and their public key: a REST route prefix, and its parameters. */
+function secretsRoute(slot: GitHubSecretSlot): { route: string; params: Record<string, string> } {
+  if (slot.kind === 'organization') return { route: `/orgs/{org}/${slot.secretType}`, params: { org: slot.org } };
+  const params = { owner: slot.owner, repo: slot.repo };
+  if (slot.kind === 'environment') {
+    return { route: '/repos/{owner}/{repo}/environments/{environment_name}', params: { ...params, environment_name: slot.environment } };
   }
+  return { route: `/repos/{owner}/{repo}/${slot.kind === 'dependabot' ? 'dependabot' : 'actions'}`, params };
 }
 
 /** A public key GitHub (or a proxy) sent that no value can be sealed for. */
@@ -263,10 +203,11 @@ function publicKey(response: { data: { key_id: string; key: string } }, slot: Gi
   return { keyId, key };
 }
 
-function orgAccessBody(access: OrgSecretAccess): { visibility: OrgSecretAccess['visibility']; selected_repository_ids?: number[] } {
-  return access.visibility === 'selected'
-    ? { visibility: access.visibility, selected_repository_ids: access.selectedRepositoryIds ?? [] }
-    : { visibility: access.visibility };
+/** Who may read an organization secret, as its PUT takes it (Dependabot's takes the repository ids as strings). */
+function orgAccessBody(access: OrgSecretAccess, secretType: SecretType) {
+  if (access.visibility !== 'selected') return { visibility: access.visibility };
+  const ids = access.selectedRepositoryIds ?? [];
+  return { visibility: access.visibility, selected_repository_ids: secretType === 'dependabot' ? ids.map(String) : ids };
 }
 
 /** A refused read (audit mode) names the read permission; anything else is described as for a write. */
@@ -303,12 +244,8 @@ function gitHubFailure(error: unknown, slot: GitHubSecretSlot, action: string): 
       : limit.retryAfter
         ? ` for ${limit.retryAfter} s`
         : '';
-    return new ServiceError(
-      `GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${until || ' longer than 60 s'}; run again later.`,
-      {
-        status,
-      },
-    );
+    const wait = until || ' longer than 60 s';
+    return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${wait}; run again later.`, { status });
   }
   if (status === 401 || status === 403 || status === 404) {
     const permission = permissionFor(slot);

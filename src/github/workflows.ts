@@ -1,7 +1,7 @@
 // A thin client for the three GitHub workflow endpoints the action uses (read a workflow, its latest run, enable it),
 // over the one HTTP stack (../http-exchange.ts) and not Octokit: check mode and the keep-alive run on every job's
 // path, so they load neither Octokit nor libsodium (scripts/build.ts keeps this file out of the Octokit chunk).
-import { httpExchange, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, parseJson, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
 import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { ServiceError } from '../service-error.ts';
 
@@ -114,45 +114,32 @@ export class GitHubWorkflows {
   }
 
   private failure(method: string, file: string, action: string, answer: HttpAnswer): ServiceError {
+    const { status } = answer;
     const body = asObject(parseJson(answer.text));
     const message = stringOf(body['message'])?.replace(/\s+/g, ' ').slice(0, 200);
-    const reason = message ? `HTTP ${answer.status}: ${message}` : `HTTP ${answer.status}`;
+    const reason = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
     const { repository } = this.options;
-    const status = answer.status;
+    const failed = (text: string) => new ServiceError(text, { status });
     if (status === 404) {
-      return new ServiceError(
+      return failed(
         `GitHub has no workflow ${file} in ${repository} (${reason}): the name is the file's in .github/workflows/, e.g. rotate-kubiya-key.yml`,
-        { status },
       );
     }
     if (status === 401) {
-      return new ServiceError(`GitHub rejected workflow-token while ${action} of ${repository} (${reason}): pass a token of this run`, {
-        status,
-      });
+      return failed(`GitHub rejected workflow-token while ${action} of ${repository} (${reason}): pass a token of this run`);
     }
     if (status === 403) {
       const permission = method === 'GET' ? 'actions: read' : 'actions: write';
-      return new ServiceError(
+      return failed(
         `GitHub refused ${action} of ${repository} (${reason}): workflow-token needs \`permissions: ${permission}\` in the job (see ${DOCS})`,
-        { status },
       );
     }
-    return new ServiceError(`GitHub failed ${action} of ${repository} (${reason})`, { status });
+    return failed(`GitHub failed ${action} of ${repository} (${reason})`);
   }
 }
 
-type Json = Record<string, unknown>;
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function asObject(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function stringOf(value: unknown): string | undefined {

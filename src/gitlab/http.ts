@@ -22,9 +22,15 @@ export interface GitLabHttpOptions extends RequestSettings {
   transport?: HttpTransport;
 }
 
-/** A write asks this before each attempt; false sends none. */
+/** A write's `maySend` refused an attempt; `unanswered`: an earlier attempt got no answer (it may have taken effect). */
 export class AttemptStopped extends Error {
   override name = 'AttemptStopped';
+  readonly unanswered: boolean;
+
+  constructor(unanswered: boolean) {
+    super('no further attempt was sent');
+    this.unanswered = unanswered;
+  }
 }
 
 export class GitLabHttp {
@@ -38,7 +44,6 @@ export class GitLabHttp {
     if (options.token) this.secrets.add(options.token);
   }
 
-  /** The API's origin, for messages. */
   get origin(): string {
     return new URL(this.options.apiUrl).origin;
   }
@@ -65,7 +70,7 @@ export class GitLabHttp {
     let unanswered = false;
     let sent = false;
     for (let attempt = 0; ; attempt++) {
-      if (options.maySend && !options.maySend()) throw Object.assign(new AttemptStopped('no further attempt was sent'), { unanswered });
+      if (options.maySend && !options.maySend()) throw new AttemptStopped(unanswered);
       let response: GitLabResponse | undefined;
       try {
         response = { ...(await this.once(method, url, options.body)), unanswered };
@@ -77,8 +82,7 @@ export class GitLabHttp {
         unanswered ||= !local;
         if (attempt >= policy.retries) throw this.noAnswer(options.what, error, { sent, unanswered });
       }
-      if (response && !isRetryableStatus(response.status)) return response;
-      if (response && attempt >= policy.retries) return response;
+      if (response && (!isRetryableStatus(response.status) || attempt >= policy.retries)) return response;
       const wait = waitBeforeRetry(attempt, response && retryAfterOf(response.headers), policy);
       if (wait === undefined) return response!; // asked to wait past the cap: the caller reports it
       await policy.sleep(wait);

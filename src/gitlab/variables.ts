@@ -3,11 +3,17 @@
 // not masked) is refused before anything is minted; a created variable is masked, raw (never expanded as `$…`) and
 // protected unless told otherwise; an update sends the value and the description only, so every other attribute the
 // variable has is kept.
-import { WriteDeadlinePassed, type SecretReader, type SecretState, type SecretStore, type WriteOptions } from '../secret-store.ts';
+import {
+  failedAfterUnanswered,
+  writeStopped,
+  type SecretReader,
+  type SecretState,
+  type SecretStore,
+  type WriteOptions,
+} from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { SecretSlot } from '../slots.ts';
 import { AttemptStopped, GitLabHttp, type GitLabHttpOptions, type GitLabResponse } from './http.ts';
-import { projectPath } from './projects.ts';
 
 /** What the access check found: whether the variable exists (a write updates it) or not yet (a write creates it). */
 export interface VariableTarget {
@@ -57,49 +63,38 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
   async put(slot: SecretSlot, value: string, target: VariableTarget, options: WriteOptions): Promise<'created' | 'updated'> {
     this.http.protect(value);
     const what = `writing ${describe(slot)}`;
-    let response = await this.write(slot, value, target.exists ? 'PUT' : 'POST', options);
-    let unanswered = response.unanswered;
-    // Created since the access check (another job, or an earlier attempt of this POST that got no answer): update it.
-    const created = !target.exists && !isTaken(response);
-    if (!created && !target.exists) {
-      response = await this.write(slot, value, 'PUT', options, unanswered);
-      unanswered ||= response.unanswered;
+    let unanswered = false;
+    try {
+      let response = await this.write(slot, value, target.exists ? 'PUT' : 'POST', options);
+      unanswered = response.unanswered;
+      // Created since the access check (another job, or an earlier attempt of this POST that got no answer): update it.
+      const created = !target.exists && !isTaken(response);
+      if (!created && !target.exists) {
+        response = await this.write(slot, value, 'PUT', options);
+        unanswered ||= response.unanswered;
+      }
+      if (response.status === 200 || response.status === 201) return created ? 'created' : 'updated';
+      throw isMaskRefusal(response)
+        ? new ServiceError(
+            `GitLab refused to mask the value of ${describe(slot)} (HTTP 400: value is invalid), so it was not written; a Kubiya ` +
+              'key GitLab cannot mask must not be stored where job logs would show it',
+            { status: 400 },
+          )
+        : this.failure(response, slot, what);
+    } catch (error) {
+      if (error instanceof AttemptStopped) throw writeStopped('GitLab', what, unanswered || error.unanswered);
+      if (unanswered && error instanceof ServiceError && !error.outcomeUnknown) throw failedAfterUnanswered(error);
+      throw error;
     }
-    if (response.status === 200 || response.status === 201) return created ? 'created' : 'updated';
-    const failure = isMaskRefusal(response)
-      ? new ServiceError(
-          `GitLab refused to mask the value of ${describe(slot)} (HTTP 400: value is invalid), so it was not written; a Kubiya ` +
-            'key GitLab cannot mask must not be stored where job logs would show it',
-          { status: 400 },
-        )
-      : this.failure(response, slot, what);
-    if (!unanswered) throw failure;
-    throw new ServiceError(`${failure.message}; an earlier attempt got no answer and may have been stored`, {
-      status: failure.status,
-      outcomeUnknown: true,
-    });
   }
 
   /** One POST (create) or PUT (value and description only); stopped by the write deadline before any attempt. */
-  private async write(slot: SecretSlot, value: string, method: 'POST' | 'PUT', options: WriteOptions, unanswered = false) {
+  private write(slot: SecretSlot, value: string, method: 'POST' | 'PUT', options: WriteOptions): Promise<GitLabResponse> {
     const where = whereOf(slot);
-    const what = `writing ${describe(slot)}`;
-    const send = { what, maySend: () => options.clock() <= options.sendBy };
-    try {
-      return method === 'PUT'
-        ? await this.http.send('PUT', variablePath(where, slot.secretName), { ...send, body: this.update(value) })
-        : await this.http.send('POST', collectionPath(where), { ...send, body: this.create(where, slot.secretName, value) });
-    } catch (error) {
-      if (error instanceof ServiceError && unanswered && !error.outcomeUnknown) {
-        throw new ServiceError(`${error.message}; an earlier attempt got no answer and may have been stored`, { outcomeUnknown: true });
-      }
-      if (!(error instanceof AttemptStopped)) throw error;
-      const lost = unanswered || (error as AttemptStopped & { unanswered?: boolean }).unanswered === true;
-      throw new WriteDeadlinePassed(
-        `GitLab: ${what} was stopped: ${error.message}` + (lost ? '; an earlier attempt got no answer and may have been stored' : ''),
-        { outcomeUnknown: lost },
-      );
-    }
+    const send = { what: `writing ${describe(slot)}`, maySend: () => options.clock() <= options.sendBy };
+    return method === 'PUT'
+      ? this.http.send('PUT', variablePath(where, slot.secretName), { ...send, body: { value, description: this.options.description } })
+      : this.http.send('POST', collectionPath(where), { ...send, body: this.create(where, slot.secretName, value) });
   }
 
   async readSecret(slot: SecretSlot): Promise<SecretState> {
@@ -126,39 +121,28 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
     };
   }
 
-  private update(value: string): Record<string, unknown> {
-    return { value, description: this.options.description };
-  }
-
   /** 401/403/404 say what to fix; anything else its status and GitLab's message. */
   private failure(response: GitLabResponse, slot: SecretSlot, what: string): ServiceError {
     const where = whereOf(slot);
     const status = response.status;
     const base = `GitLab refused ${what} (${this.http.reason(response)})`;
+    const refused = (why: string) => new ServiceError(`${base}: ${why}`, { status });
     const token = 'the GitLab token (GITLAB_TOKEN)';
     const needs = `a project, group or personal access token with the api scope and the Maintainer role on the ${where.kind}`;
-    if (status === 401) return new ServiceError(`${base}: ${token} is invalid, revoked or expired; create ${needs}`, { status });
+    if (status === 401) return refused(`${token} is invalid, revoked or expired; create ${needs}`);
     if (status === 403) {
       const scope = (response.body as { error?: unknown } | undefined)?.error === 'insufficient_scope';
       const why = scope
         ? `${token} lacks the api scope (read_api cannot write variables)`
         : `${token} lacks the Maintainer role on ${where.kind} ${where.path} (a Developer cannot read or write CI/CD variables)`;
-      return new ServiceError(`${base}: ${why}; use ${needs}`, { status });
+      return refused(`${why}; use ${needs}`);
     }
     if (status === 404) {
-      return new ServiceError(
-        `${base}: ${where.kind} ${where.path} does not exist or ${token} cannot see it; check the path and the token`,
-        {
-          status,
-        },
-      );
+      return refused(`${where.kind} ${where.path} does not exist or ${token} cannot see it; check the path and the token`);
     }
     if (status >= 300 && status < 400) {
-      return new ServiceError(
-        `${base}: GitLab answered with a redirect, which is not followed (the token goes only to ${this.http.origin}); check gitlab-url`,
-        {
-          status,
-        },
+      return refused(
+        `GitLab answered with a redirect, which is not followed (the token goes only to ${this.http.origin}); check gitlab-url`,
       );
     }
     return new ServiceError(base, { status });
@@ -211,12 +195,25 @@ export function gitLabVariableStore(http: GitLabHttpOptions, options: GitLabStor
   return new GitLabVariableStore(new GitLabHttp(http), options);
 }
 
-/** A numeric project id resolved to its path (the command line does this before anything else is sent). */
-export function resolveProjectPath(http: GitLabHttpOptions, id: string): Promise<string> {
-  return projectPath(new GitLabHttp(http), id);
+/**
+ * A numeric project id resolved to its path (`GET /projects/:id`), so that key names never depend on how the project
+ * was named (the command line does this before anything else is sent).
+ */
+export async function resolveProjectPath(options: GitLabHttpOptions, id: string): Promise<string> {
+  const http = new GitLabHttp(options);
+  const response = await http.send('GET', `/projects/${encodeURIComponent(id)}`, { what: `reading project ${id}` });
+  const path = (response.body as { path_with_namespace?: unknown } | undefined)?.path_with_namespace;
+  if (response.status === 200 && typeof path === 'string' && path.includes('/')) return path;
+  const why =
+    response.status === 401
+      ? 'the GitLab token (GITLAB_TOKEN) is invalid, revoked or expired'
+      : response.status === 404 || response.status === 403
+        ? 'it does not exist or the GitLab token (GITLAB_TOKEN) cannot see it'
+        : http.reason(response);
+  throw new ServiceError(`GitLab project ${id} could not be resolved to its path: ${why}`, { status: response.status });
 }
 
-/** The GitLab token's record (its expiry), loaded with the store: one chunk for everything GitLab. */
+// Loaded with the store, one chunk for everything GitLab: the token's record (its expiry), and check mode's read of
+// the rotation's pipeline schedule.
 export { readTokenSelf } from './tokens.ts';
-/** Check mode's read of the rotation's pipeline schedule, in the same chunk. */
 export { readPipelineSchedule } from './schedules.ts';
