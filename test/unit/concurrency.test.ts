@@ -18,7 +18,11 @@ describe('limiter', () => {
     const bounded = limiter(1);
     const counter = { active: 0, most: 0 };
     let late: Promise<void> | undefined;
-    const arrive = (left: number): void => queueMicrotask(() => (left > 1 ? arrive(left - 1) : (late = bounded(counted(counter)))));
+    const arrive = (left: number): void =>
+      queueMicrotask(() => {
+        if (left > 1) arrive(left - 1);
+        else late = bounded(counted(counter));
+      });
     const first = bounded(counted(counter, () => arrive(hops)));
     const waiting = bounded(counted(counter));
     await Promise.all([first, waiting]);
