@@ -188,7 +188,7 @@ export class World {
       }),
     };
     const secrets = this.#secrets(config, state, retry);
-    return rotate(config, { keys, secrets, log, now: () => new Date(), concurrency: 8 });
+    return rotate(config, { keys, secrets, log, now: () => new Date() });
   }
 
   /** The run's store over its own client, wired to the scheduler like the Kubiya client. */
