@@ -158,7 +158,7 @@ function parseGitLabSlots(input: Inputs, secretName: string): SecretSlot[] {
       `The variable name '${secretName}' is not one this store writes: use upper-case letters, digits and underscores (GitLab variable keys are case-sensitive).`,
     );
   }
-  const host = new URL(parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com')).hostname.toLowerCase();
+  const host = new URL(parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com')).hostname;
   const group = input('group');
   const projects = input('projects');
   const environment = input('environment');
@@ -208,7 +208,7 @@ export function parseDurationInput(name: string, value: string, minMs: number): 
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-export function parseBaseUrl(name: string, value: string): string {
+function parseBaseUrl(name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);

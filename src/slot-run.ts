@@ -4,14 +4,11 @@
 import { mapBounded } from './concurrency.ts';
 import type { ApiKey, KeyService } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
-import type { Runner } from './runner.ts';
+import type { Runner, StepLog } from './runner.ts';
 import { errorMessage } from './service-error.ts';
 import type { Slot } from './slots.ts';
 
-export interface SlotLog {
-  info(text: string): void;
-  warning(text: string): void;
-}
+export type SlotLog = Pick<StepLog, 'info' | 'warning'>;
 
 export interface RunLog {
   /** Lines about one slot; `done` (slots done, this one included, of all) when its work is over: they are shown as one group. */

@@ -68,7 +68,6 @@ export interface GitLabGroupSlot extends SlotBase {
   group: string;
 }
 
-/** A slot whose key is written to a GitHub secret. */
 export type GitHubSecretSlot = RepositorySlot | EnvironmentSlot | OrganizationSlot;
 export type GitLabSlot = GitLabProjectSlot | GitLabGroupSlot;
 /** A slot whose key is written to a store (a GitHub secret, a GitLab variable): every slot but mint mode's. */
