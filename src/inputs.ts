@@ -5,9 +5,10 @@ import {
   environmentSlot,
   gitLabGroupSlot,
   gitLabProjectSlot,
+  isEnvironmentName,
+  NAME_PREFIX,
   organizationSlot,
   repositorySlot,
-  type OrgSecretVisibility,
   type Run,
   type SecretSlot,
   type SecretType,
@@ -116,7 +117,7 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
   const environment = input('environment');
   const organization = input('organization');
   const secretType = parseChoice<SecretType>('secret-type', input('secret-type') || 'actions', ['actions', 'dependabot']);
-  const visibility = parseChoice('org-secret-visibility', input('org-secret-visibility') || 'private', VISIBILITIES);
+  const visibility = parseChoice('org-secret-visibility', input('org-secret-visibility') || 'private', ['all', 'private', 'selected']);
   if (environment && organization) {
     throw new InputError("Inputs 'environment' and 'organization' cannot be combined: an environment secret belongs to a repository.");
   }
@@ -137,7 +138,7 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
     return [organizationSlot(organization, secretName, { secretType, visibilityOnCreate: visibility, selectedOnCreate })];
   }
   if (environment) {
-    if (!isEnvironmentName(environment)) {
+    if (!isEnvironmentName(environment) || environment.includes(':')) {
       throw new InputError(
         "Input 'environment' must be a GitHub environment name: at most 255 characters, no control characters, and no ':' (it separates the fields of key names).",
       );
@@ -145,13 +146,6 @@ export function parseSecretSlots(input: Inputs, run: Run, secretName: string): S
     return repositories.map(({ owner, repo }) => environmentSlot(owner, repo, environment, secretName));
   }
   return repositories.map(({ owner, repo }) => repositorySlot(owner, repo, secretName, secretType));
-}
-
-const VISIBILITIES: OrgSecretVisibility[] = ['all', 'private', 'selected'];
-
-/** At most 255 characters, no control characters, and no ':' (it separates the fields of key names). */
-function isEnvironmentName(value: string): boolean {
-  return value.length <= 255 && ![...value].some((char) => char < ' ' || char === '\u007f' || char === ':');
 }
 
 const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
@@ -164,14 +158,14 @@ function parseGitLabSlots(input: Inputs, secretName: string): SecretSlot[] {
       `The variable name '${secretName}' is not one this store writes: use upper-case letters, digits and underscores (GitLab variable keys are case-sensitive).`,
     );
   }
-  const host = new URL(parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com')).hostname.toLowerCase();
+  const host = new URL(parseBaseUrl('gitlab-url', input('gitlab-url') || 'https://gitlab.com')).hostname;
   const group = input('group');
   const projects = input('projects');
   const environment = input('environment');
   if (group && projects)
     throw new InputError("Inputs 'group' and 'projects' cannot be combined: a run writes project variables or one group variable.");
   if (group && environment) throw new InputError("Inputs 'group' and 'environment' cannot be combined: a group variable's scope is '*'.");
-  if (environment && !isEnvironmentName(environment)) {
+  if (environment && (!isEnvironmentName(environment) || environment.includes(':'))) {
     throw new InputError(
       "Input 'environment' must be a GitLab environment scope: at most 255 characters, no control characters, and no ':'.",
     );
@@ -214,7 +208,7 @@ export function parseDurationInput(name: string, value: string, minMs: number): 
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-export function parseBaseUrl(name: string, value: string): string {
+function parseBaseUrl(name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -247,7 +241,7 @@ function parseSecretName(value: string, gitlab: boolean): string {
 }
 
 function parseKeyNamePrefix(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(value)) {
+  if (!NAME_PREFIX.test(value)) {
     throw new InputError(
       `Input 'key-name-prefix' must be 1-32 letters, digits, '.', '_' or '-' (got '${value}'); ':' separates the fields of key names.`,
     );

@@ -2,6 +2,7 @@
 // state, the log and the job summary go through this adapter (as create-github-app-token passes `core` to its
 // main), so a mode is a plain function of a Runner and tests can hand it another.
 import * as core from '@actions/core';
+import type { Inputs } from './inputs.ts';
 import { neutralise } from './log-text.ts';
 
 export interface StepLog {
@@ -12,8 +13,7 @@ export interface StepLog {
 
 export interface Runner {
   env: NodeJS.ProcessEnv;
-  /** the trimmed input, '' when unset */
-  input: (name: string) => string;
+  input: Inputs;
   /** hides `secret` in every later log line */
   mask: (secret: string) => void;
   output: (name: string, value: string) => void;

@@ -9,9 +9,6 @@ import { requestSettings } from './retry.ts';
 import type { Runner } from './runner.ts';
 import type { SecretReader, SecretStore } from './secret-store.ts';
 
-/** Slots in flight at once (each with its own requests), in every multi-slot mode. */
-export const SLOTS_IN_FLIGHT = 8;
-
 /** Kubiya's client for admin-api-key; each minted key is masked the moment it is parsed. */
 export function kubiyaFor(config: Pick<KeyInputs, 'adminApiKey' | 'kubiyaApiUrl'>, runner: Pick<Runner, 'env' | 'mask'>): KubiyaClient {
   return new KubiyaClient({

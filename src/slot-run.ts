@@ -4,14 +4,11 @@
 import { mapBounded } from './concurrency.ts';
 import type { ApiKey, KeyService } from './key-service.ts';
 import { slotResult, type SlotResult } from './results.ts';
-import type { Runner } from './runner.ts';
+import type { Runner, StepLog } from './runner.ts';
 import { errorMessage } from './service-error.ts';
 import type { Slot } from './slots.ts';
 
-export interface SlotLog {
-  info(text: string): void;
-  warning(text: string): void;
-}
+export type SlotLog = Pick<StepLog, 'info' | 'warning'>;
 
 export interface RunLog {
   /** Lines about one slot; `done` (slots done, this one included, of all) when its work is over: they are shown as one group. */
@@ -31,11 +28,12 @@ export function groupedLog(runner: Pick<Runner, 'group'>): RunLog {
   };
 }
 
+/** Slots in flight at once (each with its own requests). */
+const SLOTS_IN_FLIGHT = 8;
+
 export interface SlotRun<S extends Pick<Slot, 'target' | 'secretName'>, P> {
   keys: KeyService;
   log: RunLog;
-  /** slots in flight at once */
-  concurrency: number;
   /** the slots, or (audit's `repositories: '*'`) the slots found in the key list */
   slots: readonly S[] | ((listing: ApiKey[]) => S[]);
   /** per slot, overlapped with the opening round trip (rotate: the secret's public key) */
@@ -60,7 +58,7 @@ export async function runSlots<S extends Pick<Slot, 'target' | 'secretName'>, P 
   }
   const slots = typeof run.slots === 'function' ? run.slots(listing.value) : run.slots;
   let done = 0;
-  return mapBounded(slots, run.concurrency, async (slot, index) => {
+  return mapBounded(slots, SLOTS_IN_FLIGHT, async (slot, index) => {
     const log = run.log.forSlot(run.title?.(slot) ?? slot.target);
     try {
       const ready = prepared[index];

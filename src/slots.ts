@@ -30,10 +30,8 @@ export interface RepositorySlot extends SlotBase {
   repo: string;
 }
 
-export interface EnvironmentSlot extends SlotBase {
+export interface EnvironmentSlot extends Omit<RepositorySlot, 'kind'> {
   kind: 'environment';
-  owner: string;
-  repo: string;
   environment: string;
 }
 
@@ -70,7 +68,6 @@ export interface GitLabGroupSlot extends SlotBase {
   group: string;
 }
 
-/** A slot whose key is written to a GitHub secret. */
 export type GitHubSecretSlot = RepositorySlot | EnvironmentSlot | OrganizationSlot;
 export type GitLabSlot = GitLabProjectSlot | GitLabGroupSlot;
 /** A slot whose key is written to a store (a GitHub secret, a GitLab variable): every slot but mint mode's. */
@@ -124,15 +121,15 @@ export function jobSlot(repository: string, job: string, secretName: string): Jo
 
 /** Every managed key of the slot starts with this; nothing else does (the scope ends at a `:`). */
 function slotKeyPrefix(slot: Slot, keyNamePrefix: string): string {
-  return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:run-`;
+  return `${keyNamePrefix}:${slot.scope}:${slot.secretName}:`;
 }
 
-const RUN_PART = /^\d+-\d+$/;
+const NAME_RUN = /^run-(\d+)-(\d+)$/;
 /** Job ids as mint mode accepts GITHUB_JOB: letters, digits, `.`, `-` and `_`. */
 const JOB_KEY = /^([A-Za-z0-9_.-]+):([A-Z0-9_]+):run-\d+-\d+$/;
 
 export function managedKeyName(slot: Slot, keyNamePrefix: string, run: Run): string {
-  return `${slotKeyPrefix(slot, keyNamePrefix)}${run.runId}-${run.runAttempt}`;
+  return `${slotKeyPrefix(slot, keyNamePrefix)}run-${run.runId}-${run.runAttempt}`;
 }
 
 /** A token unique to one create call, carried in the key's description (see isKeyOfMint). */
@@ -160,7 +157,7 @@ export function isKeyOfMint(key: { name: string; description?: string }, name: s
 /** The whole name, by its grammar: `<prefix>:<scope>:<SECRET_NAME>:run-<id>-<attempt>`. */
 export function isSlotKey(name: string, slot: Slot, keyNamePrefix: string): boolean {
   const head = slotKeyPrefix(slot, keyNamePrefix);
-  return name.startsWith(head) && RUN_PART.test(name.slice(head.length));
+  return name.startsWith(head) && NAME_RUN.test(name.slice(head.length));
 }
 
 /**
@@ -173,9 +170,8 @@ export function isJobKeyOf(name: string, slot: RepositorySlot, keyNamePrefix: st
   return JOB_KEY.exec(name.slice(head.length))?.[2] === slot.secretName;
 }
 
-const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+export const NAME_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const NAME_SECRET = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
-const NAME_RUN = /^run-(\d+)-(\d+)$/;
 const NAME_OWNER = /^[a-z0-9][a-z0-9-]{0,38}$/;
 const NAME_REPO = /^(?!\.\.?$)[a-z0-9._-]{1,100}$/;
 const NAME_JOB = /^[A-Za-z0-9_-]+$/;

@@ -32,7 +32,7 @@ import { reportFailures, setResultOutputs, slotResult } from '../results.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
-import { secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { secretStoreFor, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog, type SlotLog } from '../slot-run.ts';
 import { parseManagedKeyName, repositorySlot, type SecretSlot, type Slot } from '../slots.ts';
 import { renderAuditSummary } from './audit-summary.ts';
@@ -115,7 +115,7 @@ export async function audit(config: AuditConfig, deps: AuditDeps): Promise<Audit
   };
   const slots = config.slots === 'all' ? everySlot : config.slots;
   const title = (slot: Slot) => `${slot.target} ${slot.secretName}${slot.kind === 'dependabot' ? ' (Dependabot)' : ''}`;
-  return runSlots<Slot, undefined, AuditDetail>({ ...deps, concurrency: SLOTS_IN_FLIGHT, slots, title }, async (slot, { listing, log }) => {
+  return runSlots<Slot, undefined, AuditDetail>({ ...deps, slots, title }, async (slot, { listing, log }) => {
     const { keys, jobKeys } = keysOf(slot, listing);
     const { secrets } = deps;
     // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.

@@ -6,7 +6,6 @@ import { KeyLifecycle } from '../key-lifecycle.ts';
 import { slotResult, type SlotResult } from '../results.ts';
 import { retiredKeys } from '../revocation.ts';
 import type { Runner } from '../runner.ts';
-import { SLOTS_IN_FLIGHT } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { finishRun, startRun } from './frame.ts';
@@ -35,7 +34,7 @@ export async function run(runner: Runner): Promise<void> {
 export async function revokeAll(config: RevokeConfig, deps: { keys: KeyService; log: RunLog; now: () => Date }): Promise<SlotResult[]> {
   // One pool of revocations for every slot's keys (key-lifecycle.ts), whatever the number of slots.
   const lifecycle = new KeyLifecycle(deps.keys, deps.now);
-  return runSlots({ ...deps, concurrency: SLOTS_IN_FLIGHT, slots: config.slots }, async (slot, { listing, log }) => {
+  return runSlots({ ...deps, slots: config.slots }, async (slot, { listing, log }) => {
     const live = retiredKeys(listing, slot, config.keyNamePrefix);
     if (config.dryRun) {
       const note = `dry-run: would revoke ${live.length} key(s)${live.length ? `: ${live.map((key) => key.name).join(', ')}` : ''}`;

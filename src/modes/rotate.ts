@@ -20,7 +20,7 @@ import type { SlotResult } from '../results.ts';
 import { SlotRotation, type RotationDeps, type RotationSettings } from '../rotation.ts';
 import type { Runner } from '../runner.ts';
 import type { SecretStore } from '../secret-store.ts';
-import { secretStoreFor, SLOTS_IN_FLIGHT, STORE_NAMES } from '../services.ts';
+import { secretStoreFor, STORE_NAMES } from '../services.ts';
 import { groupedLog, runSlots, type RunLog } from '../slot-run.ts';
 import type { SecretSlot } from '../slots.ts';
 import { finishRun, startRun } from './frame.ts';
@@ -69,7 +69,7 @@ export async function run(runner: Runner): Promise<void> {
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (config.dryRun && !secrets)
     runner.log.info(`Dry-run without ${config.store}-token: the ${STORE_NAMES[config.store]} access check is skipped.`);
-  const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date(), concurrency: SLOTS_IN_FLIGHT });
+  const results = await rotate(config, { keys, secrets, log: groupedLog(runner), now: () => new Date() });
   const keptBecause = config.revokePrevious
     ? `inside the grace period (${formatDuration(config.gracePeriodMs)})`
     : 'revoke-previous is false';
@@ -81,7 +81,6 @@ export interface RotateDeps extends Omit<RotationDeps, 'lifecycle'> {
   /** absent in a dry-run without the store's token: the access check is skipped */
   secrets?: SecretStore<unknown>;
   log: RunLog;
-  concurrency: number;
 }
 
 /** Every slot rotated (or planned): one opening round trip — the admin key, one listing, each secret's public key. */

@@ -19,7 +19,7 @@ let keys: FakeKeys;
 let secrets: FakeSecrets;
 let warnings: string[];
 const log: RunLog = { forSlot: () => ({ info: () => {}, warning: (text) => warnings.push(text), done: () => {} }) };
-const deps = () => ({ keys, secrets, log, now: () => NOW, concurrency: 4 });
+const deps = () => ({ keys, secrets, log, now: () => NOW });
 
 beforeEach(() => {
   calls = new Calls();

@@ -194,7 +194,7 @@ export class World {
       }),
     };
     const secrets = this.#secrets(config, state, retry, runner);
-    return rotate(config, { keys, secrets, log, now: () => new Date(), ...(sleep && { sleep }), concurrency: 8 });
+    return rotate(config, { keys, secrets, log, now: () => new Date(), ...(sleep && { sleep }) });
   }
 
   /** The run's store over its own client, wired to the scheduler like the Kubiya client. */
