@@ -90,22 +90,20 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     const [key, existing, selected, idsOnCreate] = await Promise.allSettled([
       this.octokit.request(`GET ${route}/secrets/public-key`, params),
       this.octokit.request(`GET ${route}/secrets/{secret_name}`, secret),
-      this.octokit.paginate<{ id: number }>(`GET ${route}/secrets/{secret_name}/repositories`, { ...secret, per_page: 100 }),
+      this.octokit
+        .paginate<{ id: number }>(`GET ${route}/secrets/{secret_name}/repositories`, { ...secret, per_page: 100 })
+        .then((repositories) => repositories.map((repository) => repository.id)),
       Promise.all(slot.selectedOnCreate.map((repository) => this.repositoryId(repository))),
     ]);
     if (key.status === 'rejected') throw key.reason;
-    if (existing.status === 'rejected') {
-      if (statusOf(existing.reason) !== 404) throw existing.reason;
-      // A new secret: who may read it is the user's choice.
-      if (idsOnCreate.status === 'rejected') throw idsOnCreate.reason;
-      const access: OrgSecretAccess = { visibility: slot.visibilityOnCreate };
-      if (slot.visibilityOnCreate === 'selected') access.selectedRepositoryIds = idsOnCreate.value;
-      return { publicKey: publicKey(key.value, slot), access };
-    }
-    const { visibility } = existing.value.data as { visibility: OrgSecretVisibility };
+    if (existing.status === 'rejected' && statusOf(existing.reason) !== 404) throw existing.reason;
+    // A 404 is a new secret: who may read it is the user's choice.
+    const found = existing.status === 'fulfilled';
+    const visibility = found ? (existing.value.data as { visibility: OrgSecretVisibility }).visibility : slot.visibilityOnCreate;
     if (visibility !== 'selected') return { publicKey: publicKey(key.value, slot), access: { visibility } };
-    if (selected.status === 'rejected') throw selected.reason;
-    return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
+    const ids = found ? selected : idsOnCreate;
+    if (ids.status === 'rejected') throw ids.reason;
+    return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: ids.value } };
   }
 
   async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
@@ -239,12 +237,9 @@ function gitHubFailure(error: unknown, slot: GitHubSecretSlot, action: string): 
   const limit = rateLimitOf(error);
   if (limit) {
     // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
-    const until = limit.reset
-      ? ` until ${new Date(limit.reset * 1000).toISOString()}`
-      : limit.retryAfter
-        ? ` for ${limit.retryAfter} s`
-        : '';
-    const wait = until || ' longer than 60 s';
+    let wait = ' longer than 60 s';
+    if (limit.reset) wait = ` until ${new Date(limit.reset * 1000).toISOString()}`;
+    else if (limit.retryAfter) wait = ` for ${limit.retryAfter} s`;
     return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${wait}; run again later.`, { status });
   }
   if (status === 401 || status === 403 || status === 404) {
