@@ -177,19 +177,13 @@ export class KubiyaClient implements KeyService {
       await reconcileLost();
     };
     const cleaned = ' (any key the lost requests created under that name was revoked)';
-    let response: KubiyaResponse;
-    try {
-      response = await this.http.send('POST', KEYS, {
-        key: this.adminKey,
-        body,
-        what: `the creation of key ${request.name}`,
-        beforeRetry: reconcile,
+    const response = await this.http
+      .send('POST', KEYS, { key: this.adminKey, body, what: `the creation of key ${request.name}`, beforeRetry: reconcile })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof ServiceError && error.outcomeUnknown)) throw error;
+        await reconcile(undefined);
+        throw new ServiceError(`${error.message}${cleaned}`);
       });
-    } catch (error) {
-      if (!(error instanceof ServiceError && error.outcomeUnknown)) throw error;
-      await reconcile(undefined);
-      throw new ServiceError(`${error.message}${cleaned}`);
-    }
     if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
     const failure = this.failure(`creating key ${request.name}`, response, true, ttl);
