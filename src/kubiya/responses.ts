@@ -96,7 +96,6 @@ const num = (value: unknown): number | undefined =>
 function readPaging(body: Json) {
   const first = (...values: unknown[]) =>
     values.find((value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number');
-  const cursor = first(body['next_cursor'], body['cursor']);
   return {
     /** a URL, a path, or a page number */
     next: first(body['next'], body['next_page'], body['next_url']),
@@ -105,7 +104,7 @@ function readPaging(body: Json) {
     total: num(body['total']),
     limit: num(body['limit']) ?? num(body['per_page']) ?? num(body['page_size']),
     offset: num(body['offset']),
-    cursor: cursor === undefined ? undefined : String(cursor),
+    cursor: firstString([body], ['next_cursor', 'cursor']),
   };
 }
 
