@@ -1,10 +1,10 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import type { SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { failedAfterUnanswered, writeStopped } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
-import type { GitHubSecretSlot, OrganizationSlot, OrgSecretVisibility, SecretType } from '../slots.ts';
+import type { GitHubSecretSlot, OrganizationSlot, OrgSecretVisibility } from '../slots.ts';
 import { AttemptsStopped, answered, mayHaveLanded, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
@@ -74,7 +74,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       secret_name: slot.secretName,
       encrypted_value: sealed.encryptedValue,
       key_id: sealed.keyId,
-      ...(slot.kind === 'organization' && orgAccessBody(target.access!, slot.secretType)),
+      ...target.access,
       request: { attempts },
     });
     return status === 201 ? 'created' : 'updated';
@@ -103,7 +103,8 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     if (visibility !== 'selected') return { publicKey: publicKey(key.value, slot), access: { visibility } };
     const ids = found ? selected : idsOnCreate;
     if (ids.status === 'rejected') throw ids.reason;
-    return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: ids.value } };
+    const selected_repository_ids = slot.secretType === 'dependabot' ? ids.value.map(String) : ids.value;
+    return { publicKey: publicKey(key.value, slot), access: { visibility, selected_repository_ids } };
   }
 
   async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
@@ -199,13 +200,6 @@ function publicKey(response: { data: { key_id: string; key: string } }, slot: Gi
     );
   }
   return { keyId, key };
-}
-
-/** Who may read an organization secret, as its PUT takes it (Dependabot's takes the repository ids as strings). */
-function orgAccessBody(access: OrgSecretAccess, secretType: SecretType) {
-  if (access.visibility !== 'selected') return { visibility: access.visibility };
-  const ids = access.selectedRepositoryIds ?? [];
-  return { visibility: access.visibility, selected_repository_ids: secretType === 'dependabot' ? ids.map(String) : ids };
 }
 
 /** A refused read (audit mode) names the read permission; anything else is described as for a write. */
