@@ -9,10 +9,11 @@ export interface PublicKey {
   key: string;
 }
 
-/** Who may read an organization secret: kept exactly as it is when the secret is updated. */
+/** Who may read an organization secret, as its PUT takes it: kept exactly as it is when the secret is updated. */
 export interface OrgSecretAccess {
   visibility: OrgSecretVisibility;
-  selectedRepositoryIds?: number[];
+  /** Dependabot's PUT takes the repository ids as strings */
+  selected_repository_ids?: number[] | string[];
 }
 
 /** What a write needs, read before anything is minted (reading it proves the token can read there, not that it may write). */

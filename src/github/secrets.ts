@@ -1,10 +1,10 @@
 // SecretStore over GitHub's REST API for every kind of target: repository, environment, Dependabot and
 // organization secrets. Permission errors name the permission that target kind needs.
-import type { OrgSecretAccess, SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
+import type { SecretReader, SecretState, SecretStore, WriteOptions, WriteTarget } from '../secret-store.ts';
 import { failedAfterUnanswered, writeStopped } from '../secret-store.ts';
 import { notSent } from '../http-exchange.ts';
 import { ServiceError, errorMessage } from '../service-error.ts';
-import type { GitHubSecretSlot, OrganizationSlot, OrgSecretVisibility, SecretType } from '../slots.ts';
+import type { GitHubSecretSlot, OrganizationSlot, OrgSecretVisibility } from '../slots.ts';
 import { AttemptsStopped, answered, mayHaveLanded, rateLimitOf, reasonOf, statusOf, type Attempts, type Octokit } from './client.ts';
 import { sealSecret } from './seal.ts';
 
@@ -74,7 +74,7 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
       secret_name: slot.secretName,
       encrypted_value: sealed.encryptedValue,
       key_id: sealed.keyId,
-      ...(slot.kind === 'organization' && orgAccessBody(target.access!, slot.secretType)),
+      ...target.access,
       request: { attempts },
     });
     return status === 201 ? 'created' : 'updated';
@@ -90,22 +90,21 @@ export class GitHubSecretStore implements SecretStore, SecretReader {
     const [key, existing, selected, idsOnCreate] = await Promise.allSettled([
       this.octokit.request(`GET ${route}/secrets/public-key`, params),
       this.octokit.request(`GET ${route}/secrets/{secret_name}`, secret),
-      this.octokit.paginate<{ id: number }>(`GET ${route}/secrets/{secret_name}/repositories`, { ...secret, per_page: 100 }),
+      this.octokit
+        .paginate<{ id: number }>(`GET ${route}/secrets/{secret_name}/repositories`, { ...secret, per_page: 100 })
+        .then((repositories) => repositories.map((repository) => repository.id)),
       Promise.all(slot.selectedOnCreate.map((repository) => this.repositoryId(repository))),
     ]);
     if (key.status === 'rejected') throw key.reason;
-    if (existing.status === 'rejected') {
-      if (statusOf(existing.reason) !== 404) throw existing.reason;
-      // A new secret: who may read it is the user's choice.
-      if (idsOnCreate.status === 'rejected') throw idsOnCreate.reason;
-      const access: OrgSecretAccess = { visibility: slot.visibilityOnCreate };
-      if (slot.visibilityOnCreate === 'selected') access.selectedRepositoryIds = idsOnCreate.value;
-      return { publicKey: publicKey(key.value, slot), access };
-    }
-    const { visibility } = existing.value.data as { visibility: OrgSecretVisibility };
+    if (existing.status === 'rejected' && statusOf(existing.reason) !== 404) throw existing.reason;
+    // A 404 is a new secret: who may read it is the user's choice.
+    const found = existing.status === 'fulfilled';
+    const visibility = found ? (existing.value.data as { visibility: OrgSecretVisibility }).visibility : slot.visibilityOnCreate;
     if (visibility !== 'selected') return { publicKey: publicKey(key.value, slot), access: { visibility } };
-    if (selected.status === 'rejected') throw selected.reason;
-    return { publicKey: publicKey(key.value, slot), access: { visibility, selectedRepositoryIds: selected.value.map((repo) => repo.id) } };
+    const ids = found ? selected : idsOnCreate;
+    if (ids.status === 'rejected') throw ids.reason;
+    const selected_repository_ids = slot.secretType === 'dependabot' ? ids.value.map(String) : ids.value;
+    return { publicKey: publicKey(key.value, slot), access: { visibility, selected_repository_ids } };
   }
 
   async readSecret(slot: GitHubSecretSlot): Promise<SecretState> {
@@ -203,13 +202,6 @@ function publicKey(response: { data: { key_id: string; key: string } }, slot: Gi
   return { keyId, key };
 }
 
-/** Who may read an organization secret, as its PUT takes it (Dependabot's takes the repository ids as strings). */
-function orgAccessBody(access: OrgSecretAccess, secretType: SecretType) {
-  if (access.visibility !== 'selected') return { visibility: access.visibility };
-  const ids = access.selectedRepositoryIds ?? [];
-  return { visibility: access.visibility, selected_repository_ids: secretType === 'dependabot' ? ids.map(String) : ids };
-}
-
 /** A refused read (audit mode) names the read permission; anything else is described as for a write. */
 function gitHubReadFailure(error: unknown, slot: GitHubSecretSlot, action: string): ServiceError {
   const status = statusOf(error);
@@ -239,12 +231,9 @@ function gitHubFailure(error: unknown, slot: GitHubSecretSlot, action: string): 
   const limit = rateLimitOf(error);
   if (limit) {
     // The throttling plugin waited out what it could (up to 60 s); anything longer is for a later run.
-    const until = limit.reset
-      ? ` until ${new Date(limit.reset * 1000).toISOString()}`
-      : limit.retryAfter
-        ? ` for ${limit.retryAfter} s`
-        : '';
-    const wait = until || ' longer than 60 s';
+    let wait = ' longer than 60 s';
+    if (limit.reset) wait = ` until ${new Date(limit.reset * 1000).toISOString()}`;
+    else if (limit.retryAfter) wait = ` for ${limit.retryAfter} s`;
     return new ServiceError(`GitHub rate-limited ${action} (${reasonOf(error)}): it asks to wait${wait}; run again later.`, { status });
   }
   if (status === 401 || status === 403 || status === 404) {

@@ -63,11 +63,7 @@ export class KubiyaClient implements KeyService {
     let entries = 0;
     let emptyRun = 0;
     let skippedFields: string[] | undefined;
-    for (let page = 1; ; page++) {
-      if (page > MAX_PAGES) {
-        const advice = `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`;
-        throw partialList(`Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read)`, advice);
-      }
+    for (let page = 1; page <= MAX_PAGES; page++) {
       requested.add(url.href);
       const response = await this.http.send('GET', url.href, { key: this.adminKey, what: 'the key list' });
       if (!ok(response)) throw this.failure('listing API keys', response, true);
@@ -81,7 +77,7 @@ export class KubiyaClient implements KeyService {
         );
       }
       const ids = current.keys.map((key) => key.id).join('\n');
-      if (page > 1 && current.keys.length > 0 && ids === previousIds) {
+      if (current.keys.length > 0 && ids === previousIds) {
         const ignored = 'it ignores the paging the previous page asked for';
         throw partialList(`Kubiya answered page ${page} of the key list with the same keys as page ${page - 1} (${ignored})`);
       }
@@ -104,6 +100,8 @@ export class KubiyaClient implements KeyService {
       }
       url = next;
     }
+    const advice = `Revoke unused keys in Kubiya's web UI, or report it: ${DOCS}`;
+    throw partialList(`Kubiya's key list did not end after ${MAX_PAGES} pages (${keys.length} keys read)`, advice);
   }
 
   /**
@@ -179,19 +177,13 @@ export class KubiyaClient implements KeyService {
       await reconcileLost();
     };
     const cleaned = ' (any key the lost requests created under that name was revoked)';
-    let response: KubiyaResponse;
-    try {
-      response = await this.http.send('POST', KEYS, {
-        key: this.adminKey,
-        body,
-        what: `the creation of key ${request.name}`,
-        beforeRetry: reconcile,
+    const response = await this.http
+      .send('POST', KEYS, { key: this.adminKey, body, what: `the creation of key ${request.name}`, beforeRetry: reconcile })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof ServiceError && error.outcomeUnknown)) throw error;
+        await reconcile(undefined);
+        throw new ServiceError(`${error.message}${cleaned}`);
       });
-    } catch (error) {
-      if (!(error instanceof ServiceError && error.outcomeUnknown)) throw error;
-      await reconcile(undefined);
-      throw new ServiceError(`${error.message}${cleaned}`);
-    }
     if (ok(response)) return this.readMinted(response, request, uncertain, reconcileLost);
     await reconcile(response);
     const failure = this.failure(`creating key ${request.name}`, response, true, ttl);

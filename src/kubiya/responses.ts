@@ -96,7 +96,6 @@ const num = (value: unknown): number | undefined =>
 function readPaging(body: Json) {
   const first = (...values: unknown[]) =>
     values.find((value): value is string | number => (typeof value === 'string' && value !== '') || typeof value === 'number');
-  const cursor = first(body['next_cursor'], body['cursor']);
   return {
     /** a URL, a path, or a page number */
     next: first(body['next'], body['next_page'], body['next_url']),
@@ -105,21 +104,17 @@ function readPaging(body: Json) {
     total: num(body['total']),
     limit: num(body['limit']) ?? num(body['per_page']) ?? num(body['page_size']),
     offset: num(body['offset']),
-    cursor: cursor === undefined ? undefined : String(cursor),
+    cursor: firstString([body], ['next_cursor', 'cursor']),
   };
 }
 
-/** The list of keys in a body, and where it was: `array` or the wrapper's field name. */
-function listIn(body: unknown): { list: unknown[]; wrapper: string } | undefined {
-  if (Array.isArray(body)) return { list: body, wrapper: 'array' };
+/** The list of keys in a body: the body itself, or under one of LIST_WRAPPERS. */
+function listIn(body: unknown): unknown[] | undefined {
+  if (Array.isArray(body)) return body as unknown[];
   if (!isObject(body)) return undefined;
-  for (const wrapper of LIST_WRAPPERS) {
-    const value = body[wrapper];
-    if (Array.isArray(value)) return { list: value, wrapper };
-  }
+  const wrapped = LIST_WRAPPERS.map((wrapper) => body[wrapper]).find(Array.isArray);
   // `{"data": {"keys": [...]}}`: one level of nesting under `data` (a `data` that is the list itself was taken above).
-  const inner = listIn(body['data']);
-  return inner && { list: inner.list, wrapper: `data.${inner.wrapper}` };
+  return wrapped ?? listIn(body['data']);
 }
 
 const describeFields = (body: Json) => {
@@ -133,8 +128,8 @@ export type KeyPage = ReturnType<typeof readKeyPage>;
 
 /** One page of the key list. Throws, naming what it saw, when the body holds no list of keys. */
 export function readKeyPage(body: unknown) {
-  const found = listIn(body);
-  if (!found) {
+  const list = listIn(body);
+  if (!list) {
     const seen = isObject(body) ? describeFields(body) : body === undefined ? 'no JSON' : `JSON of type ${typeof body}`;
     throw new Error(
       `the key list response has no list of keys: it is ${seen}, not an array nor an object with one under ${LIST_WRAPPERS.join(', ')}`,
@@ -142,7 +137,7 @@ export function readKeyPage(body: unknown) {
   }
   const keys: ApiKey[] = [];
   let skippedFields: string[] | undefined;
-  for (const entry of found.list) {
+  for (const entry of list) {
     const key = isObject(entry) ? readListedKey(entry) : undefined;
     if (key) keys.push(key);
     else skippedFields ??= isObject(entry) ? Object.keys(entry) : [`(${typeof entry})`];
@@ -150,11 +145,9 @@ export function readKeyPage(body: unknown) {
   return {
     keys,
     /** entries on the page, the skipped ones included */
-    entries: found.list.length,
-    skipped: found.list.length - keys.length,
+    entries: list.length,
     /** the field names of the first skipped entry, to say what was seen when nothing could be read */
     skippedFields,
-    wrapper: found.wrapper,
     paging: readPaging(isObject(body) ? body : {}),
   };
 }
