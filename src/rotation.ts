@@ -10,7 +10,7 @@ import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
 import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
 
-/** What a rotation of one slot is told: the rotate mode's settings that concern the slot's keys. */
+/** The rotate mode's settings that concern one slot's keys. */
 export interface RotationSettings {
   keyNamePrefix: string;
   run: Run;
@@ -72,8 +72,7 @@ export class SlotRotation {
     const { keys, lifecycle } = this.deps;
     let minted: MintedKey;
     try {
-      const { keyNamePrefix, run, ttlMs } = this.config;
-      minted = await lifecycle.mint({ slot: this.slot, keyNamePrefix, run, ttlMs, mintId: newMintId() }, this.log);
+      minted = await lifecycle.mint({ ...this.config, slot: this.slot, mintId: newMintId() }, this.log);
     } catch (error) {
       return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
     }
