@@ -5,6 +5,7 @@ import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
 import type { KeyLifecycle } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
+import { DEFAULT_RETRY } from './retry.ts';
 import { WriteDeadlinePassed, type SecretStore } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
@@ -152,7 +153,7 @@ export class SlotRotation {
             "run's key either",
         );
       }
-      await (this.deps.sleep ?? sleep)(RELIST_DELAY_MS);
+      await (this.deps.sleep ?? DEFAULT_RETRY.sleep)(RELIST_DELAY_MS);
     }
   }
 
@@ -251,8 +252,4 @@ function inFlightNote(inFlight: ApiKey[]): string | undefined {
 function countKeys(superseded: number, duplicates: number): string {
   const parts = [superseded ? `${superseded} superseded key(s)` : '', duplicates ? `${duplicates} duplicate key(s)` : ''];
   return parts.filter(Boolean).join(' and ');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
