@@ -11,12 +11,12 @@ const REVOCATIONS_IN_FLIGHT = 8;
 /** A server-given expiry further than this from the requested one is worth a warning. */
 const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 
-export interface Revocations {
+interface Revocations {
   revoked: ApiKey[];
   failed: { key: ApiKey; reason: string }[];
 }
 
-export interface SlotKeyRequest {
+interface SlotKeyRequest {
   slot: Slot;
   keyNamePrefix: string;
   run: Run;
