@@ -16,7 +16,7 @@ interface Revocations {
   failed: { key: ApiKey; reason: string }[];
 }
 
-interface SlotKeyRequest {
+export interface SlotKeyRequest {
   slot: Slot;
   keyNamePrefix: string;
   run: Run;

@@ -2,20 +2,17 @@
 // it superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it minted
 // either stored or revoked. No I/O of its own: Kubiya and the store (GitHub, GitLab) come in as interfaces.
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
-import type { KeyLifecycle } from './key-lifecycle.ts';
+import type { KeyLifecycle, SlotKeyRequest } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { WriteDeadlinePassed, type SecretStore } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
-import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
+import { isSlotKey, managedKeyName, newMintId, type SecretSlot } from './slots.ts';
 
-/** The rotate mode's settings that concern one slot's keys. */
-export interface RotationSettings {
-  keyNamePrefix: string;
-  run: Run;
-  ttlMs: number;
+/** The rotate mode's settings that concern one slot's keys: what its mint needs, and what decides the rest. */
+export interface RotationSettings extends Omit<SlotKeyRequest, 'slot' | 'mintId'> {
   gracePeriodMs: number;
   revokePrevious: boolean;
   verify: boolean;
