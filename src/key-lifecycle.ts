@@ -11,7 +11,7 @@ const REVOCATIONS_IN_FLIGHT = 8;
 /** A server-given expiry further than this from the requested one is worth a warning. */
 const EXPIRY_TOLERANCE_MS = 10 * 60_000;
 
-export interface Revocations {
+interface Revocations {
   revoked: ApiKey[];
   failed: { key: ApiKey; reason: string }[];
 }
@@ -35,11 +35,7 @@ export class KeyLifecycle {
     this.now = now;
   }
 
-  /**
-   * Mints the slot's key for this run (rotate and mint mode alike): the "Minted" line, and a warning when Kubiya
-   * gave another expiry than the one asked for. Rejects with why not; a create that may have made a key without
-   * answering is reconciled first, so nothing it made is left behind.
-   */
+  /** Rejects with why not; a create that may have made a key without answering is reconciled first, so nothing it made is left behind. */
   async mint({ slot, keyNamePrefix, run, ttlMs, mintId }: SlotKeyRequest, log: SlotLog): Promise<MintedKey> {
     const name = managedKeyName(slot, keyNamePrefix, run);
     const expiresAt = new Date(this.now().getTime() + ttlMs);
@@ -79,10 +75,7 @@ export class KeyLifecycle {
   }
 }
 
-/**
- * What a create call with this name and mint id did without confirming it: every live key it may have made (and
- * `createdId`, a key its answer named) is found in the key list and revoked.
- */
+/** What a create call with this name and mint id did without confirming it: every live key it may have made, revoked. */
 export function lostCreateReconciler(
   keys: KeyService,
   name: string,

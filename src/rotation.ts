@@ -2,19 +2,17 @@
 // it superseded — keeping, at every step, a key the action has not revoked in the secret, and every key it minted
 // either stored or revoked. No I/O of its own: Kubiya and the store (GitHub, GitLab) come in as interfaces.
 import type { ApiKey, KeyService, MintedKey } from './key-service.ts';
-import type { KeyLifecycle } from './key-lifecycle.ts';
+import type { KeyLifecycle, SlotKeyRequest } from './key-lifecycle.ts';
 import { IN_FLIGHT_WINDOW_MS, WRITE_DEADLINE_MS, isDuplicateOf, planRevocation, type RevocationPlan } from './revocation.ts';
 import { slotResult, type SlotResult } from './results.ts';
+import { DEFAULT_RETRY } from './retry.ts';
 import { WriteDeadlinePassed, type SecretStore } from './secret-store.ts';
 import { ServiceError, errorMessage } from './service-error.ts';
 import type { SlotLog } from './slot-run.ts';
-import { isSlotKey, managedKeyName, newMintId, type Run, type SecretSlot } from './slots.ts';
+import { isSlotKey, managedKeyName, newMintId, type SecretSlot } from './slots.ts';
 
-/** What a rotation of one slot is told: the rotate mode's settings that concern the slot's keys. */
-export interface RotationSettings {
-  keyNamePrefix: string;
-  run: Run;
-  ttlMs: number;
+/** The rotate mode's settings that concern one slot's keys: what its mint needs, and what decides the rest. */
+export interface RotationSettings extends Omit<SlotKeyRequest, 'slot' | 'mintId'> {
   gracePeriodMs: number;
   revokePrevious: boolean;
   verify: boolean;
@@ -72,8 +70,7 @@ export class SlotRotation {
     const { keys, lifecycle } = this.deps;
     let minted: MintedKey;
     try {
-      const { keyNamePrefix, run, ttlMs } = this.config;
-      minted = await lifecycle.mint({ slot: this.slot, keyNamePrefix, run, ttlMs, mintId: newMintId() }, this.log);
+      minted = await lifecycle.mint({ ...this.config, slot: this.slot, mintId: newMintId() }, this.log);
     } catch (error) {
       return slotResult(this.slot, 'failed', { error: `mint: ${errorMessage(error)}` });
     }
@@ -153,7 +150,7 @@ export class SlotRotation {
             "run's key either",
         );
       }
-      await (this.deps.sleep ?? sleep)(RELIST_DELAY_MS);
+      await (this.deps.sleep ?? DEFAULT_RETRY.sleep)(RELIST_DELAY_MS);
     }
   }
 
@@ -252,8 +249,4 @@ function inFlightNote(inFlight: ApiKey[]): string | undefined {
 function countKeys(superseded: number, duplicates: number): string {
   const parts = [superseded ? `${superseded} superseded key(s)` : '', duplicates ? `${duplicates} duplicate key(s)` : ''];
   return parts.filter(Boolean).join(' and ');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -101,10 +101,7 @@ function shortReason(error: string): string {
   return clause.length > 120 ? `${clause.slice(0, 119)}…` : clause;
 }
 
-/**
- * The Key, Key id and Expires cells of a slot's row: a key taken back (rolled back, or stepped back from) is shown as
- * such, with no expiry as if it were live; a write of unknown outcome says the secret may hold it.
- */
+/** The Key, Key id and Expires cells: a key taken back (rolled or stepped back) says so, and once revoked shows no expiry. */
 function keyCells(result: SlotResult): [string, string, string] {
   const name = result.keyName ? code(result.keyName) : NONE;
   const id = result.keyId ? code(result.keyId) : NONE;
