@@ -3,7 +3,7 @@
 // timeout per request, retries of network errors and 5xx by the shared policy, 429 waited out (Retry-After, else
 // RateLimit-Reset), and, for a write, a check before each attempt that it may still be sent.
 import { httpExchange, parseJson, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
-import { parseRetryAfter, sendWithRetries, type RequestSettings } from '../retry.ts';
+import { parseRetryAfter, sendWithRetries, type Attempts, type RequestSettings } from '../retry.ts';
 
 export interface GitLabResponse extends Pick<HttpAnswer, 'status' | 'headers'> {
   body: unknown;
@@ -15,17 +15,6 @@ export interface GitLabHttpOptions extends RequestSettings {
   /** `<server>/api/v4` */
   apiUrl: string;
   token: string;
-}
-
-/** A write's `maySend` refused an attempt; `unanswered`: an earlier attempt got no answer (it may have taken effect). */
-export class AttemptStopped extends Error {
-  override name = 'AttemptStopped';
-  readonly unanswered: boolean;
-
-  constructor(unanswered: boolean) {
-    super('no further attempt was sent');
-    this.unanswered = unanswered;
-  }
 }
 
 export class GitLabHttp {
@@ -57,21 +46,20 @@ export class GitLabHttp {
   /**
    * One request under the API URL (`path` starts with `/`), retried on network errors, 429 and 5xx. Throws a
    * ServiceError when the last attempt got no answer (`outcomeUnknown` when any attempt may have reached GitLab,
-   * `notSent` when none left the runner), and AttemptStopped when `maySend` refused an attempt.
+   * `notSent` when none left the runner). `beforeEach` may throw to stop it before an attempt.
    */
-  async send(method: string, path: string, options: { body?: unknown; what: string; maySend?: () => boolean }): Promise<GitLabResponse> {
+  async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; what: string; beforeEach?: (attempts: Attempts) => void },
+  ): Promise<GitLabResponse> {
     const headers: Record<string, string> = { accept: 'application/json', 'private-token': this.options.token };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const body = options.body === undefined ? null : JSON.stringify(options.body);
     const { answer, attempts } = await sendWithRetries(
       this.options.retry,
       () => this.exchange(method, `${this.options.apiUrl}${path}`, headers, body),
-      {
-        retryAfter: retryAfterOf,
-        beforeEach: ({ unanswered }) => {
-          if (options.maySend && !options.maySend()) throw new AttemptStopped(unanswered);
-        },
-      },
+      { retryAfter: retryAfterOf, beforeEach: options.beforeEach },
     );
     if (!answer) {
       throw attempts.noAnswer({ name: 'GitLab', at: this.origin, urlInput: 'gitlab-url' }, options.what, this.scrub);
