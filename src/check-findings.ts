@@ -35,21 +35,18 @@ export type RotationState =
 export interface CheckReport {
   /** the key's `token_name` claim, where there */
   keyName?: string;
+  /** from the key's JWT `exp`; undefined when unknown */
   expiresAt?: Date;
   verification?: Verification;
   rotation?: RotationState;
   findings: CheckFinding[];
 }
 
-export interface CheckInput {
-  /** from the key's JWT `exp`; undefined when unknown */
-  expiresAt?: Date;
-  verification?: Verification;
+export interface CheckInput extends Pick<CheckReport, 'expiresAt' | 'verification' | 'rotation'> {
   /** rotation-workflow, '' when not given */
   rotationWorkflow: string;
   /** the command line's --rotation-schedule (a GitLab pipeline schedule's id), '' when not given */
   rotationSchedule?: string;
-  rotation?: RotationState;
   now: Date;
   warnBeforeMs: number;
   /** where the rotation runs: a GitHub workflow, or (the command line in GitLab CI) a GitLab pipeline schedule */

@@ -2,8 +2,8 @@
 // over the one HTTP stack (../http-exchange.ts) and not Octokit: check mode and the keep-alive run on every job's
 // path, so they load neither Octokit nor libsodium (scripts/build.ts keeps this file out of the Octokit chunk).
 import { httpExchange, parseJson, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
-import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
-import { ServiceError } from '../service-error.ts';
+import { sendWithRetries, type RequestSettings } from '../retry.ts';
+import { errorMessage, ServiceError } from '../service-error.ts';
 
 export interface Workflow {
   name: string;
@@ -29,8 +29,6 @@ export interface WorkflowsOptions extends RequestSettings {
   token: string;
   /** `owner/repo` */
   repository: string;
-  /** replaces the HTTP exchange in tests */
-  transport?: HttpTransport;
 }
 
 const DOCS = 'https://docs.github.com/rest/actions/workflows';
@@ -82,35 +80,15 @@ export class GitHubWorkflows {
       authorization: `Bearer ${this.options.token}`,
       'x-github-api-version': '2022-11-28',
     };
-    const policy = this.options.retry;
-    for (let attempt = 0; ; attempt++) {
-      let answer: HttpAnswer | undefined;
-      let error: unknown;
-      try {
-        answer = await this.exchange(method, url, headers, null);
-      } catch (caught) {
-        error = caught;
-      }
-      const wait =
-        attempt < policy.retries && (!answer || isRetryableStatus(answer.status))
-          ? waitBeforeRetry(attempt, answer?.headers['retry-after'], policy)
-          : undefined;
-      if (wait !== undefined) {
-        await policy.sleep(wait);
-        continue;
-      }
-      if (!answer) throw this.noAnswer(action, error);
-      if (answer.status >= 200 && answer.status < 300) return parseJson(answer.text);
-      throw this.failure(method, file, action, answer);
+    const { answer, attempts } = await sendWithRetries(this.options.retry, () => this.exchange(method, url, headers, null));
+    if (!answer) {
+      const reason = errorMessage(attempts.error);
+      throw new ServiceError(`GitHub did not answer ${action} at ${this.options.baseUrl} (${reason}); check github-api-url`, {
+        outcomeUnknown: true,
+      });
     }
-  }
-
-  private noAnswer(action: string, error: unknown): ServiceError {
-    if (error instanceof ServiceError) return error;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new ServiceError(`GitHub did not answer ${action} at ${this.options.baseUrl} (${reason}); check github-api-url`, {
-      outcomeUnknown: true,
-    });
+    if (answer.status >= 200 && answer.status < 300) return parseJson(answer.text);
+    throw this.failure(method, file, action, answer);
   }
 
   private failure(method: string, file: string, action: string, answer: HttpAnswer): ServiceError {

@@ -13,7 +13,8 @@ import {
 } from '../secret-store.ts';
 import { ServiceError } from '../service-error.ts';
 import type { SecretSlot } from '../slots.ts';
-import { AttemptStopped, GitLabHttp, type GitLabHttpOptions, type GitLabResponse } from './http.ts';
+import type { Attempts } from '../retry.ts';
+import { GitLabHttp, type GitLabHttpOptions, type GitLabResponse } from './http.ts';
 
 /** What the access check found: whether the variable exists (a write updates it) or not yet (a write creates it). */
 export interface VariableTarget {
@@ -64,13 +65,17 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
     this.http.protect(value);
     const what = `writing ${describe(slot)}`;
     let unanswered = false;
+    // Stopped by the write deadline before any attempt: the value may be stored if an attempt (of either write) got no answer.
+    const beforeEach = (attempts: Attempts) => {
+      if (options.clock() > options.sendBy) throw writeStopped('GitLab', what, unanswered || attempts.unanswered);
+    };
     try {
-      let response = await this.write(slot, value, target.exists ? 'PUT' : 'POST', options);
+      let response = await this.write(slot, value, target.exists ? 'PUT' : 'POST', { what, beforeEach });
       unanswered = response.unanswered;
       // Created since the access check (another job, or an earlier attempt of this POST that got no answer): update it.
       const created = !target.exists && !isTaken(response);
       if (!created && !target.exists) {
-        response = await this.write(slot, value, 'PUT', options);
+        response = await this.write(slot, value, 'PUT', { what, beforeEach });
         unanswered ||= response.unanswered;
       }
       if (response.status === 200 || response.status === 201) return created ? 'created' : 'updated';
@@ -82,16 +87,14 @@ export class GitLabVariableStore implements SecretStore<VariableTarget>, SecretR
           )
         : this.failure(response, slot, what);
     } catch (error) {
-      if (error instanceof AttemptStopped) throw writeStopped('GitLab', what, unanswered || error.unanswered);
       if (unanswered && error instanceof ServiceError && !error.outcomeUnknown) throw failedAfterUnanswered(error);
       throw error;
     }
   }
 
-  /** One POST (create) or PUT (value and description only); stopped by the write deadline before any attempt. */
-  private write(slot: SecretSlot, value: string, method: 'POST' | 'PUT', options: WriteOptions): Promise<GitLabResponse> {
+  /** One POST (create) or PUT (value and description only). */
+  private write(slot: SecretSlot, value: string, method: 'POST' | 'PUT', send: { what: string; beforeEach: (attempts: Attempts) => void }) {
     const where = whereOf(slot);
-    const send = { what: `writing ${describe(slot)}`, maySend: () => options.clock() <= options.sendBy };
     return method === 'PUT'
       ? this.http.send('PUT', variablePath(where, slot.secretName), { ...send, body: { value, description: this.options.description } })
       : this.http.send('POST', collectionPath(where), { ...send, body: this.create(where, slot.secretName, value) });

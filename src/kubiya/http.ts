@@ -1,21 +1,17 @@
 // The one configured HTTP client for Kubiya: base URL, `UserKey` auth, retries by the shared policy, Kubiya's
 // rate limit, and error text scrubbed of anything key-shaped; over ../http-exchange.ts (no redirects, a deadline).
-import { httpExchange, notSent, parseJson, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, notSent, parseJson, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
 import { ServiceError } from '../service-error.ts';
-import { isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
+import { Attempts, isRetryableStatus, waitBeforeRetry, type RequestSettings } from '../retry.ts';
 import { Pacer } from './pacing.ts';
 import { readErrorDetail } from './responses.ts';
 
-export interface KubiyaResponse {
-  status: number;
+export interface KubiyaResponse extends Pick<HttpAnswer, 'status' | 'headers'> {
   body: unknown;
-  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface KubiyaHttpOptions extends RequestSettings {
   baseUrl: string;
-  /** replaces the @actions/http-client exchange (tests, in virtual time); timeouts, retries and scrubbing stay this class's */
-  transport?: HttpTransport;
 }
 
 // Anything JWT-shaped, in case a server echoes a key back in an error.
@@ -38,11 +34,11 @@ export class KubiyaHttp {
     this.secrets.add(secret);
   }
 
-  private scrub(text: string): string {
+  private readonly scrub = (text: string): string => {
     let clean = text.replace(JWT_LIKE, '***');
     for (const secret of this.secrets) clean = clean.split(secret).join('***');
     return clean;
-  }
+  };
 
   /**
    * One request, retried on network errors and 5xx by the shared policy, and paced through Kubiya's rate limit
@@ -57,21 +53,13 @@ export class KubiyaHttp {
   ): Promise<KubiyaResponse> {
     const url = this.resolve(pathOrUrl).href;
     const policy = this.options.retry;
-    const attempts = { sent: false, unanswered: false };
+    const attempts = new Attempts();
     for (let attempt = 0; ;) {
       const pace = await this.pacer.turn();
       if (pace === undefined) throw this.gaveUp(options.what);
-      let response: KubiyaResponse | undefined;
-      let local = false;
-      try {
-        response = await this.once(method, url, options.key, options.body);
-        attempts.sent = true;
-      } catch (error) {
-        if (error instanceof ServiceError) throw error;
-        local = notSent(error);
-        attempts.sent ||= !local;
-        attempts.unanswered ||= !local;
-        if (attempt >= policy.retries) throw this.noAnswer(options.what, error, attempts);
+      const response = await attempts.answer(() => this.once(method, url, options.key, options.body));
+      if (!response && attempt >= policy.retries) {
+        throw attempts.noAnswer({ name: 'Kubiya', at: this.options.baseUrl, urlInput: 'kubiya-api-url' }, options.what, this.scrub);
       }
       const limited = response?.status === 429;
       if (response && !limited) this.pacer.answered(pace);
@@ -80,23 +68,11 @@ export class KubiyaHttp {
       if (wait === undefined) return response!; // a Retry-After past the cap: the caller reports it
       if (limited && !this.pacer.limited(pace, wait)) throw this.gaveUp(options.what);
       if (!limited && attempt >= policy.retries) return response!;
-      if (!local) await options.beforeRetry?.(response);
+      if (response || !notSent(attempts.error)) await options.beforeRetry?.(response);
       // A 429 waits for its turn again (the pacer paused every request); anything else backs off and uses a retry.
       if (!limited) await policy.sleep(wait);
       if (!limited) attempt += 1;
     }
-  }
-
-  private noAnswer(what: string, error: unknown, attempts: { sent: boolean; unanswered: boolean }): ServiceError {
-    const reason = this.scrub(error instanceof Error ? error.message : String(error));
-    const base = this.options.baseUrl;
-    if (attempts.unanswered) return new ServiceError(`Kubiya did not answer ${what} (${reason}) at ${base}`, { outcomeUnknown: true });
-    if (attempts.sent) return new ServiceError(`Kubiya failed ${what}: the last attempt could not reach ${base} (${reason})`);
-    return new ServiceError(
-      `Could not reach Kubiya at ${base} for ${what} (${reason}); nothing was sent. Check kubiya-api-url and the runner's ` +
-        'network (DNS, firewall, HTTPS_PROXY)',
-      { notSent: true },
-    );
   }
 
   private gaveUp(what: string): ServiceError {

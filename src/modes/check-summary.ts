@@ -1,18 +1,11 @@
 // Check mode's job summary: the key's name and time left, Kubiya's answer, the rotation workflow's state and its
 // latest run, then the findings in words. Every server string goes through text().
-import { FAILING_KINDS, type CheckReport, type Verification } from '../check-findings.ts';
+import { FAILING_KINDS, type CheckInput, type CheckReport, type Verification } from '../check-findings.ts';
+import type { Run } from '../slots.ts';
 import { code, NONE, relative, table, text, when } from '../summary.ts';
 
 /** The part of check mode's config the summary shows. */
-export interface CheckSubject {
-  /** `owner/repo` */
-  repository: string;
-  serverUrl: string;
-  /** '' when not watched */
-  rotationWorkflow: string;
-  /** the command line's GitLab pipeline schedule id, '' when not watched */
-  rotationSchedule?: string;
-}
+type CheckSubject = Pick<Run, 'repository' | 'serverUrl'> & Pick<CheckInput, 'rotationWorkflow' | 'rotationSchedule'>;
 
 const KUBIYA_ANSWER: Record<Verification['outcome'], string> = {
   accepted: 'accepted the key',

@@ -5,6 +5,7 @@ import {
   checkFindings,
   FAILING_KINDS,
   type CheckFinding,
+  type CheckInput,
   type CheckReport,
   type RotationState,
   type Verification,
@@ -28,24 +29,19 @@ import { requestSettings } from '../retry.ts';
 import type { Runner } from '../runner.ts';
 import { errorMessage, ServiceError } from '../service-error.ts';
 import { kubiyaFor } from '../services.ts';
+import type { Run } from '../slots.ts';
 import { renderCheckSummary } from './check-summary.ts';
 
-export interface CheckConfig {
+/** Check mode's config; `repository`, of this run, is the target and where the rotation workflow is. */
+export interface CheckConfig
+  extends Pick<Run, 'repository' | 'serverUrl'>, Pick<CheckInput, 'rotationWorkflow' | 'warnBeforeMs' | 'platform'> {
   mode: 'check';
   apiKey: string;
   kubiyaApiUrl: string;
   githubApiUrl: string;
   /** '' when not given */
   workflowToken: string;
-  /** the rotation workflow's file name, '' when not given */
-  rotationWorkflow: string;
-  warnBeforeMs: number;
   verify: boolean;
-  /** `owner/repo` of this run: the target, and where the rotation workflow is */
-  repository: string;
-  serverUrl: string;
-  /** the command line in GitLab CI (`store: gitlab`) rotates with a pipeline schedule, the action with a workflow */
-  platform: 'github' | 'gitlab';
   /** the command line's --rotation-schedule: a GitLab pipeline schedule's id, '' when not given */
   rotationSchedule: string;
   /** with rotation-schedule: where it is read, and the token it is read with */
