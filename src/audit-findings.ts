@@ -119,10 +119,7 @@ export interface AuditInput {
   warnBeforeMs: number;
 }
 
-/**
- * `keys`: every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first;
- * `newest`: the newest active key of the secret, the one it should hold.
- */
+/** `keys`: the keys given, newest first; `newest`: the newest active key of the secret, the one it should hold. */
 export function auditSlot(input: AuditInput) {
   const { now } = input;
   const keys = input.keys
@@ -215,9 +212,12 @@ export function runWideResult(standing: Standing): AuditResult[] {
     .filter((expiry) => expiry.urgency !== 'none')
     .map((expiry): Finding => ({ kind: RUN_WIDE[expiry.credential], message: footingLine(expiry, standing.now), keyIds: [] }));
   if (findings.length === 0) return [];
-  return [
-    { ...slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited'), detail: { scope: RUN_TARGET, keys: [], findings } },
-  ];
+  const detail = { scope: RUN_TARGET, keys: [], findings };
+  return [slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited', { detail })];
+}
+
+export function hasFinding(result: AuditResult, kind: FindingKind): boolean {
+  return result.detail?.findings.some((finding) => finding.kind === kind) ?? false;
 }
 
 /** The run-wide entry of audit's results, not a slot. */

@@ -1,7 +1,7 @@
 // Audit mode's job summary, for a security engineer: the verdict and the findings first — one row per slot with a
 // finding (its newest key, when that expires and was last used) — then what each kind of finding means and how to
 // fix it, then the slots without findings, folded.
-import { FINDING_ADVICE, FINDING_KINDS, isRunWide, type AuditedKey, type AuditResult, type FindingKind } from '../audit-findings.ts';
+import { FINDING_ADVICE, FINDING_KINDS, hasFinding, isRunWide, type AuditResult, type FindingKind } from '../audit-findings.ts';
 import { code, NONE, relative, table, text, when } from '../summary.ts';
 
 interface Options {
@@ -101,7 +101,7 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
 }
 
 function row(result: AuditResult, { now, failOn }: Options, withFindings = false): string[] {
-  const key = shownKey(result.detail?.keys ?? []);
+  const key = shownKey(result);
   const cells = [
     `${text(result.target)}${result.detail?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
     text(result.secretName),
@@ -128,16 +128,13 @@ function icon(kind: FindingKind, failOn: readonly FindingKind[]): string {
   return failOn.includes(kind) ? '❌' : '⚠️';
 }
 
-function hasFinding(result: AuditResult, kind: FindingKind): boolean {
-  return result.detail?.findings.some((finding) => finding.kind === kind) ?? false;
-}
-
 /** The key a slot's row shows: its newest active key of the secret, else its newest key of the secret, else its newest key. */
-function shownKey(keys: AuditedKey[]): AuditedKey | undefined {
+function shownKey(result: AuditResult) {
+  const keys = result.detail?.keys ?? [];
   const secretKeys = keys.filter((key) => !key.jobKey);
   return secretKeys.find((key) => key.active) ?? secretKeys[0] ?? keys[0];
 }
 
 function expiry(result: AuditResult): number {
-  return shownKey(result.detail?.keys ?? [])?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  return shownKey(result)?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
 }
