@@ -17,14 +17,12 @@ export function renderAuditSummary(all: AuditResult[], options: Options): string
   const results = all.filter((result) => !isRunWide(result));
   const runWide = all.filter(isRunWide);
   const flagged = results.filter((result) => result.status === 'failed' || (result.detail?.findings.length ?? 0) > 0);
-  const clean = results.filter((result) => !flagged.includes(result));
+  const clean = results.filter((result) => !flagged.includes(result)).sort((a, b) => expiry(a) - expiry(b));
   const sections = [`## ${options.title}`, verdict(results, flagged, runWide, options)];
   if (flagged.length + runWide.length > 0) sections.push(...findingSections(flagged, runWide, options));
   if (clean.length > 0) {
-    const cleanTable = table(
-      HEADERS,
-      [...clean].sort((a, b) => expiry(a) - expiry(b)).map((result) => row(result, options)),
-    );
+    const rows = clean.map((result) => row(result, options));
+    const cleanTable = table(HEADERS, rows);
     sections.push(
       flagged.length > 0 || clean.length > 20
         ? `<details><summary>${clean.length} slot(s) without findings</summary>\n\n${cleanTable}\n\n</details>`
@@ -64,13 +62,8 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
   const ordered = [...flagged].sort((a, b) => severity(a) - severity(b) || expiry(a) - expiry(b));
   const sections: string[] = [];
   if (ordered.length > 0) {
-    sections.push(
-      '### Slots with findings',
-      table(
-        [...HEADERS, 'Findings'],
-        ordered.map((result) => row(result, options, true)),
-      ),
-    );
+    const rows = ordered.map((result) => row(result, options, true));
+    sections.push('### Slots with findings', table([...HEADERS, 'Findings'], rows));
   }
   sections.push('### What to do');
   for (const kind of FINDING_KINDS) {
@@ -78,13 +71,7 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
     if (concerned.length === 0) continue;
     const advice = FINDING_ADVICE[kind];
     const lines = concerned.flatMap((result) =>
-      result
-        .detail!.findings.filter((finding) => finding.kind === kind)
-        .map(
-          (finding) =>
-            `- ${label(result)}: ${text(finding.message)}` +
-            (finding.keyIds.length ? ` — key id(s) ${finding.keyIds.map(code).join(', ')}` : ''),
-        ),
+      result.detail!.findings.filter((finding) => finding.kind === kind).map((finding) => findingLine(result, finding)),
     );
     sections.push(
       `#### ${icon(kind, failOn)} ${advice.title} (\`${kind}\`): ${concerned.some(isRunWide) ? 'run-wide' : `${concerned.length} slot(s)`}` +
@@ -119,9 +106,10 @@ function row(result: AuditResult, { now, failOn }: Options, withFindings = false
   return [...cells, kinds.join('<br>')];
 }
 
-/** Who a finding is about: a slot, or the run itself (run-wide). */
-function label(result: AuditResult): string {
-  return isRunWide(result) ? '**This run**' : `**${text(result.target)}** ${text(result.secretName)}`;
+/** Who a finding is about (a slot, or the run itself), what was found, and the keys concerned. */
+function findingLine(result: AuditResult, { message, keyIds }: { message: string; keyIds: string[] }): string {
+  const who = isRunWide(result) ? '**This run**' : `**${text(result.target)}** ${text(result.secretName)}`;
+  return `- ${who}: ${text(message)}` + (keyIds.length ? ` — key id(s) ${keyIds.map(code).join(', ')}` : '');
 }
 
 function icon(kind: FindingKind, failOn: readonly FindingKind[]): string {
