@@ -119,10 +119,7 @@ export interface AuditInput {
   warnBeforeMs: number;
 }
 
-/**
- * `keys`: every managed key of the slot (its mint-mode job keys too, for a repository secret), newest first;
- * `newest`: the newest active key of the secret, the one it should hold.
- */
+/** `keys`: the keys given, newest first; `newest`: the newest active key of the secret, the one it should hold. */
 export function auditSlot(input: AuditInput) {
   const { now } = input;
   const keys = input.keys
@@ -135,28 +132,20 @@ export function auditSlot(input: AuditInput) {
     .sort((a, b) => compareKeys(b, a));
   const secretKeys = keys.filter((key) => !key.jobKey);
   const active = secretKeys.filter((key) => key.active);
-  const slot: SlotKeys = { keys, secretKeys, active, newest: active[0], now };
-  const findings = [
-    expired(slot),
-    expiring(slot, input.warnBeforeMs),
-    lingering(slot),
-    orphanJobKeys(slot),
-    targetMissing(slot, input.secret),
-    notWritten(slot, input.secret),
-  ].filter((finding): finding is Finding => finding !== undefined);
+  const slot: AuditedSlot = { keys, secretKeys, active, newest: active[0], now, secret: input.secret, warnBeforeMs: input.warnBeforeMs };
+  const findings = [expired, expiring, lingering, orphanJobKeys, targetMissing, notWritten].flatMap((find) => find(slot) ?? []);
   return { keys, newest: slot.newest, findings };
 }
 
-/** A slot's keys as the findings read them: newest first; the secret's keys; its active ones; the newest active. */
-interface SlotKeys {
+/** A slot as the findings read it: its keys newest first; the secret's keys; its active ones; the newest active. */
+interface AuditedSlot extends Pick<AuditInput, 'secret' | 'now' | 'warnBeforeMs'> {
   keys: AuditedKey[];
   secretKeys: AuditedKey[];
   active: AuditedKey[];
   newest: AuditedKey | undefined;
-  now: Date;
 }
 
-function expired({ secretKeys, newest }: SlotKeys): Finding | undefined {
+function expired({ secretKeys, newest }: AuditedSlot): Finding | undefined {
   const last = secretKeys[0];
   if (!last || newest) return undefined;
   const how = last.revoked ? 'was revoked' : `expired ${expiryText(last)}`;
@@ -164,7 +153,7 @@ function expired({ secretKeys, newest }: SlotKeys): Finding | undefined {
   return { kind: 'expired', message, keyIds: [last.id] };
 }
 
-function expiring({ newest, now }: SlotKeys, warnBeforeMs: number): Finding | undefined {
+function expiring({ newest, now, warnBeforeMs }: AuditedSlot): Finding | undefined {
   if (!newest || (newest.expiresAt && newest.expiresAt.getTime() - now.getTime() > warnBeforeMs)) return undefined;
   // Listed with neither an expiry nor a creation time: it may run out any day, and a silent pass would be a false all-clear.
   const message = newest.expiresAt
@@ -174,7 +163,7 @@ function expiring({ newest, now }: SlotKeys, warnBeforeMs: number): Finding | un
   return { kind: 'expiring', message, keyIds: [newest.id] };
 }
 
-function lingering({ active, newest, now }: SlotKeys): Finding | undefined {
+function lingering({ active, newest, now }: AuditedSlot): Finding | undefined {
   const newestCreated = newest?.createdAt?.getTime();
   if (newestCreated === undefined || now.getTime() - newestCreated <= IN_FLIGHT_WINDOW_MS) return undefined;
   const superseded = active.slice(1).filter((key) => key.createdAt && newestCreated - key.createdAt.getTime() > IN_FLIGHT_WINDOW_MS);
@@ -183,7 +172,7 @@ function lingering({ active, newest, now }: SlotKeys): Finding | undefined {
   return { kind: 'lingering', message, keyIds: superseded.map((key) => key.id) };
 }
 
-function orphanJobKeys({ keys, now }: SlotKeys): Finding | undefined {
+function orphanJobKeys({ keys, now }: AuditedSlot): Finding | undefined {
   const orphans = keys.filter(
     (key) => key.jobKey && key.active && key.createdAt && now.getTime() - key.createdAt.getTime() > ORPHAN_JOB_KEY_AGE_MS,
   );
@@ -192,13 +181,13 @@ function orphanJobKeys({ keys, now }: SlotKeys): Finding | undefined {
   return { kind: 'orphan-job-key', message, keyIds: orphans.map((key) => key.id) };
 }
 
-function targetMissing({ active }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
+function targetMissing({ active, secret }: AuditedSlot): Finding | undefined {
   if (secret?.state !== 'missing') return undefined;
   const message = `${secret.what}: the slot's ${active.length} active key(s) serve nothing`;
   return { kind: 'target-missing', message, keyIds: active.map((key) => key.id) };
 }
 
-function notWritten({ secretKeys }: SlotKeys, secret: SecretState | undefined): Finding | undefined {
+function notWritten({ secretKeys, secret }: AuditedSlot): Finding | undefined {
   const newestMinted = secretKeys.find((key) => !key.revoked);
   if (secret?.state !== 'present' || !secret.updatedAt || !newestMinted?.createdAt) return undefined;
   if (newestMinted.createdAt.getTime() - secret.updatedAt.getTime() <= IN_FLIGHT_WINDOW_MS) return undefined;
@@ -215,9 +204,12 @@ export function runWideResult(standing: Standing): AuditResult[] {
     .filter((expiry) => expiry.urgency !== 'none')
     .map((expiry): Finding => ({ kind: RUN_WIDE[expiry.credential], message: footingLine(expiry, standing.now), keyIds: [] }));
   if (findings.length === 0) return [];
-  return [
-    { ...slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited'), detail: { scope: RUN_TARGET, keys: [], findings } },
-  ];
+  const detail = { scope: RUN_TARGET, keys: [], findings };
+  return [slotResult<AuditDetail>({ target: RUN_TARGET, secretName: '' }, 'audited', { detail })];
+}
+
+export function hasFinding(result: AuditResult, kind: FindingKind): boolean {
+  return result.detail?.findings.some((finding) => finding.kind === kind) ?? false;
 }
 
 /** The run-wide entry of audit's results, not a slot. */

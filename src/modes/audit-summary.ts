@@ -1,7 +1,7 @@
 // Audit mode's job summary, for a security engineer: the verdict and the findings first — one row per slot with a
 // finding (its newest key, when that expires and was last used) — then what each kind of finding means and how to
 // fix it, then the slots without findings, folded.
-import { FINDING_ADVICE, FINDING_KINDS, isRunWide, type AuditedKey, type AuditResult, type FindingKind } from '../audit-findings.ts';
+import { FINDING_ADVICE, FINDING_KINDS, hasFinding, isRunWide, type AuditResult, type FindingKind } from '../audit-findings.ts';
 import { code, NONE, relative, table, text, when } from '../summary.ts';
 
 interface Options {
@@ -17,14 +17,12 @@ export function renderAuditSummary(all: AuditResult[], options: Options): string
   const results = all.filter((result) => !isRunWide(result));
   const runWide = all.filter(isRunWide);
   const flagged = results.filter((result) => result.status === 'failed' || (result.detail?.findings.length ?? 0) > 0);
-  const clean = results.filter((result) => !flagged.includes(result));
+  const clean = results.filter((result) => !flagged.includes(result)).sort((a, b) => expiry(a) - expiry(b));
   const sections = [`## ${options.title}`, verdict(results, flagged, runWide, options)];
   if (flagged.length + runWide.length > 0) sections.push(...findingSections(flagged, runWide, options));
   if (clean.length > 0) {
-    const cleanTable = table(
-      HEADERS,
-      [...clean].sort((a, b) => expiry(a) - expiry(b)).map((result) => row(result, options)),
-    );
+    const rows = clean.map((result) => row(result, options));
+    const cleanTable = table(HEADERS, rows);
     sections.push(
       flagged.length > 0 || clean.length > 20
         ? `<details><summary>${clean.length} slot(s) without findings</summary>\n\n${cleanTable}\n\n</details>`
@@ -64,13 +62,8 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
   const ordered = [...flagged].sort((a, b) => severity(a) - severity(b) || expiry(a) - expiry(b));
   const sections: string[] = [];
   if (ordered.length > 0) {
-    sections.push(
-      '### Slots with findings',
-      table(
-        [...HEADERS, 'Findings'],
-        ordered.map((result) => row(result, options, true)),
-      ),
-    );
+    const rows = ordered.map((result) => row(result, options, true));
+    sections.push('### Slots with findings', table([...HEADERS, 'Findings'], rows));
   }
   sections.push('### What to do');
   for (const kind of FINDING_KINDS) {
@@ -78,13 +71,7 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
     if (concerned.length === 0) continue;
     const advice = FINDING_ADVICE[kind];
     const lines = concerned.flatMap((result) =>
-      result
-        .detail!.findings.filter((finding) => finding.kind === kind)
-        .map(
-          (finding) =>
-            `- ${label(result)}: ${text(finding.message)}` +
-            (finding.keyIds.length ? ` — key id(s) ${finding.keyIds.map(code).join(', ')}` : ''),
-        ),
+      result.detail!.findings.filter((finding) => finding.kind === kind).map((finding) => findingLine(result, finding)),
     );
     sections.push(
       `#### ${icon(kind, failOn)} ${advice.title} (\`${kind}\`): ${concerned.some(isRunWide) ? 'run-wide' : `${concerned.length} slot(s)`}` +
@@ -101,7 +88,7 @@ function findingSections(flagged: AuditResult[], runWide: AuditResult[], options
 }
 
 function row(result: AuditResult, { now, failOn }: Options, withFindings = false): string[] {
-  const key = shownKey(result.detail?.keys ?? []);
+  const key = shownKey(result);
   const cells = [
     `${text(result.target)}${result.detail?.scope.endsWith('/dependabot') ? ' (Dependabot)' : ''}`,
     text(result.secretName),
@@ -119,25 +106,23 @@ function row(result: AuditResult, { now, failOn }: Options, withFindings = false
   return [...cells, kinds.join('<br>')];
 }
 
-/** Who a finding is about: a slot, or the run itself (run-wide). */
-function label(result: AuditResult): string {
-  return isRunWide(result) ? '**This run**' : `**${text(result.target)}** ${text(result.secretName)}`;
+/** Who a finding is about (a slot, or the run itself), what was found, and the keys concerned. */
+function findingLine(result: AuditResult, { message, keyIds }: { message: string; keyIds: string[] }): string {
+  const who = isRunWide(result) ? '**This run**' : `**${text(result.target)}** ${text(result.secretName)}`;
+  return `- ${who}: ${text(message)}` + (keyIds.length ? ` — key id(s) ${keyIds.map(code).join(', ')}` : '');
 }
 
 function icon(kind: FindingKind, failOn: readonly FindingKind[]): string {
   return failOn.includes(kind) ? '❌' : '⚠️';
 }
 
-function hasFinding(result: AuditResult, kind: FindingKind): boolean {
-  return result.detail?.findings.some((finding) => finding.kind === kind) ?? false;
-}
-
 /** The key a slot's row shows: its newest active key of the secret, else its newest key of the secret, else its newest key. */
-function shownKey(keys: AuditedKey[]): AuditedKey | undefined {
+function shownKey(result: AuditResult) {
+  const keys = result.detail?.keys ?? [];
   const secretKeys = keys.filter((key) => !key.jobKey);
   return secretKeys.find((key) => key.active) ?? secretKeys[0] ?? keys[0];
 }
 
 function expiry(result: AuditResult): number {
-  return shownKey(result.detail?.keys ?? [])?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  return shownKey(result)?.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
 }

@@ -6,6 +6,7 @@ import {
   expiryText,
   FINDING_ADVICE,
   FINDING_KINDS,
+  hasFinding,
   isRunWide,
   parseFindingKinds,
   runWideResult,
@@ -33,7 +34,7 @@ import type { Runner } from '../runner.ts';
 import type { SecretReader } from '../secret-store.ts';
 import { errorMessage } from '../service-error.ts';
 import { secretStoreFor, STORE_NAMES } from '../services.ts';
-import { groupedLog, runSlots, type RunLog, type SlotLog } from '../slot-run.ts';
+import { groupedLog, runSlots, type SlotLog } from '../slot-run.ts';
 import { parseManagedKeyName, repositorySlot, type SecretSlot, type Slot } from '../slots.ts';
 import { renderAuditSummary } from './audit-summary.ts';
 import { startRun } from './frame.ts';
@@ -75,11 +76,10 @@ export async function run(runner: Runner): Promise<void> {
   const { footing, keys } = startRun(config, runner);
   const secrets = await secretStoreFor(config, runner, footing.gitHubAnswered);
   if (secrets?.limits) runner.log.info(secrets.limits);
-  const now = () => new Date();
-  const results = await audit(config, { keys, secrets, log: groupedLog(runner), now, note: runner.log.info });
+  const results = await audit(config, runner, keys, secrets);
   // What the run stands on: run-wide findings, in one extra entry (target `run`) only when there are any.
   await footing.settled();
-  const standing = footing.assess(now(), config.warnBeforeMs);
+  const standing = footing.assess(new Date(), config.warnBeforeMs);
   const all = [...results, ...runWideResult(standing)];
   setResultOutputs(runner, all, auditJson);
   await runner.summary(renderAuditSummary(all, { title: 'Kubiya API key audit', now: standing.now, failOn: config.failOn }));
@@ -88,45 +88,29 @@ export async function run(runner: Runner): Promise<void> {
   reportFindings(runner, all, config.failOn);
 }
 
-export interface AuditDeps {
-  keys: KeyService;
-  /** only with the store's token: its checks (target-missing, and on GitHub not-written) */
-  secrets?: SecretReader;
-  log: RunLog;
-  now: () => Date;
-  /** a line for the step's log, outside any slot */
-  note: (text: string) => void;
-}
-
-export async function audit(config: AuditConfig, deps: AuditDeps): Promise<AuditResult[]> {
-  const now = deps.now();
+/** `secrets` only with the store's token: its checks (target-missing, and on GitHub not-written). */
+async function audit(config: AuditConfig, runner: Runner, kubiya: KeyService, secrets: SecretReader | undefined): Promise<AuditResult[]> {
+  const now = new Date();
   let grouped: Map<string, SlotKeys> | undefined;
-  const keysOf = (slot: Slot, listing: ApiKey[]) =>
+  const keysOf = (slot: SecretSlot, listing: ApiKey[]) =>
     (grouped ??= groupBySlot(listing, config.keyNamePrefix)).get(slotId(slot)) ?? { keys: [], jobKeys: new Set<ApiKey>() };
-  const everySlot = (listing: ApiKey[]): Slot[] => {
+  const everySlot = (listing: ApiKey[]): SecretSlot[] => {
     grouped = groupBySlot(listing, config.keyNamePrefix);
     const found = [...grouped.values()].filter(({ keys }) => keys.some((key) => !key.revoked)).sort(bySlot);
     const retired = grouped.size - found.length;
-    deps.note(
+    runner.log.info(
       `Found ${found.length} managed slot(s) with key prefix ${config.keyNamePrefix} among ${listing.length} listed keys` +
         (retired ? `; ${retired} slot(s) whose keys are all revoked (retired) are left out.` : '.'),
     );
     return found.map(({ slot }) => slot);
   };
   const slots = config.slots === 'all' ? everySlot : config.slots;
-  const title = (slot: Slot) => `${slot.target} ${slot.secretName}${slot.kind === 'dependabot' ? ' (Dependabot)' : ''}`;
-  return runSlots<Slot, undefined, AuditDetail>({ ...deps, slots, title }, async (slot, { listing, log }) => {
+  const title = (slot: SecretSlot) => `${slot.target} ${slot.secretName}${slot.kind === 'dependabot' ? ' (Dependabot)' : ''}`;
+  return runSlots({ keys: kubiya, log: groupedLog(runner), slots, title }, async (slot, { listing, log }) => {
     const { keys, jobKeys } = keysOf(slot, listing);
-    const { secrets } = deps;
     // Only a slot that has keys of its secret is checked on GitHub: mint-mode keys alone write no secret.
-    const read = secrets && slot.kind !== 'job' && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
-    const report = auditSlot({
-      keys,
-      isJobKey: (key) => jobKeys.has(key),
-      secret: read?.state,
-      now,
-      warnBeforeMs: config.warnBeforeMs,
-    });
+    const read = secrets && keys.some((key) => !jobKeys.has(key)) ? await readSecret(secrets, slot) : undefined;
+    const report = auditSlot({ keys, isJobKey: (key) => jobKeys.has(key), secret: read?.state, now, warnBeforeMs: config.warnBeforeMs });
     const { newest, findings } = report;
     logSlot(log, keys.length, newest, findings, read?.error);
     return slotResult<AuditDetail>(slot, read?.error ? 'failed' : 'audited', {
@@ -195,7 +179,7 @@ export function auditJson(detail: AuditDetail) {
 function reportFindings(runner: Runner, results: AuditResult[], failOn: readonly FindingKind[]): void {
   const failing: string[] = [];
   for (const kind of FINDING_KINDS) {
-    const slots = results.filter((result) => result.detail?.findings.some((finding) => finding.kind === kind));
+    const slots = results.filter((result) => hasFinding(result, kind));
     if (slots.length === 0) continue;
     if (slots.some(isRunWide)) {
       if (failOn.includes(kind)) failing.push(`${kind} (run-wide)`);
@@ -218,7 +202,7 @@ function reportFindings(runner: Runner, results: AuditResult[], failOn: readonly
 
 /** The slot's keys, its mint-mode job keys grouped with its repository secret (as revoke mode retires them). */
 interface SlotKeys {
-  slot: Slot;
+  slot: SecretSlot;
   keys: ApiKey[];
   jobKeys: Set<ApiKey>;
 }
@@ -233,14 +217,14 @@ function groupBySlot(listing: ApiKey[], prefix: string): Map<string, SlotKeys> {
   for (const key of listing) {
     const parsed = parseManagedKeyName(key.name);
     if (!parsed || parsed.prefix !== prefix) continue;
-    const job = parsed.slot.kind === 'job';
-    const [owner = '', repo = ''] = parsed.slot.target.split('/');
-    const slot = job ? repositorySlot(owner, repo, parsed.slot.secretName) : parsed.slot;
+    const { slot: named } = parsed;
+    const [owner = '', repo = ''] = named.target.split('/');
+    const slot = named.kind === 'job' ? repositorySlot(owner, repo, named.secretName) : named;
     const id = slotId(slot);
     let entry = slots.get(id);
     if (!entry) slots.set(id, (entry = { slot, keys: [], jobKeys: new Set() }));
     entry.keys.push(key);
-    if (job) entry.jobKeys.add(key);
+    if (named.kind === 'job') entry.jobKeys.add(key);
   }
   return slots;
 }

@@ -77,7 +77,7 @@ function expose(runner: Runner, config: MintConfig, minted: MintedKey): void {
 }
 
 /** What the post step needs to revoke the job's key (never the key itself), saved as the action's state. */
-export const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
+const STATE = { keyName: 'key-name', mintId: 'mint-id', keyId: 'key-id', expiresAt: 'expires-at' } as const;
 
 export interface MintDeps {
   keys: KeyService;
@@ -89,31 +89,29 @@ export interface MintDeps {
 
 /** `minted`: the verified key, for the `api-key` output and the exported variable (already masked). */
 export async function mint(config: MintConfig, deps: MintDeps): Promise<{ result: SlotResult; minted?: MintedKey }> {
-  const { keys, log, state } = deps;
+  const { keys, log } = deps;
   const { slot } = config;
   if (config.dryRun) return { result: await plan(config, deps) };
   const lifecycle = new KeyLifecycle(keys, deps.now);
   const mintId = newMintId();
+  // With revoke-on-exit false, the post step is told nothing: it revokes nothing.
+  const save: Runner['state']['save'] = config.revokeOnExit ? (name, value) => deps.state.save(name, value) : () => {};
   // Saved before the create is sent: a job cancelled while it is in flight still has its key revoked.
-  if (config.revokeOnExit) {
-    state.save(STATE.keyName, managedKeyName(slot, config.keyNamePrefix, config.run));
-    state.save(STATE.mintId, mintId);
-  }
+  save(STATE.keyName, managedKeyName(slot, config.keyNamePrefix, config.run));
+  save(STATE.mintId, mintId);
   let minted: MintedKey;
   try {
     minted = await lifecycle.mint({ slot, keyNamePrefix: config.keyNamePrefix, run: config.run, ttlMs: config.ttlMs, mintId }, log);
   } catch (error) {
     // A definite refusal minted nothing: the post step has nothing to look for, and no reason to warn.
-    if (config.revokeOnExit && mintedNothing(error)) {
-      state.save(STATE.keyName, '');
-      state.save(STATE.mintId, '');
+    if (mintedNothing(error)) {
+      save(STATE.keyName, '');
+      save(STATE.mintId, '');
     }
     return { result: slotResult(slot, 'failed', { error: `mint: ${errorMessage(error)}` }) };
   }
-  if (config.revokeOnExit) {
-    state.save(STATE.keyId, minted.id);
-    state.save(STATE.expiresAt, minted.expiresAt.toISOString());
-  }
+  save(STATE.keyId, minted.id);
+  save(STATE.expiresAt, minted.expiresAt.toISOString());
   const result = slotResult(slot, 'minted', { keyId: minted.id, keyName: minted.name, expiresAt: minted.expiresAt });
   if (config.verify) {
     try {
@@ -157,7 +155,7 @@ export async function post(runner: Runner): Promise<void> {
 }
 
 /** The post step's revoke, whatever the job's outcome. Best effort: a failure is a warning; an expired key is left alone. */
-export async function revokeJobKey(deps: { keys: KeyService; state: Runner['state']; log: SlotLog; now: () => Date }): Promise<void> {
+export async function revokeJobKey(deps: MintDeps): Promise<void> {
   const { keys, state, log } = deps;
   const name = state.get(STATE.keyName);
   const keyId = state.get(STATE.keyId);
@@ -173,7 +171,7 @@ export async function revokeJobKey(deps: { keys: KeyService; state: Runner['stat
       return;
     }
     // The create was sent but never answered (the job was cancelled): find what it made by its exact name.
-    await revokeUnconfirmed(new KeyLifecycle(keys, deps.now), keys, name, state.get(STATE.mintId), log);
+    await revokeUnconfirmed(keys, name, state.get(STATE.mintId), log);
   } catch (error) {
     const until = expiresAt ? ` It expires on its own at ${expiresAt.toISOString()}.` : ' It expires on its own at the end of its ttl.';
     log.warning(`Could not revoke the job's Kubiya key ${keyId || name}: ${errorMessage(error)}.${until}`);
@@ -181,12 +179,12 @@ export async function revokeJobKey(deps: { keys: KeyService; state: Runner['stat
 }
 
 /**
- * A create that got an answer without a key (401, 403, 422, a 429 past its retries…), or was never sent, and no
- * attempt of which went unanswered: it minted nothing. A 5xx or a lost answer may have minted a key.
+ * A create that got an answer without a key (401, 403, 422, a 429 past its retries…), or never left the runner (the
+ * host did not resolve, the connection was refused), and no attempt of which went unanswered: it minted nothing. A 5xx
+ * or a lost answer may have minted a key.
  */
 function mintedNothing(error: unknown): boolean {
   if (!(error instanceof ServiceError) || error.outcomeUnknown) return false;
-  // A create that never left the runner (the host did not resolve, the connection was refused) minted nothing too.
   return error.notSent || (error.status !== undefined && error.status >= 400 && error.status < 500);
 }
 
@@ -195,13 +193,12 @@ function mintedNothing(error: unknown): boolean {
  * description carries the step's mint id — is revoked. Two mint steps of one job share a key name, so a key
  * listed without a description, or several carrying the mint id, are left to expire (audit: orphan-job-key).
  */
-async function revokeUnconfirmed(lifecycle: KeyLifecycle, keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
+async function revokeUnconfirmed(keys: KeyService, name: string, mintId: string, log: SlotLog): Promise<void> {
   const named = (await keys.listKeys()).filter((key) => !key.revoked && key.name === name);
   const proven = named.filter((key) => isKeyOfMint(key, name, mintId));
   const unproven = named.filter((key) => !key.description);
   if (proven.length === 1) {
-    const { failed } = await lifecycle.revoke(proven);
-    if (failed.length > 0) throw new Error(failed[0]!.reason);
+    await keys.revokeKey(proven[0]!.id);
     log.info(`Revoked the job's Kubiya key ${name} (id ${proven[0]!.id}), whose creation was not confirmed.`);
     return;
   }
