@@ -81,20 +81,22 @@ type RequestOptions = { request?: { retryCount?: number; attempts?: Attempts } }
 
 /**
  * src/retry.ts's policy, as for Kubiya: no answer, a 429 or a 5xx is tried again after a jittered backoff or the
- * Retry-After it names; plugin-retry waits and repeats (registered first, these hooks see every attempt). GitHub's
- * own rate limits are plugin-throttling's. Before each attempt, `request.attempts.sendBy` is checked.
+ * Retry-After it names; the wait is `policy.sleep`'s, as Kubiya's and GitLab's, then plugin-retry repeats at once
+ * (registered first, these hooks see every attempt). GitHub's own rate limits are plugin-throttling's. Before each
+ * attempt, `request.attempts.sendBy` is checked: after the wait, so a wait that ends late (a paused runner) is seen.
  */
 function retryPolicy(policy: RetryPolicy) {
   return (octokit: OctokitCore): void => {
-    octokit.hook.error('request', (caught, request) => {
+    octokit.hook.error('request', async (caught, request) => {
       const { attempts, retryCount = 0 } = (request as RequestOptions).request ?? {};
       if (attempts && mayHaveLanded(caught)) attempts.unanswered++;
       const retryable = !answered(caught) || (isRetryableStatus(statusOf(caught) ?? 0) && !isGitHubRateLimit(caught));
       const wait =
         retryable && retryCount < policy.retries ? waitBeforeRetry(retryCount, headersOf(caught)['retry-after'], policy) : undefined;
       if (wait === undefined) throw caught;
+      await policy.sleep(wait);
       const { retryRequest } = (octokit as unknown as RetryPlugin).retry;
-      throw retryRequest(caught as Parameters<typeof retryRequest>[0], policy.retries, wait);
+      throw retryRequest(caught as Parameters<typeof retryRequest>[0], policy.retries, 0);
     });
     // Registered after the error hook, so it wraps it: an attempt it stops is not counted as unanswered.
     octokit.hook.before('request', (request) => {

@@ -1,7 +1,7 @@
 // The rotation invariant over 1,000+ deterministic interleavings per case: the real rotate(), KubiyaClient and
 // GitHubSecretStore over createOctokit (or, case gitlab-two-runs, the GitLab variable store over its own client),
 // against the real emulators' handlers, in-process and in virtual time (test/faults/explorer). No workflow concurrency group: the spec's in-flight window (W = 10 min) and
-// duplicate rules must keep the invariant whatever the order of events. In the GitLab case a run's runner may also
+// duplicate rules must keep the invariant whatever the order of events. In every case a run's runner may also
 // pause for minutes (explorer/pauses.ts): the write deadline is what keeps the invariant then.
 //
 // A broken interleaving prints a one-line reproduction (SEED=… CASE=… npx vitest run …), which runs that

@@ -29,6 +29,7 @@ export const CASES: Case[] = [
     ],
     previousRun: '50-1',
     salt: 0,
+    pauses: true,
   },
   {
     name: 'two-jobs',
@@ -39,6 +40,7 @@ export const CASES: Case[] = [
     ],
     previousRun: '50-1',
     salt: 0x2545f491,
+    pauses: true,
   },
   {
     name: 'rerun-vs-scheduled',
@@ -49,6 +51,7 @@ export const CASES: Case[] = [
     ],
     previousRun: '100-1',
     salt: 0x68e31da4,
+    pauses: true,
   },
   {
     name: 'gitlab-two-runs',

@@ -174,7 +174,7 @@ export class World {
     const { inputs, env } = this.#inputs(spec);
     const config = parse((name) => inputs[name] ?? '', env);
     const runner = this.#pauses.runner(spec.label);
-    // A paused runner's waits: the clients' backoffs (the GitHub client's are plugin-retry's own) and the re-list delay.
+    // A paused runner's waits: the clients' backoffs (each client's, GitHub's included, are its retry policy's sleep) and the re-list delay.
     const sleep = runner?.sleep;
     const retry = { ...DEFAULT_RETRY, random: this.#jitter, ...(sleep && { sleep }) };
     const keys = new KubiyaClient({
