@@ -117,16 +117,25 @@ const COLD_RUNS = 15;
 // as the start-up goal cuts start-up (4.5x -> 2.6x).
 const GOALS = { main: 2.6, post: 2, peakMiB: 55, rotation: Math.round(5.9 * (2.6 / 4.5) * 10) / 10 };
 const coldDir = mkdtempSync(path.join(tmpdir(), 'bench-cold-'));
+// The process's own peak RSS. Not resourceUsage().maxRSS: Linux carries the high-water mark across fork and exec, so a
+// child spawned by a large parent (this bench) reports the parent's peak; VmHWM belongs to the child's own memory.
+const HIGH_WATER_MARK = [
+  'const highWaterKiB = () => {',
+  "  try { return Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]); }",
+  '  catch { return process.resourceUsage().maxRSS; }',
+  '};',
+].join('\n');
 const coldProbe = path.join(coldDir, 'probe.mjs');
 writeFileSync(
   coldProbe,
   [
-    "import { writeFileSync } from 'node:fs';",
+    "import { readFileSync, writeFileSync } from 'node:fs';",
     "import { subscribe } from 'node:diagnostics_channel';",
+    HIGH_WATER_MARK,
     'const cpu = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };',
     'let firstRequestCpu;',
     "subscribe('net.client.socket', () => { firstRequestCpu ??= cpu(); });",
-    "process.on('exit', () => writeFileSync(process.env.BENCH_COLD_FILE, JSON.stringify({ cpu: cpu(), firstRequestCpu, maxRssKiB: process.resourceUsage().maxRSS })));",
+    "process.on('exit', () => writeFileSync(process.env.BENCH_COLD_FILE, JSON.stringify({ cpu: cpu(), firstRequestCpu, maxRssKiB: highWaterKiB() })));",
   ].join('\n'),
 );
 interface ColdSample {
@@ -226,7 +235,12 @@ const probeDir = mkdtempSync(path.join(tmpdir(), 'bench-rss-'));
 const preload = path.join(probeDir, 'max-rss.mjs');
 writeFileSync(
   preload,
-  "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+  [
+    "import { readFileSync, writeFileSync } from 'node:fs';",
+    HIGH_WATER_MARK,
+    "process.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(highWaterKiB())));",
+    '',
+  ].join('\n'),
 );
 try {
   for (const paging of [undefined, { pageSize: 500, label: '500 a page by next_page numbers' }] as const) {
