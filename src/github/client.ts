@@ -3,7 +3,7 @@
 import { GitHub, getOctokitOptions } from '@actions/github/lib/utils';
 import { retry, type RetryPlugin } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { httpExchange, notSent, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
+import { httpExchange, notSent, type HttpAnswer } from '../http-exchange.ts';
 import { isRetryableStatus, waitBeforeRetry, type RequestSettings, type RetryPolicy } from '../retry.ts';
 
 export type Octokit = InstanceType<typeof GitHub>;
@@ -17,11 +17,6 @@ export interface GitHubClientOptions extends RequestSettings {
    * that expires; undefined otherwise): the token's expiry, for the run's footing (src/run-footing.ts).
    */
   onAnswer?: (tokenExpiration: string | undefined) => void;
-  /**
-   * Replaces the @actions/http-client exchange under the timeout and redirect guard (tests run Octokit in-process
-   * against the emulator, in virtual time). Unset in production.
-   */
-  transport?: HttpTransport;
   /**
    * Keeps this Octokit's rate limiters (plugin-throttling's, shared per process and keyed by this id) apart
    * from other Octokits' in the same process: tests run several "runs" in one process. Unset in production.

@@ -101,7 +101,7 @@ export async function mint(config: MintConfig, deps: MintDeps): Promise<{ result
   save(STATE.mintId, mintId);
   let minted: MintedKey;
   try {
-    minted = await lifecycle.mint({ slot, keyNamePrefix: config.keyNamePrefix, run: config.run, ttlMs: config.ttlMs, mintId }, log);
+    minted = await lifecycle.mint({ ...config, mintId }, log);
   } catch (error) {
     // A definite refusal minted nothing: the post step has nothing to look for, and no reason to warn.
     if (mintedNothing(error)) {
