@@ -5,6 +5,7 @@
 import type { ApiKey } from './key-service.ts';
 import { jwtClaims, jwtExpiry } from './kubiya/responses.ts';
 import { relative, when } from './summary.ts';
+import type { GitLabTokenSeen } from './gitlab/tokens.ts';
 
 const DAY_MS = 86_400_000;
 /** Within this of an expiry (or audit's warn-before, if longer): a warning. */
@@ -101,12 +102,6 @@ export function tokenExpiryFromHeader(text: string): Date | undefined {
   const ms = Date.parse(`${date}T${time}${offset}`);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
-
-/**
- * What GitLab answered to `GET /personal_access_tokens/self` (personal, project and group access tokens alike):
- * its status and `expires_at` (a `YYYY-MM-DD` date, null where the server lets a token not expire), or why no answer.
- */
-export type GitLabTokenSeen = { status: number; expiresAt?: unknown; reason: string } | { error: string };
 
 const SELF = 'GET /personal_access_tokens/self';
 

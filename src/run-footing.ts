@@ -11,10 +11,10 @@ import {
   WARN_WITHIN_MS,
   type CredentialExpiry,
   type GitHubSeen,
-  type GitLabTokenSeen,
   type Standing,
   type Urgency,
 } from './footing.ts';
+import type { GitLabTokenSeen } from './gitlab/tokens.ts';
 import type { ApiKey, KeyService } from './key-service.ts';
 import type { Runner } from './runner.ts';
 import { text } from './summary.ts';

@@ -1,7 +1,7 @@
 // The services a mode talks to, configured from its inputs and the runner: Kubiya's client (always), and the store
 // where keys are kept, chosen by the `store` input — GitHub secrets (Octokit, its plugins and libsodium) or GitLab
 // CI/CD variables — each loaded only by the modes that write or read it.
-import type { GitLabTokenSeen } from './footing.ts';
+import type { GitLabTokenSeen } from './gitlab/tokens.ts';
 import type { GitLabInputs, KeyInputs, StoreInputs } from './inputs.ts';
 import { storeToken } from './inputs.ts';
 import { KubiyaClient } from './kubiya/client.ts';
