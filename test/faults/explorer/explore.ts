@@ -15,8 +15,6 @@ export interface Case {
   salt: number;
   /** where the key is kept; default a GitHub repository secret */
   store?: Store;
-  /** a run's runner may pause for minutes (pauses.ts): a write after it must not be sent (the write deadline) */
-  pauses?: boolean;
 }
 
 export const CASES: Case[] = [
@@ -29,7 +27,6 @@ export const CASES: Case[] = [
     ],
     previousRun: '50-1',
     salt: 0,
-    pauses: true,
   },
   {
     name: 'two-jobs',
@@ -40,7 +37,6 @@ export const CASES: Case[] = [
     ],
     previousRun: '50-1',
     salt: 0x2545f491,
-    pauses: true,
   },
   {
     name: 'rerun-vs-scheduled',
@@ -51,7 +47,6 @@ export const CASES: Case[] = [
     ],
     previousRun: '100-1',
     salt: 0x68e31da4,
-    pauses: true,
   },
   {
     name: 'gitlab-two-runs',
@@ -63,7 +58,6 @@ export const CASES: Case[] = [
     previousRun: '50-501',
     salt: 0x1b873593,
     store: 'gitlab',
-    pauses: true,
   },
 ];
 
@@ -93,7 +87,7 @@ export async function ready(): Promise<void> {
 export async function explore(testCase: Case, seed: number): Promise<Interleaving> {
   vi.clearAllTimers(); // resets the clock too: then START
   vi.setSystemTime(START);
-  const world = new World((seed ^ testCase.salt) >>> 0, testCase.previousRun, testCase.store, testCase.pauses);
+  const world = new World((seed ^ testCase.salt) >>> 0, testCase.previousRun, testCase.store);
   const { scheduler } = world;
   const violations: string[] = [];
   const seen = new Set<string>();

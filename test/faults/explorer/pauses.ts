@@ -37,10 +37,10 @@ export class RunnerPauses {
   readonly #chance: number;
 
   /** `random`: a stream of its own, so that the scheduler's choices are those of a world without pauses. */
-  constructor(scheduler: Scheduler, random: () => number, enabled: boolean) {
+  constructor(scheduler: Scheduler, random: () => number) {
     this.#scheduler = scheduler;
     this.#random = random;
-    this.#chance = enabled ? PAUSE_CHANCES[Math.floor(random() * PAUSE_CHANCES.length)]! : 0;
+    this.#chance = PAUSE_CHANCES[Math.floor(random() * PAUSE_CHANCES.length)]!;
   }
 
   /** The runner of run `label` if it pauses (once, as it reads one of its first 10 answers, for 1 to 20 minutes). */

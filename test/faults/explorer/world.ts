@@ -82,8 +82,8 @@ export class World {
   readonly #jitter: () => number;
   readonly #pauses: RunnerPauses;
 
-  /** libsodium must be ready (GitHubEmulator seals and opens secrets). `pauses`: a run's runner may pause (pauses.ts). */
-  constructor(seed: number, previousRun = '50-1', store: Store = 'github', pauses = false) {
+  /** libsodium must be ready (GitHubEmulator seals and opens secrets). A run's runner may pause (pauses.ts). */
+  constructor(seed: number, previousRun = '50-1', store: Store = 'github') {
     this.store = store;
     this.slotPrefix = SLOT[store].prefix;
     this.kubiya.url = KUBIYA_URL;
@@ -91,7 +91,7 @@ export class World {
     this.gitlab.url = GITLAB_URL;
     this.scheduler = new Scheduler(seed, { kubiya: this.kubiya, github: this.github, gitlab: this.gitlab });
     this.#jitter = mulberry32(seed ^ 0x5bd1e995);
-    this.#pauses = new RunnerPauses(this.scheduler, mulberry32(seed ^ 0x27d4eb2f), pauses);
+    this.#pauses = new RunnerPauses(this.scheduler, mulberry32(seed ^ 0x27d4eb2f));
     this.adminKey = this.kubiya.addUser({ email: 'ci-bot@acme.dev', org: 'acme' }).apiKey;
     this.seeded = this.kubiya.seedKey({
       userEmail: 'ci-bot@acme.dev',
