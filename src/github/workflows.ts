@@ -3,7 +3,7 @@
 // path, so they load neither Octokit nor libsodium (scripts/build.ts keeps this file out of the Octokit chunk).
 import { httpExchange, parseJson, type HttpAnswer, type HttpTransport } from '../http-exchange.ts';
 import { sendWithRetries, type RequestSettings } from '../retry.ts';
-import { errorMessage, ServiceError } from '../service-error.ts';
+import { ServiceError } from '../service-error.ts';
 
 export interface Workflow {
   name: string;
@@ -82,10 +82,9 @@ export class GitHubWorkflows {
     };
     const { answer, attempts } = await sendWithRetries(this.options.retry, () => this.exchange(method, url, headers, null));
     if (!answer) {
-      const reason = errorMessage(attempts.error);
-      throw new ServiceError(`GitHub did not answer ${action} at ${this.options.baseUrl} (${reason}); check github-api-url`, {
-        outcomeUnknown: true,
-      });
+      // Like every client's: "did not answer" only when an attempt may have reached GitHub, else "nothing was sent".
+      const scrub = (text: string) => text.split(this.options.token).join('***');
+      throw attempts.noAnswer({ name: 'GitHub', at: this.options.baseUrl, urlInput: 'github-api-url' }, action, scrub);
     }
     if (answer.status >= 200 && answer.status < 300) return parseJson(answer.text);
     throw this.failure(method, file, action, answer);

@@ -5,15 +5,16 @@ import { GitHubWorkflows } from '../../src/github/workflows.ts';
 import { DEFAULT_RETRY } from '../../src/retry.ts';
 import { ServiceError } from '../../src/service-error.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../sandbox/github-emulator.ts';
+import { refusedUrl } from '../sandbox/http-emulator.ts';
 
 const FILE = 'rotate-kubiya-key.yml';
 let github: GitHubEmulator;
 
-function workflows(token: string, repository = 'acme/web'): GitHubWorkflows {
+function workflows(token: string, repository = 'acme/web', baseUrl = github.url): GitHubWorkflows {
   return new GitHubWorkflows({
     token,
     repository,
-    baseUrl: github.url,
+    baseUrl,
     timeoutMs: 2_000,
     retry: { ...DEFAULT_RETRY, baseMs: 5 },
     userAgent: 'contract-test',
@@ -97,15 +98,17 @@ describe('GitHubWorkflows', () => {
 
   it('goes under the GHES path of github-api-url', async () => {
     github.addWorkflow('acme/web', FILE);
-    const client = new GitHubWorkflows({
-      token: token('read'),
-      repository: 'acme/web',
-      baseUrl: `${github.url}/api/v3`,
-      timeoutMs: 2_000,
-      retry: { ...DEFAULT_RETRY, baseMs: 5 },
-      userAgent: 'contract-test',
-    });
-    await client.workflow(FILE).catch(() => undefined);
+    await workflows(token('read'), 'acme/web', `${github.url}/api/v3`)
+      .workflow(FILE)
+      .catch(() => undefined);
     expect(github.requests.at(-1)?.path).toBe(`/api/v3/repos/acme/web/actions/workflows/${FILE}`);
+  });
+
+  it('says nothing was sent when github-api-url cannot be reached, naming the input to check', async () => {
+    const error = await refusal(workflows(token('read'), 'acme/web', await refusedUrl()).workflow(FILE));
+    expect(error.message).toMatch(
+      /^Could not reach GitHub at .* for reading workflow rotate-kubiya-key\.yml \(.*ECONNREFUSED.*\); nothing was sent\. Check github-api-url/,
+    );
+    expect(error.notSent).toBe(true);
   });
 });
